@@ -1,0 +1,19 @@
+"""Hypothesis profiles: ``dev`` (fast, random) locally, ``ci`` (derandomized, no deadline, no
+database, print_blob) whenever the ``CI`` environment variable is set, as CI systems do.
+Choose explicitly with ``--hypothesis-profile=NAME``."""
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("dev", max_examples=30, deadline=None)
+settings.register_profile(
+    "ci",
+    max_examples=60,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")

@@ -1,0 +1,31 @@
+"""initcheck: verifiable neural-network weight initialization.
+
+>>> import numpy as np, initcheck as ic
+>>> init = ic.initializers.get("he_normal")
+>>> w = init((784, 256), rng=np.random.default_rng(0))
+>>> ic.compute_fans((64, 32, 3, 3), layout="torch")
+Fans(fan_in=288, fan_out=576, receptive_field=9)
+"""
+
+from initcheck import initializers, specs
+from initcheck.fans import LAYOUTS, Fans, Layout, compute_fans, get_layout
+from initcheck.initializers import Initializer
+from initcheck.specs import Law, Spec, spec
+from initcheck.torch_gains import torch_gain
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "LAYOUTS",
+    "Fans",
+    "Initializer",
+    "Law",
+    "Layout",
+    "Spec",
+    "compute_fans",
+    "get_layout",
+    "initializers",
+    "spec",
+    "specs",
+    "torch_gain",
+]

@@ -1,0 +1,7 @@
+"""``python -m initcheck``: the same as the ``initcheck`` command."""
+
+import sys
+
+from initcheck.cli import main
+
+sys.exit(main())
