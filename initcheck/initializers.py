@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from scipy import special
 
 from initcheck import _validate, specs
 from initcheck.fans import CONVENTIONS, DEFAULT_LAYOUT, VECTOR_POLICIES, Layout, get_layout
@@ -93,9 +95,26 @@ def _sample_uniform(law: Law, dims: tuple[int, ...], layout: Layout, rng: np.ran
     return rng.uniform(law.low, law.high, size=dims)
 
 
+#: Below this acceptance rate the window is far in a tail: invert the CDF instead.
+_MIN_ACCEPTANCE = 0.25
+
+
 def _sample_truncated(law: Law, dims: tuple[int, ...], layout: Layout, rng: np.random.Generator):
-    # scipy's truncnorm samples by inverting the truncated CDF: exact, nothing clamped.
-    return law.dist.rvs(size=dims, random_state=rng)
+    """Exact truncated normal, never clamped: rejection from the parent normal (keeps each
+    draw that lands in the window, so kept draws have exactly the truncated law), or scipy's
+    inverse-CDF sampler when the window holds too little of the parent's mass."""
+    mean, std = law.dist.kwds["loc"], law.dist.kwds["scale"]
+    a, b = law.dist.args
+    acceptance = float(special.ndtr(b) - special.ndtr(a))
+    if acceptance < _MIN_ACCEPTANCE:
+        return law.dist.rvs(size=dims, random_state=rng)
+    n = math.prod(dims)
+    out = np.empty(0)
+    while out.size < n:
+        need = n - out.size
+        z = rng.standard_normal(int(need / acceptance * 1.05) + 16)
+        out = np.concatenate([out, z[(z >= a) & (z <= b)][:need]])
+    return (mean + std * out).reshape(dims)
 
 
 def _sample_orthogonal(law: Law, dims: tuple[int, ...], layout: Layout, rng: np.random.Generator):

@@ -73,7 +73,8 @@ def sigma_mde(n: int, alpha: float, kurtosis: float, power: float = POWER) -> fl
 
 
 def _centered(x: np.ndarray, law: Law) -> np.ndarray:
-    return np.asarray(x, dtype=np.float64).ravel() - law.mean
+    flat = np.asarray(x, dtype=np.float64).ravel()
+    return flat if law.mean == 0 else flat - law.mean
 
 
 def sigma_chi2(x: np.ndarray, law: Law, alpha: float, *, name: str = "std") -> CheckResult:
@@ -183,23 +184,28 @@ def support(x: np.ndarray, law: Law, *, name: str = "support") -> CheckResult:
 
 
 def edge(x: np.ndarray, law: Law, alpha: float, *, name: str = "edge") -> CheckResult:
-    """Exact test that samples reach the claimed bounds: with d the smallest distance of any
-    sample to the nearer bound, P(all n samples farther than d) = (1 - mass within d)^n.
-    Catches a bound set too wide (e.g. the std used as the bound, sqrt(24) for sqrt(6))."""
-    alpha = check_alpha(alpha)
+    """Exact test that samples reach the claimed bounds. Catches a bound set too wide for
+    the samples (the std used as the bound, a narrower distribution than claimed)."""
     flat = np.asarray(x, dtype=np.float64).ravel()
-    n = flat.size
-    d = max(0.0, min(float(flat.min()) - law.low, law.high - float(flat.max())))
-    width = law.high - law.low
-    near = float(law.dist.cdf(law.low + d) + law.dist.sf(law.high - d)) if d < width / 2 else 1.0
-    p = math.exp(n * math.log1p(-near)) if near < 1 else 0.0
-    # eps at which the test rejects for a uniform: (1 - eps)^n = alpha
+    u_min, u_max = (float(v) for v in law.dist.cdf([flat.min(), flat.max()]))
+    return edge_from_extremes(u_min, u_max, flat.size, alpha, name=name)
+
+
+def edge_from_extremes(
+    u_min: float, u_max: float, n: int, alpha: float, *, name: str = "edge"
+) -> CheckResult:
+    """The edge test in probability space. With u = F(x) uniform under the claim and
+    d = min(u_min, 1 - u_max) the closest approach of n samples to a bound,
+    P(D >= d) = (1 - 2d)^n exactly; reject when that is below alpha, i.e. when d exceeds
+    eps/2 with eps = 1 - alpha^(1/n)."""
+    alpha = check_alpha(alpha)
+    d = max(0.0, min(u_min, 1.0 - u_max))
+    p = math.exp(n * math.log1p(-2 * d)) if d < 0.5 else 0.0
     eps = -math.expm1(math.log(alpha) / n)
     return CheckResult(
-        name, p >= alpha, d / (width / 2), eps, p, alpha, n, eps,
-        f"closest approach to a bound {d / (width / 2):.3g} half-widths; P(that far | claim)"
-        f" = {p:.3g}",
-        observed=d / (width / 2), expected=0.0,
+        name, p >= alpha, d, eps / 2, p, alpha, n, eps / 2,
+        f"closest approach to a bound: {d:.3g} of the probability mass (at most {eps / 2:.3g});"
+        f" P(that far | claim) = {p:.3g}", observed=d, expected=0.0,
     )
 
 
@@ -274,3 +280,197 @@ def finite(x: np.ndarray, *, name: str = "finite") -> CheckResult:
         f"{bad} of {arr.size} values are NaN or Inf",
         observed=float(bad), expected=0.0,
     )
+
+
+# ------------------------------------------------------------------ symmetry breaking
+
+#: Shortest slice compared for exact duplicates: two independent continuous float32 vectors
+#: of 3 elements coincide with probability below 1e-18; float16 needs 8.
+MIN_DUPLICATE_LENGTH = {2: 8, 4: 3, 8: 3}
+#: Shortest slice whose cosine is judged: below it the Beta null of Gaussian entries is
+#: too far from the truth for other families.
+MIN_COSINE_LENGTH = 16
+#: At most this many slices per axis enter a Gram matrix (evenly spaced, deterministic).
+MAX_SLICES = 256
+
+
+def slices(x: np.ndarray, axis: int, max_slices: int | None = None) -> np.ndarray:
+    """The tensor cut along ``axis``: one row per index, flattened (a unit along the out
+    axis, an input along the in axis, a kernel tap along a spatial axis)."""
+    rows = np.moveaxis(np.asarray(x), axis, 0).reshape(x.shape[axis], -1)
+    if max_slices is not None and rows.shape[0] > max_slices:
+        rows = rows[np.linspace(0, rows.shape[0] - 1, max_slices).round().astype(int)]
+    return rows
+
+
+def duplicates(tensors: list[tuple[str, np.ndarray]], *, name: str = "distinct_units") -> CheckResult:
+    """Hard check: no two slices along any axis are identical (identical units, tiled slices,
+    a constant tensor). Slices shorter than ``MIN_DUPLICATE_LENGTH`` are not compared."""
+    found, compared, n = [], 0, 0
+    for label, x in tensors:
+        minimum = MIN_DUPLICATE_LENGTH.get(x.dtype.itemsize, 3)
+        n += x.size
+        for axis in range(x.ndim):
+            if x.shape[axis] < 2 or x.size // x.shape[axis] < minimum:
+                continue
+            compared += 1
+            dup = _count_repeated_rows(slices(x, axis))
+            if dup:
+                found.append(f"{label} axis {axis}: {dup} of {x.shape[axis]} slices repeat another")
+    detail = "; ".join(found[:3]) if found else f"no identical slices ({compared} axes compared)"
+    return CheckResult(name, not found, float(len(found)), 0.0, 0.0 if found else 1.0, 0.0, n,
+                       math.nan, detail, observed=float(len(found)), expected=0.0)
+
+
+def _count_repeated_rows(rows: np.ndarray) -> int:
+    """Rows equal to an earlier row. Rows are keyed by a fixed random projection (equal rows
+    have equal keys); rows with equal keys are then compared exactly."""
+    r = np.asarray(rows, dtype=np.float64)
+    keys = r @ np.random.default_rng(0).standard_normal(r.shape[1])
+    order = np.argsort(keys, kind="stable")
+    same_key = np.flatnonzero(keys[order][1:] == keys[order][:-1])
+    return sum(bool(np.array_equal(r[order[i]], r[order[i + 1]])) for i in same_key)
+
+
+def _cosine_pvalue(c: float, d: int) -> float:
+    """P(|cos| >= c) for two independent isotropic vectors in R^d: cos^2 ~ Beta(1/2, (d-1)/2)."""
+    return float(stats.beta.sf(min(c, 1.0) ** 2, 0.5, (d - 1) / 2))
+
+
+def max_cosine(
+    groups: list[tuple[str, np.ndarray]], alpha: float, *, name: str = "unit_correlation"
+) -> CheckResult:
+    """Largest |cos| between rows of each (k, d) matrix of centred slices, against its null:
+    cos^2 ~ Beta(1/2, (d-1)/2) for independent isotropic rows, Bonferroni over the pairs and
+    the groups. Catches correlated units and near-copies (seed reuse) that equality misses.
+    A zero row (a slice entirely at the claimed mean) fails outright."""
+    alpha = check_alpha(alpha)
+    usable = [(lbl, m) for lbl, m in groups if m.shape[0] >= 2 and m.shape[1] >= MIN_COSINE_LENGTH]
+    if not usable:
+        return CheckResult(name, True, math.nan, math.nan, 1.0, alpha, 0, math.nan,
+                           "no slices long enough to compare", extra={"skipped": True})
+    worst_p, worst, n = 1.0, ("", 0.0, 0), 0
+    for label, m in usable:
+        m = np.asarray(m, dtype=np.float64)
+        norms = np.linalg.norm(m, axis=1)
+        n += m.size
+        if np.any(norms == 0):
+            return CheckResult(name, False, 1.0, math.nan, 0.0, alpha, n, math.nan,
+                               f"{label}: a slice is all at the claimed mean (zero vector)",
+                               observed=1.0, expected=0.0)
+        u = m / norms[:, None]
+        gram = np.abs(u @ u.T)
+        np.fill_diagonal(gram, 0.0)
+        c = float(gram.max())
+        k, d = m.shape
+        pairs = k * (k - 1) // 2
+        p = min(1.0, pairs * _cosine_pvalue(c, d))
+        if p <= worst_p:
+            worst_p, worst = p, (label, c, d)
+    p = min(1.0, worst_p * len(usable))
+    label, c, d = worst
+    # |cos| the null exceeds with probability alpha at the worst group's size (Bonferroni)
+    crit = math.sqrt(stats.beta.isf(alpha / len(usable) / max(1, MAX_SLICES**2 // 2), 0.5, (d - 1) / 2))
+    return CheckResult(name, p >= alpha, c, crit, p, alpha, n, crit,
+                       f"max |cos| = {c:.4f} ({label}, length {d}); P(that large | independent)"
+                       f" = {p:.3g}", observed=c, expected=0.0)
+
+
+def spectrum(
+    matrices: list[tuple[str, np.ndarray]], alpha: float, *, name: str = "spectrum"
+) -> CheckResult:
+    """Largest singular value of each standardized (m, n) weight matrix against the bound for
+    matrices of independent entries: s_max <= sqrt(m) + sqrt(n) + t with probability
+    >= 1 - exp(-t^2/2) (Davidson-Szarek for Gaussian entries; entries with kurtosis <= 3
+    concentrate at least as well). Catches low-rank structure (a rank-one spike) that leaves
+    the std intact. s_max comes from power iteration (a lower bound: never a false alarm)."""
+    alpha = check_alpha(alpha)
+    worst_p, worst, n = 1.0, ("", 0.0, 0.0), 0
+    for label, m in matrices:
+        m = np.asarray(m, dtype=np.float64)
+        n += m.size
+        s = _top_singular_value(m)
+        edge_ = math.sqrt(m.shape[0]) + math.sqrt(m.shape[1])
+        p = math.exp(-((s - edge_) ** 2) / 2) if s > edge_ else 1.0
+        if p <= worst_p:
+            worst_p, worst = p, (label, s, edge_)
+    k = max(1, len(matrices))
+    p = min(1.0, worst_p * k)
+    label, s, edge_ = worst
+    t = math.sqrt(2 * math.log(k / alpha))
+    return CheckResult(name, p >= alpha, s, edge_ + t, p, alpha, n, t,
+                       f"s_max = {s:.2f} sigma ({label}); independent entries stay below"
+                       f" {edge_:.2f} + {t:.2f}", observed=s, expected=edge_)
+
+
+def _top_singular_value(m: np.ndarray, iterations: int = 60) -> float:
+    """Power iteration on M^T M from a fixed start; exact SVD for small matrices."""
+    if min(m.shape) <= 64:
+        return float(np.linalg.norm(m, 2))
+    v = np.random.default_rng(0).standard_normal(m.shape[1])
+    for _ in range(iterations):
+        v = m.T @ (m @ v)
+        norm = np.linalg.norm(v)
+        if norm == 0:
+            return 0.0
+        v /= norm
+    return float(np.linalg.norm(m @ v))
+
+
+def equal(a: np.ndarray, b: np.ndarray, *, should_be: bool, name: str, what: str) -> CheckResult:
+    """Hard check that two draws are identical (same seed) or not (fresh seeds)."""
+    same = bool(np.array_equal(a, b, equal_nan=True))
+    ok = same == should_be
+    detail = f"{what}: {'identical' if same else 'different'}"
+    return CheckResult(name, ok, float(same), float(should_be), 1.0 if ok else 0.0, 0.0, a.size,
+                       math.nan, detail, observed=float(same), expected=float(should_be))
+
+
+# ------------------------------------------------------------------------- orthogonal
+
+
+def unit_matrix(x: np.ndarray, out_axis: int) -> np.ndarray:
+    """The (units, fan) matrix of a weight: units along ``out_axis``, as orthogonal
+    initializers flatten them."""
+    return slices(x, out_axis % x.ndim)
+
+
+def orthonormality(
+    tensors: list[tuple[str, np.ndarray, float]], *, name: str = "orthogonal"
+) -> CheckResult:
+    """Hard check Q Q^T = g^2 I on the smaller side of each (units, fan) matrix, within the
+    rounding of its dtype (30 ulps times sqrt of the long side)."""
+    worst, worst_label, n, ok = 0.0, "", 0, True
+    for label, q, gain in tensors:
+        eps = float(np.finfo(q.dtype).eps)
+        m = np.asarray(q, dtype=np.float64) / gain
+        gram = m @ m.T if m.shape[0] <= m.shape[1] else m.T @ m
+        err = float(np.max(np.abs(gram - np.eye(gram.shape[0]))))
+        tol = 30 * eps * math.sqrt(max(m.shape))
+        n += q.size
+        ok &= err <= tol
+        if err / tol >= worst:
+            worst, worst_label = err / tol, f"{label}: max |Q Q^T / g^2 - I| = {err:.3g}, tolerance {tol:.3g}"
+    return CheckResult(name, ok, worst, 1.0, 1.0 if ok else 0.0, 0.0, n, math.nan, worst_label,
+                       observed=worst, expected=0.0)
+
+
+def haar(matrices: list[np.ndarray], gain: float, alpha: float, *, name: str = "haar") -> CheckResult:
+    """Is Q Haar? The diagonal of a Haar (units, fan) matrix sums to a variable with mean 0
+    and variance min/max (entries of a uniform unit vector are uncorrelated). QR without the
+    sign fix biases every Q_ii to one sign: the sum over several draws drifts by about
+    0.8 sqrt(min) per draw."""
+    alpha = check_alpha(alpha)
+    total, var, n = 0.0, 0.0, 0
+    for q in matrices:
+        m = np.asarray(q, dtype=np.float64) / gain
+        k, big = min(m.shape), max(m.shape)
+        total += float(np.trace(m[:k, :k]))
+        var += k / big
+        n += m.size
+    z = total / math.sqrt(var)
+    crit = z_two_sided(alpha)
+    return CheckResult(name, abs(z) <= crit, z, crit, float(2 * stats.norm.sf(abs(z))), alpha, n,
+                       (crit + float(stats.norm.isf(1 - POWER))) * math.sqrt(var),
+                       f"sum of diagonals over {len(matrices)} draws = {total:.3f}, z = {z:.2f},"
+                       f" |z| <= {crit:.2f} under Haar", observed=total, expected=0.0)

@@ -1,0 +1,405 @@
+"""``verify``: does an initializer draw what it claims? Orchestrates shapes x checks under
+one family-wise false-alarm budget (Bonferroni), with every sample drawn from a seed derived
+from (seed, shape, purpose), so a verdict, and a false alarm, reproduce exactly.
+
+Budget: ``alpha`` is split evenly over the statistical checks that run; a check that pools
+tensors and also tests each one alone splits its share again over those S + 1 tests.
+Deterministic checks (finite, dtype, support, duplicates, reproducibility, orthonormality)
+spend no alpha: they cannot fail on a correct initializer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from scipy import special
+
+from initcheck import _validate, stats
+from initcheck.adapters import Adapter, InitializerError, adapter
+from initcheck.fans import LAYOUTS, Layout
+from initcheck.initializers import Initializer
+from initcheck.report import Report
+from initcheck.seeding import seed_sequence
+from initcheck.specs import Law, Spec, spec as make_spec
+from initcheck.stats import CheckResult
+from initcheck.strategies import Layer
+
+DEFAULT_ALPHA = 1e-6
+#: The default shapes, as layers: large dense tensors for power, non-square dense, square and
+#: non-square conv kernels in 1d/2d/3d, and small fans (< 32) where fan mistakes hide.
+#: About 870k elements: a relative sigma error of 0.7% is detected with power 0.99.
+DEFAULT_LAYERS: tuple[Layer, ...] = (
+    Layer(1024, 512),
+    Layer(256, 1000),
+    Layer(64, 128, (3, 3)),
+    Layer(32, 16, (1, 5)),
+    Layer(48, 24, (7,)),
+    Layer(8, 16, (3, 3, 3)),
+    Layer(7, 3),
+    Layer(16, 24),
+    Layer(5, 31, (2, 2)),
+)
+#: A bias-like vector, tested where the spec needs no fans.
+DEFAULT_VECTOR = (64,)
+#: Draws of each shape for the Haar test of orthogonal initializers.
+HAAR_DRAWS = 8
+#: KS tests use at most this many values per shape and pooled (evenly spaced). KS is the
+#: omnibus for shape; scale errors are the sigma test's, which uses every value.
+KS_MAX = 2**16
+
+
+def default_shapes(spec: Spec, layout: Layout, *, vectors: str | None = None) -> list[tuple[int, ...]]:
+    """The default shapes for ``spec`` in ``layout`` (grouped and transposed layouts get
+    conv layers with channel counts divisible by the groups)."""
+    style = "torch" if (layout.in_axis, layout.out_axis) == (1, 0) else "keras"
+    out = []
+    for layer in DEFAULT_LAYERS:
+        if layout.groups > 1 or layout.transposed:
+            if not layer.kernel:
+                continue
+            g = layout.groups
+            layer = Layer(layer.in_channels * g, layer.out_channels * g, layer.kernel, g,
+                          layout.transposed)
+        out.append(layer.weight_shape(style))
+    if spec.family != "orthogonal" and (not spec.needs_fans or vectors == "length"):
+        out.append(DEFAULT_VECTOR)
+    return out
+
+
+def _resolve_spec(initializer: Any, expect: Any) -> Spec:
+    if expect is not None:
+        if isinstance(expect, (str, Spec)):
+            return make_spec(expect)
+        raise ValueError(
+            f"expect={expect!r} is not a spec. Pass a name ('he_normal'), initcheck.spec(name,"
+            " **params) or a Spec.")
+    if isinstance(initializer, Initializer):
+        return initializer.spec
+    raise ValueError(
+        f"{getattr(initializer, '__qualname__', initializer)!r} carries no spec: say what it"
+        " claims with expect='he_normal' or expect=initcheck.spec('he_normal', mode='fan_out').")
+
+
+def verify(
+    initializer: Any,
+    *,
+    expect: str | Spec | None = None,
+    framework: str = "auto",
+    layout: str | Layout | None = None,
+    shapes: Sequence[tuple[int, ...]] | None = None,
+    seed: int = 0,
+    alpha: float = DEFAULT_ALPHA,
+    dtype: Any = np.float32,
+    convention: str | None = None,
+    name: str | None = None,
+) -> Report:
+    """Check that ``initializer`` samples the distribution it claims, on every shape.
+
+    ``initializer`` is an initcheck ``Initializer`` (it carries its spec) or a callable
+    ``fn(shape, rng[, dtype])`` with ``expect`` naming the spec. ``alpha`` is the family-wise
+    false-alarm budget of the whole call. Returns a ``Report``; bad input raises ValueError,
+    an initializer that breaks its contract raises ``InitializerError``.
+    """
+    alpha = stats.check_alpha(alpha)
+    seed = _validate.integer("seed", seed, minimum=0)
+    dt = _validate.float_dtype(dtype)
+    claim = _resolve_spec(initializer, expect)
+    if layout is not None and not isinstance(layout, Layout):
+        _validate.choice("layout", layout, LAYOUTS)
+    sampler = adapter(initializer, framework=framework, layout=layout, name=name)
+    if isinstance(initializer, Initializer):
+        conv = convention or initializer.convention
+        vectors = initializer.vectors
+    else:
+        conv, vectors = convention or "logical", None
+    if shapes is None:
+        shape_list = default_shapes(claim, sampler.layout, vectors=vectors)
+    else:
+        if isinstance(shapes, (str, bytes)) or not isinstance(shapes, Sequence) or not shapes:
+            raise ValueError(f"shapes={shapes!r}: pass a non-empty list of shapes, e.g. [(784, 256)].")
+        shape_list = [_validate.shape(s) for s in shapes]
+
+    laws = {}
+    for shape in shape_list:
+        try:
+            laws[shape] = claim.law(shape, sampler.layout, convention=conv, vectors=vectors)
+        except ValueError as exc:
+            raise ValueError(f"expect={claim!r} does not fit shape {shape}: {exc}") from None
+
+    run = _Run(sampler, claim, laws, seed, alpha, dt)
+    report = Report(sampler.name, sampler.framework, sampler.layout.name, repr(claim), seed, alpha,
+                    str(dt), list(shape_list))
+    report.checks = run.checks()
+    return report
+
+
+class _Run:
+    """One verification: draws once, then runs the checks that fit the claimed family."""
+
+    def __init__(self, sampler: Adapter, claim: Spec, laws: dict, seed: int, alpha: float,
+                 dtype: np.dtype) -> None:
+        self.sampler, self.claim, self.laws, self.seed = sampler, claim, laws, seed
+        self.alpha, self.dtype = alpha, dtype
+        self.family = claim.family
+        self.samples = {s: self.draw(s, "main") for s in laws}
+        self._standard: dict[tuple[int, ...], tuple[np.ndarray, Law]] = {}
+
+    def draw(self, shape: tuple[int, ...], purpose: str, k: int = 0) -> np.ndarray:
+        return self.sampler.sample(shape, seed_sequence(self.seed, shape, purpose, k), self.dtype)
+
+    # ---------------------------------------------------------------- which checks run
+
+    def checks(self) -> list[CheckResult]:
+        hard: list[CheckResult] = [self.finite(), self.dtype_check()]
+        if not hard[0].passed:  # NaN/Inf: every statistic below would be meaningless
+            return hard
+        statistical: list[Callable[[float], CheckResult]] = []
+        f = self.family
+        if f != "normal":
+            hard.append(self.support())
+        if f != "constant":
+            statistical += [self.mean]
+            if f != "orthogonal":
+                statistical += [self.std]
+            statistical += [self.distribution]
+            if f in ("uniform", "truncated_normal"):
+                statistical += [self.edge, self.atoms]
+            if f == "normal":
+                statistical += [self.tails]
+            if f != "orthogonal":
+                statistical += [self.unit_correlation, self.spectrum]
+            else:
+                hard.append(self.orthonormal())
+                statistical += [self.haar]
+            hard.append(self.distinct_units())
+            statistical += [self.independent_calls]
+        hard.append(self.reproducible())
+        share = self.alpha / max(1, len(statistical))
+        return hard + [check(share) for check in statistical]
+
+    # ------------------------------------------------------------------------ helpers
+
+    def standardized(self, shape: tuple[int, ...]) -> tuple[np.ndarray, Law]:
+        """(x - mean) / std as flat float64, with the law rescaled to match; computed once."""
+        if shape not in self._standard:
+            law = self.laws[shape]
+            z = (self.samples[shape].astype(np.float64).ravel() - law.mean) / law.std
+            zlaw = Law(law.family, 0.0, 1.0, (law.low - law.mean) / law.std,
+                       (law.high - law.mean) / law.std, law.kurtosis, None)
+            self._standard[shape] = (z, zlaw)
+        return self._standard[shape]
+
+    def pairs(self) -> list[tuple[np.ndarray, Law]]:
+        """(standardized sample, standardized law) for every shape."""
+        return [self.standardized(s) for s in self.laws]
+
+    def pooled_and_each(
+        self,
+        alpha: float,
+        each: Callable[[tuple[int, ...], float], CheckResult],
+        pooled: Callable[[float], CheckResult] | None = None,
+    ) -> CheckResult:
+        """One test per shape, and the pooled test if given; Bonferroni over all of them.
+        Pooling gives power for small errors; each shape alone catches an error confined to
+        one shape (wrong only for small fans, a non-square kernel)."""
+        shapes = list(self.laws)
+        k = len(shapes) + (1 if pooled is not None and len(shapes) > 1 else 0)
+        share = alpha / k
+        results = [(s, each(s, share)) for s in shapes]
+        if k > len(shapes):
+            results.insert(0, (None, pooled(share)))
+        head = results[0][1]
+        where, worst = min(results, key=lambda r: r[1].pvalue)
+        p = min(1.0, worst.pvalue * k)
+        label = "pooled" if where is None else "x".join(map(str, where))
+        extra = {"where": label, "shape": list(where) if where else None, "tests": k}
+        return CheckResult(head.name, p >= alpha, worst.statistic, worst.threshold, p, alpha,
+                           sum(r.n for s, r in results if s is not None), head.mde,
+                           f"{label}: {worst.detail}", observed=worst.observed,
+                           expected=worst.expected, extra=extra)
+
+    # ------------------------------------------------------------------ hard checks
+
+    def finite(self) -> CheckResult:
+        bad = [(s, stats.finite(x)) for s, x in self.samples.items()]
+        failed = [(s, r) for s, r in bad if not r.passed]
+        n = sum(r.n for _, r in bad)
+        if failed:
+            s, r = failed[0]
+            return CheckResult("finite", False, r.statistic, 0.0, 0.0, 0.0, n, math.nan,
+                               f"{'x'.join(map(str, s))}: {r.detail}", observed=r.observed,
+                               expected=0.0, extra={"where": "x".join(map(str, s)), "shape": list(s)})
+        return CheckResult("finite", True, 0.0, 0.0, 1.0, 0.0, n, math.nan,
+                           "every value finite", observed=0.0, expected=0.0)
+
+    def dtype_check(self) -> CheckResult:
+        wrong = {s: x.dtype for s, x in self.samples.items() if x.dtype != self.dtype}
+        n = sum(x.size for x in self.samples.values())
+        if wrong:
+            s, got = next(iter(wrong.items()))
+            return CheckResult("dtype", False, 1.0, 0.0, 0.0, 0.0, n, math.nan,
+                               f"asked for {self.dtype}, got {got} (shape {s}): the initializer"
+                               " ignores dtype", extra={"where": "x".join(map(str, s)), "shape": list(s)})
+        return CheckResult("dtype", True, 0.0, 0.0, 1.0, 0.0, n, math.nan, f"all {self.dtype}")
+
+    def support(self) -> CheckResult:
+        results = [(s, stats.support(x, self.laws[s])) for s, x in self.samples.items()]
+        return self._hard_merge("support", results)
+
+    def distinct_units(self) -> CheckResult:
+        return stats.duplicates([("x".join(map(str, s)), x) for s, x in self.samples.items()])
+
+    def reproducible(self) -> CheckResult:
+        s = self._probe_shape()
+        again = self.draw(s, "main")
+        r = stats.equal(self.samples[s], again, should_be=True, name="reproducible",
+                        what=f"two draws with the same seed, shape {s}")
+        if not r.passed:
+            r.extra.update(where="x".join(map(str, s)), shape=list(s))
+        return r
+
+    def orthonormal(self) -> CheckResult:
+        items = [("x".join(map(str, s)), stats.unit_matrix(x, self.sampler.layout.out_axis),
+                  self.laws[s].gain) for s, x in self.samples.items()]
+        return stats.orthonormality(items)
+
+    def _hard_merge(self, name: str, results: list) -> CheckResult:
+        n = sum(r.n for _, r in results)
+        for s, r in results:
+            if not r.passed:
+                return CheckResult(name, False, r.statistic, r.threshold, 0.0, 0.0, n, math.nan,
+                                   f"{'x'.join(map(str, s))}: {r.detail}", observed=r.observed,
+                                   expected=r.expected,
+                                   extra={"where": "x".join(map(str, s)), "shape": list(s)})
+        return CheckResult(name, True, 0.0, 0.0, 1.0, 0.0, n, math.nan,
+                           f"all {len(results)} shapes inside the claimed support")
+
+    def _probe_shape(self) -> tuple[int, ...]:
+        """A mid-sized shape for checks that draw again (at least 2 elements if possible)."""
+        ordered = sorted(self.laws, key=lambda s: (math.prod(s) < 2, abs(math.log(math.prod(s) / 4096))))
+        return ordered[0]
+
+    # ----------------------------------------------------------- statistical checks
+
+    def mean(self, alpha: float) -> CheckResult:
+        return self.pooled_and_each(
+            alpha, lambda s, a: stats.mean_z_pooled([self.standardized(s)], a),
+            lambda a: stats.mean_z_pooled(self.pairs(), a))
+
+    def std(self, alpha: float) -> CheckResult:
+        test = stats.sigma_chi2_pooled if self.family == "normal" else stats.sigma_moment_pooled
+        return self.pooled_and_each(alpha, lambda s, a: test([self.standardized(s)], a),
+                                    lambda a: test(self.pairs(), a))
+
+    def pit(self, shape: tuple[int, ...]) -> np.ndarray:
+        """F(x) for at most KS_MAX evenly spaced elements (iid, so any fixed subset is a
+        sample): uniform on (0, 1) under the claim."""
+        return _pit(_thin(self.samples[shape].ravel(), KS_MAX), self.laws[shape])
+
+    def distribution(self, alpha: float) -> CheckResult:
+        """KS of each shape (at most KS_MAX values) and of all shapes pooled through the
+        probability transform: the omnibus for the shape of the distribution."""
+        u = {s: self.pit(s) for s in self.laws}
+        return self.pooled_and_each(
+            alpha, lambda s, a: stats.ks(u[s], _UNIFORM_LAW, a),
+            lambda a: stats.ks(_thin(np.concatenate(list(u.values())), KS_MAX), _UNIFORM_LAW, a))
+
+    def edge(self, alpha: float) -> CheckResult:
+        """The exact edge test pooled in probability space: only each shape's extremes matter."""
+        ends = np.concatenate([
+            _pit(np.array([x.min(), x.max()], dtype=np.float64), self.laws[s])
+            for s, x in self.samples.items()])
+        n = sum(x.size for x in self.samples.values())
+        return stats.edge_from_extremes(float(ends.min()), float(ends.max()), n, alpha)
+
+    def atoms(self, alpha: float) -> CheckResult:
+        return self.pooled_and_each(alpha, lambda s, a: stats.atoms(self.samples[s], self.laws[s], a))
+
+    def tails(self, alpha: float) -> CheckResult:
+        z = np.concatenate([z for z, _ in self.pairs()])
+        return stats.tails(z, _STANDARD_NORMAL, alpha)
+
+    def unit_correlation(self, alpha: float) -> CheckResult:
+        groups = []
+        for s, x in self.samples.items():
+            c = x.astype(np.float64) - self.laws[s].mean
+            for axis in range(x.ndim):
+                groups.append((f"{'x'.join(map(str, s))} axis {axis}",
+                               stats.slices(c, axis, stats.MAX_SLICES)))
+        return stats.max_cosine(groups, alpha)
+
+    def spectrum(self, alpha: float) -> CheckResult:
+        mats = []
+        for s, x in self.samples.items():
+            if x.ndim < 2 or min(s[self.sampler.layout.out_axis % x.ndim], x.size // s[
+                    self.sampler.layout.out_axis % x.ndim]) < 2:
+                continue
+            law = self.laws[s]
+            m = stats.unit_matrix((x.astype(np.float64) - law.mean) / law.std,
+                                  self.sampler.layout.out_axis)
+            mats.append(("x".join(map(str, s)), m))
+        return stats.spectrum(mats, alpha)
+
+    def haar(self, alpha: float) -> CheckResult:
+        out_axis = self.sampler.layout.out_axis
+        shapes = [s for s in self.laws if len(s) >= 2 and math.prod(s) <= 2**16] or [
+            min(self.laws, key=math.prod)]
+        mats, gain = [], self.laws[shapes[0]].gain
+        for s in shapes:
+            for k in range(HAAR_DRAWS):
+                mats.append(stats.unit_matrix(self.draw(s, "haar", k), out_axis))
+        return stats.haar(mats, gain, alpha)
+
+    def independent_calls(self, alpha: float) -> CheckResult:
+        """Two fresh seeds must give different, uncorrelated tensors: seed reuse across calls
+        (a sampler ignoring its rng, a cached tensor) fails here."""
+        s = self._probe_shape()
+        a, law = self.samples[s], self.laws[s]
+        b = self.draw(s, "independent")
+        same = stats.equal(a, b, should_be=False, name="independent_calls",
+                           what=f"two draws with different seeds, shape {s}")
+        if not same.passed:
+            same = CheckResult(same.name, False, 1.0, 0.0, 0.0, alpha, same.n, math.nan,
+                               same.detail + ": the initializer ignores its seed or reuses one",
+                               observed=1.0, expected=0.0,
+                               extra={"where": "x".join(map(str, s)), "shape": list(s)})
+            return same
+        pair = np.stack([(a.astype(np.float64) - law.mean).ravel(),
+                         (b.astype(np.float64) - law.mean).ravel()])
+        r = stats.max_cosine([(f"{'x'.join(map(str, s))} call 1 vs 2", pair)], alpha,
+                             name="independent_calls")
+        return r
+
+
+def _thin(x: np.ndarray, most: int) -> np.ndarray:
+    """At most ``most`` evenly spaced elements of a flat array (deterministic)."""
+    if x.size <= most:
+        return x
+    return x[np.linspace(0, x.size - 1, most).round().astype(np.int64)]
+
+
+def _pit(x: np.ndarray, law: Law) -> np.ndarray:
+    """Probability integral transform: uniform on (0, 1) if x follows ``law``."""
+    flat = np.asarray(x, dtype=np.float64).ravel()
+    if law.family == "normal":
+        return special.ndtr((flat - law.mean) / law.std)
+    if law.family == "uniform":
+        return np.clip((flat - law.low) / (law.high - law.low), 0.0, 1.0)
+    if law.family == "truncated_normal":
+        a, b = law.dist.args
+        lo = special.ndtr(a)
+        z = (flat - law.dist.kwds["loc"]) / law.dist.kwds["scale"]
+        return np.clip((special.ndtr(z) - lo) / (special.ndtr(b) - lo), 0.0, 1.0)
+    return np.asarray(law.dist.cdf(flat), dtype=np.float64)
+
+
+from scipy import stats as _scipy_stats  # noqa: E402
+
+_UNIFORM_LAW = Law("uniform", 0.5, math.sqrt(1 / 12), 0.0, 1.0, 1.8, _scipy_stats.uniform())
+_STANDARD_NORMAL = Law("normal", 0.0, 1.0, -math.inf, math.inf, 3.0, _scipy_stats.norm())
+
+
+__all__ = ["DEFAULT_ALPHA", "DEFAULT_LAYERS", "InitializerError", "default_shapes", "verify"]

@@ -1,0 +1,27 @@
+"""The harness catches every defect class (DESIGN.md section 7) at default settings, with the
+check that should catch it; and the defects are real (the std of the correlated-units and
+spike defects is intact, so only their own check can see them)."""
+
+import numpy as np
+import pytest
+
+import initcheck as ic
+from defects import DEFECTS, _he_std, _rank_one_spike, normal_with_std
+
+
+@pytest.mark.parametrize("defect", DEFECTS, ids=[d.name for d in DEFECTS])
+def test_defect_fails_verify_with_the_right_check(defect):
+    report = ic.verify(defect.fn, expect=defect.expect, seed=0)
+    failed = {c.name for c in report.failures}
+    assert not report.passed, f"{defect.name} passed:\n{report}"
+    assert failed & set(defect.caught_by), (
+        f"{defect.name}: expected {defect.caught_by} to fail, failed {failed}\n{report}")
+    with pytest.raises(AssertionError, match="reproduce: initcheck.verify"):
+        report.raise_for_failure()
+
+
+def test_rank_one_spike_leaves_std_and_mean_intact_and_only_structure_checks_see_it():
+    report = ic.verify(normal_with_std(_he_std, _rank_one_spike), expect="he_normal", seed=1)
+    assert report.check("std").passed and report.check("mean").passed
+    failed = {c.name for c in report.failures}
+    assert "spectrum" in failed and failed <= {"spectrum", "unit_correlation"}
