@@ -117,6 +117,10 @@ def detect_framework(fn: Any) -> str:
     """The framework an initializer object belongs to, from its type and module."""
     if isinstance(fn, Initializer):
         return "numpy"
+    if not callable(fn):
+        raise ValueError(
+            f"{fn!r} is not callable. Pass an initializer: a function fn(shape, rng) returning"
+            " an array, an initcheck Initializer, or a framework initializer.")
     module = (getattr(fn, "__module__", None) or type(fn).__module__ or "").split(".")[0]
     if module in ADAPTERS:
         return module

@@ -66,7 +66,10 @@ class Initializer:
         dt = _validate.float_dtype(dtype)
         gen = _validate.rng(rng)
         law = self.law(dims)
-        values = _SAMPLERS[law.family](law, dims, self.layout, gen)
+        # float16/float32 weights are drawn in float32 (numpy's float32 generators) and
+        # rounded; float64 weights in float64.
+        work = np.dtype(np.float32) if dt.itemsize <= 4 else np.dtype(np.float64)
+        values = _SAMPLERS[law.family](law, dims, self.layout, gen, work)
         return np.asarray(values).astype(dt, copy=False)
 
     def __repr__(self) -> str:
@@ -83,41 +86,55 @@ class Initializer:
 # -------------------------------------------------------------------------- samplers
 
 
-def _sample_constant(law: Law, dims: tuple[int, ...], layout: Layout, rng: np.random.Generator):
-    return np.full(dims, law.mean)
+def _sample_constant(law: Law, dims: tuple[int, ...], layout: Layout, rng: np.random.Generator,
+                     work: np.dtype) -> np.ndarray:
+    return np.full(dims, law.mean, dtype=work)
 
 
-def _sample_normal(law: Law, dims: tuple[int, ...], layout: Layout, rng: np.random.Generator):
-    return rng.normal(law.mean, law.std, size=dims)
+def _sample_normal(law: Law, dims: tuple[int, ...], layout: Layout, rng: np.random.Generator,
+                   work: np.dtype) -> np.ndarray:
+    x = rng.standard_normal(dims, dtype=work)
+    x *= work.type(law.std)
+    if law.mean:
+        x += work.type(law.mean)
+    return x
 
 
-def _sample_uniform(law: Law, dims: tuple[int, ...], layout: Layout, rng: np.random.Generator):
-    return rng.uniform(law.low, law.high, size=dims)
+def _sample_uniform(law: Law, dims: tuple[int, ...], layout: Layout, rng: np.random.Generator,
+                    work: np.dtype) -> np.ndarray:
+    x = rng.random(dims, dtype=work)  # [0, 1)
+    x *= work.type(law.high - law.low)
+    x += work.type(law.low)
+    return x
 
 
 #: Below this acceptance rate the window is far in a tail: invert the CDF instead.
 _MIN_ACCEPTANCE = 0.25
 
 
-def _sample_truncated(law: Law, dims: tuple[int, ...], layout: Layout, rng: np.random.Generator):
+def _sample_truncated(law: Law, dims: tuple[int, ...], layout: Layout, rng: np.random.Generator,
+                      work: np.dtype) -> np.ndarray:
     """Exact truncated normal, never clamped: rejection from the parent normal (keeps each
     draw that lands in the window, so kept draws have exactly the truncated law), or scipy's
     inverse-CDF sampler when the window holds too little of the parent's mass."""
-    mean, std = law.dist.kwds["loc"], law.dist.kwds["scale"]
-    a, b = law.dist.args
+    mean, std = law.parent_mean, law.parent_std
+    a, b = (law.low - mean) / std, (law.high - mean) / std
     acceptance = float(special.ndtr(b) - special.ndtr(a))
     if acceptance < _MIN_ACCEPTANCE:
         return law.dist.rvs(size=dims, random_state=rng)
     n = math.prod(dims)
-    out = np.empty(0)
+    out = np.empty(0, dtype=work)
     while out.size < n:
         need = n - out.size
-        z = rng.standard_normal(int(need / acceptance * 1.05) + 16)
+        z = rng.standard_normal(int(need / acceptance * 1.05) + 16, dtype=work)
         out = np.concatenate([out, z[(z >= a) & (z <= b)][:need]])
-    return (mean + std * out).reshape(dims)
+    out *= work.type(std)
+    out += work.type(mean)
+    return out.reshape(dims)
 
 
-def _sample_orthogonal(law: Law, dims: tuple[int, ...], layout: Layout, rng: np.random.Generator):
+def _sample_orthogonal(law: Law, dims: tuple[int, ...], layout: Layout, rng: np.random.Generator,
+                       work: np.dtype) -> np.ndarray:
     units, fan = law.matrix_shape
     tall = rng.standard_normal((max(units, fan), min(units, fan)))
     q, r = np.linalg.qr(tall)

@@ -34,6 +34,8 @@ class Report:
     dtype: str
     shapes: list[tuple[int, ...]]
     checks: list[CheckResult] = field(default_factory=list)
+    #: Other facts of the run (``draw_seconds``: time spent in the initializer).
+    meta: dict[str, Any] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -75,6 +77,7 @@ class Report:
             "shapes": [list(s) for s in self.shapes],
             "passed": self.passed,
             "checks": [_jsonable(c.to_dict()) for c in self.checks],
+            "meta": _jsonable(self.meta),
         }
 
     def to_json(self, indent: int | None = 2) -> str:

@@ -8,6 +8,7 @@ distribution of one element. Glorot/He/LeCun are one-line specialisations of
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 from collections.abc import Callable, Mapping
@@ -47,11 +48,17 @@ class Law:
     low: float
     high: float
     kurtosis: float
-    dist: Any = field(repr=False, compare=False)
+    make_dist: Callable[[], Any] | None = field(default=None, repr=False, compare=False)
     fans: Fans | None = None
+    parent_mean: float | None = None
     parent_std: float | None = None
     matrix_shape: tuple[int, int] | None = None
     gain: float | None = None
+
+    @functools.cached_property
+    def dist(self) -> Any:
+        """The scipy frozen distribution of one element (built on first use: it is slow)."""
+        return None if self.make_dist is None else self.make_dist()
 
     @property
     def bounded(self) -> bool:
@@ -119,26 +126,34 @@ class Spec:
 
 
 def _constant_law(value: float) -> Law:
-    return Law("constant", value, 0.0, value, value, math.nan, None)
+    return Law("constant", value, 0.0, value, value, math.nan)
 
 
 def _normal_law(mean: float, std: float, fans: Fans | None = None) -> Law:
     return Law("normal", mean, std, -math.inf, math.inf, NORMAL_KURTOSIS,
-               stats.norm(loc=mean, scale=std), fans)
+               lambda: stats.norm(loc=mean, scale=std), fans)
 
 
 def _uniform_law(low: float, high: float, fans: Fans | None = None) -> Law:
     return Law("uniform", (low + high) / 2, (high - low) / math.sqrt(12.0), low, high,
-               UNIFORM_KURTOSIS, stats.uniform(loc=low, scale=high - low), fans)
+               UNIFORM_KURTOSIS, lambda: stats.uniform(loc=low, scale=high - low), fans)
+
+
+@functools.lru_cache(maxsize=1024)
+def _standard_truncated_moments(lower: float, upper: float) -> tuple[float, float, float]:
+    """Mean, std and kurtosis of N(0, 1) truncated to [lower, upper] (scipy, cached)."""
+    m, v, _, excess = (float(x) for x in stats.truncnorm(lower, upper).stats(moments="mvsk"))
+    return m, math.sqrt(v), excess + 3.0
 
 
 def _truncated_law(mean: float, parent_std: float, lower: float, upper: float,
                    fans: Fans | None = None) -> Law:
     """Normal(mean, parent_std^2) truncated to [mean + lower*std, mean + upper*std]."""
-    dist = stats.truncnorm(lower, upper, loc=mean, scale=parent_std)
-    m, v, _, excess = (float(x) for x in dist.stats(moments="mvsk"))
-    return Law("truncated_normal", m, math.sqrt(v), mean + lower * parent_std,
-               mean + upper * parent_std, excess + 3.0, dist, fans, parent_std=parent_std)
+    m, s, kurtosis = _standard_truncated_moments(lower, upper)
+    return Law("truncated_normal", mean + parent_std * m, parent_std * s,
+               mean + lower * parent_std, mean + upper * parent_std, kurtosis,
+               lambda: stats.truncnorm(lower, upper, loc=mean, scale=parent_std), fans,
+               parent_mean=mean, parent_std=parent_std)
 
 
 def _orthogonal_law(gain: float, matrix: tuple[int, int]) -> Law:
@@ -148,10 +163,12 @@ def _orthogonal_law(gain: float, matrix: tuple[int, int]) -> Law:
     Beta((n-1)/2, (n-1)/2), variance g^2/n, kurtosis 3n/(n+2).
     """
     n = max(matrix)
-    if n == 1:  # a 1x1 "matrix": +-gain with equal mass
-        dist = stats.rv_discrete(values=([-gain, gain], [0.5, 0.5]))
-    else:
-        dist = stats.beta((n - 1) / 2, (n - 1) / 2, loc=-gain, scale=2 * gain)
+
+    def dist() -> Any:
+        if n == 1:  # a 1x1 "matrix": +-gain with equal mass
+            return stats.rv_discrete(values=([-gain, gain], [0.5, 0.5]))
+        return stats.beta((n - 1) / 2, (n - 1) / 2, loc=-gain, scale=2 * gain)
+
     return Law("orthogonal", 0.0, gain / math.sqrt(n), -gain, gain, 3.0 * n / (n + 2),
                dist, None, matrix_shape=matrix, gain=gain)
 
