@@ -7,7 +7,7 @@
 Fans(fan_in=288, fan_out=576, receptive_field=9)
 """
 
-from initcheck import initializers, specs, strategies
+from initcheck import activations, initializers, specs, strategies, theory
 from initcheck.adapters import InitializerError
 from initcheck.fans import LAYOUTS, Fans, Layout, compute_fans, get_layout
 from initcheck.initializers import Initializer
@@ -15,11 +15,18 @@ from initcheck.specs import Law, Spec, spec
 from initcheck.report import Report
 from initcheck.stats import CheckResult
 from initcheck.torch_gains import torch_gain
+from initcheck.simulate import Trace, simulate
+from initcheck.theory import gain
 from initcheck.verify import verify
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Trace",
+    "activations",
+    "gain",
+    "simulate",
+    "theory",
     "CheckResult",
     "InitializerError",
     "Report",

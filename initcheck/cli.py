@@ -45,6 +45,77 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit(args: argparse.Namespace) -> int:
+    """Verify every built-in initializer against its own spec; the audit's alpha is split
+    evenly over the initializers (Bonferroni)."""
+    from initcheck.verify import verify  # the verification stack loads only when used
+
+    names = list(specs.SPECS)
+    share = args.alpha / len(names)
+    reports = []
+    rows = [("initializer", "claims", "verdict", "checks", "finding")]
+    for i, name in enumerate(names, 1):
+        if args.progress:
+            print(f"\r[{i}/{len(names)}] {name:<20}", end="", file=sys.stderr, flush=True)
+        report = verify(initializers.get(name), seed=args.seed, alpha=share)
+        reports.append(report)
+        bad = report.failures
+        finding = "; ".join(f"{c.name}: {c.detail}" for c in bad) if bad else (
+            f"std within {report.check('std').mde:.1%} (MDE)" if any(
+                c.name == "std" for c in report.checks) else "exact")
+        rows.append((name, initializers.get(name).spec.formula,
+                     "PASS" if report.passed else "FAIL",
+                     f"{len(report.checks) - len(bad)}/{len(report.checks)}", finding))
+    if args.progress:
+        print("\r" + " " * 40 + "\r", end="", file=sys.stderr)
+    _table(rows)
+    passed = all(r.passed for r in reports)
+    print(f"audit builtin: {sum(r.passed for r in reports)}/{len(reports)} pass; seed {args.seed},"
+          f" family-wise alpha {args.alpha:g} ({share:.3g} per initializer)")
+    if args.json:
+        doc = {"schema": "initcheck.audit/1", "target": "builtin", "seed": args.seed,
+               "alpha": args.alpha, "passed": passed, "reports": [r.to_dict() for r in reports]}
+        _write_json(doc, args.json)
+    return 0 if passed else 1
+
+
+def _table(rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+
+
+def _write_json(doc: dict, target: str) -> None:
+    import json
+
+    text = json.dumps(doc, indent=2, allow_nan=False)
+    if target == "-":
+        print(text)
+    else:
+        with open(target, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+
+
+def _alpha(text: str) -> float:
+    try:
+        a = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"alpha {text!r} is not a number; e.g. 1e-6") from None
+    if not 0 < a < 1:
+        raise argparse.ArgumentTypeError(f"alpha {a} must lie in (0, 1), e.g. 1e-6")
+    return a
+
+
+def _seed(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seed {text!r} is not an integer") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"seed {n} must be >= 0")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="initcheck", description="Verifiable neural-network weight initialization.")
@@ -56,12 +127,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--layout", default="keras", choices=list(LAYOUTS),
                    help="which axes hold in and out (default keras: (*k, in, out))")
     p.set_defaults(run=_list)
+
+    p = sub.add_parser("audit", help="verify every built-in initializer against its spec")
+    p.add_argument("target", nargs="?", default="builtin", choices=["builtin"],
+                   help="what to audit (default: builtin)")
+    p.add_argument("--seed", type=_seed, default=0, help="base seed (default 0)")
+    p.add_argument("--alpha", type=_alpha, default=1e-5,
+                   help="family-wise false-alarm budget of the whole audit (default 1e-5)")
+    p.add_argument("--json", metavar="FILE", help="write the reports as JSON ('-' for stdout)")
+    p.set_defaults(run=_audit)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.progress = sys.stderr.isatty()
     if not getattr(args, "run", None):
         parser.print_help()
         return 2

@@ -77,7 +77,7 @@ class Report:
             "shapes": [list(s) for s in self.shapes],
             "passed": self.passed,
             "checks": [_jsonable(c.to_dict()) for c in self.checks],
-            "meta": _jsonable(self.meta),
+            "meta": _jsonable({k: v for k, v in self.meta.items() if k != "trace"}),
         }
 
     def to_json(self, indent: int | None = 2) -> str:

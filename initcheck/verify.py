@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from initcheck import _validate, stats
+from initcheck import _validate, propagation, stats
+from initcheck.activations import get as get_activation
 from initcheck.adapters import Adapter, InitializerError, adapter
 from initcheck.fans import LAYOUTS, Layout
 from initcheck.initializers import Initializer
@@ -96,6 +97,11 @@ def verify(
     dtype: Any = np.float32,
     convention: str | None = None,
     name: str | None = None,
+    activation: Any = None,
+    depth: int = propagation.DEFAULT_DEPTH,
+    width: int = propagation.DEFAULT_WIDTH,
+    batch: int = propagation.DEFAULT_BATCH,
+    bias: float = 0.0,
 ) -> Report:
     """Check that ``initializer`` samples the distribution it claims, on every shape.
 
@@ -103,6 +109,10 @@ def verify(
     ``fn(shape, rng[, dtype])`` with ``expect`` naming the spec. ``alpha`` is the family-wise
     false-alarm budget of the whole call. Returns a ``Report``; bad input raises ValueError,
     an initializer that breaks its contract raises ``InitializerError``.
+
+    With ``activation``, the ``propagation`` property is checked too: through ``depth``
+    layers of ``width`` units (``batch`` inputs, bias std ``bias``), forward and backward
+    variance neither vanish nor explode (see ``initcheck.propagation``).
     """
     alpha = stats.check_alpha(alpha)
     seed = _validate.integer("seed", seed, minimum=0)
@@ -131,11 +141,19 @@ def verify(
             raise ValueError(f"expect={claim!r} does not fit shape {shape}: {exc}") from None
 
     start = time.perf_counter()
-    run = _Run(sampler, claim, laws, seed, alpha, dt)
+    deep = None
+    if activation is not None:
+        act = get_activation(activation)
+        deep = dict(activation=act, depth=_validate.integer("depth", depth, minimum=2),
+                    width=_validate.integer("width", width), batch=_validate.integer("batch", batch),
+                    bias=_validate.real("bias", bias))
+    run = _Run(sampler, claim, laws, seed, alpha, dt, deep)
     drawn = time.perf_counter() - start
     report = Report(sampler.name, sampler.framework, sampler.layout.name, repr(claim), seed, alpha,
                     str(dt), list(shape_list))
     report.checks = run.checks()
+    if run.trace is not None:
+        report.meta["trace"] = run.trace
     report.meta["draw_seconds"] = drawn + run.extra_draw_seconds
     report.meta["elements"] = sum(x.size for x in run.samples.values())
     return report
@@ -145,8 +163,10 @@ class _Run:
     """One verification: draws once, then runs the checks that fit the claimed family."""
 
     def __init__(self, sampler: Adapter, claim: Spec, laws: dict, seed: int, alpha: float,
-                 dtype: np.dtype) -> None:
+                 dtype: np.dtype, deep: dict | None = None) -> None:
         self.sampler, self.claim, self.laws, self.seed = sampler, claim, laws, seed
+        self.deep = deep
+        self.trace = None
         self.alpha, self.dtype = alpha, dtype
         self.family = claim.family
         self.samples = {s: self.draw(s, "main") for s in laws}
@@ -187,6 +207,8 @@ class _Run:
                 statistical += [self.unit_correlation, self.spectrum]
             statistical += [self.independent_calls]
         hard.append(self.reproducible)
+        if self.deep is not None:
+            statistical.append(self.propagation)
         return hard, statistical
 
     def checks(self) -> list[CheckResult]:
@@ -376,6 +398,14 @@ class _Run:
             for k in range(HAAR_DRAWS):
                 mats.append(stats.unit_matrix(self.draw(s, "haar", k), out_axis))
         return stats.haar(mats, gain, alpha)
+
+    def propagation(self, alpha: float) -> CheckResult:
+        """Forward and backward variance through a deep net (``initcheck.propagation``)."""
+        d = self.deep
+        result, self.trace = propagation.check(
+            self.sampler, self.claim, d["activation"], alpha, self.seed, depth=d["depth"],
+            width=d["width"], batch=d["batch"], bias=d["bias"])
+        return result
 
     def independent_calls(self, alpha: float) -> CheckResult:
         """Two fresh seeds must give different, uncorrelated tensors: seed reuse across calls

@@ -1,0 +1,448 @@
+"""Mean-field signal propagation, computed exactly.
+
+For weights with variance s_l^2 (zero mean) in a layer of fan_in n_{l-1}, and bias variance
+sigma_b^2, the pre-activation second moment follows the length map
+
+    q_l = s_l^2 n_{l-1} E[phi(sqrt(q_{l-1}) z)^2] + sigma_b^2,   z ~ N(0, 1),
+
+and the backpropagated error variance the map g_{l-1} = s_l^2 n_l E[phi'(sqrt(q_{l-1}) z)^2] g_l.
+With square layers sigma_w^2 = s^2 n and chi_1 = sigma_w^2 E[phi'(sqrt(q*) z)^2].
+
+Gaussian expectations are exact: closed forms for piecewise-linear activations, otherwise
+adaptive quadrature in z split at the kinks and at the activation's own scale 1/sqrt(q)
+(fixed-node Gauss-Hermite is wrong at kinks and for large q; DESIGN.md section 6).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import integrate, optimize
+
+from initcheck import _validate
+from initcheck.activations import Activation, get as get_activation
+
+#: z beyond which the standard normal density (< 1e-300) contributes nothing.
+Z_MAX = 38.0
+#: Relative tolerance of each quadrature piece.
+QUAD_RTOL = 1e-13
+#: Activation feature scales (in u) at which the z-integral is split for large q.
+_FEATURE_SCALES = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+MOMENTS: tuple[str, ...] = ("phi", "phi2", "phi4", "dphi2", "dphi4")
+
+
+def expect(f: Callable[[np.ndarray], np.ndarray], q: float, kinks: Sequence[float] = ()) -> float:
+    """E[f(sqrt(q) z)], z ~ N(0, 1), by adaptive quadrature in z split at 0, at the kinks
+    and at the feature scales of the activation (so large q cannot hide them)."""
+    q = float(q)
+    if q < 0 or not math.isfinite(q):
+        raise ValueError(f"q must be a finite variance >= 0, got {q}.")
+    if q == 0:
+        return float(np.asarray(f(np.zeros(1)))[0])
+    s = math.sqrt(q)
+    cuts = {0.0, -Z_MAX, Z_MAX}
+    for u in (*kinks, *_FEATURE_SCALES, *(-c for c in _FEATURE_SCALES)):
+        z = u / s
+        if -Z_MAX < z < Z_MAX:
+            cuts.add(z)
+    edges = sorted(cuts)
+    norm = 1.0 / math.sqrt(2.0 * math.pi)
+
+    def integrand(z: float) -> float:
+        return float(f(np.array([s * z]))[0]) * norm * math.exp(-0.5 * z * z)
+
+    total = 0.0
+    with warnings.catch_warnings():
+        # quad warns of roundoff when a piece is ~0 relative to the total; the accuracy of
+        # the sum is tested against a 30-digit mpmath reference
+        warnings.simplefilter("ignore", integrate.IntegrationWarning)
+        for lo, hi in zip(edges[:-1], edges[1:]):
+            value, _ = integrate.quad(integrand, lo, hi, epsabs=0.0, epsrel=QUAD_RTOL, limit=200)
+            total += value
+    return total
+
+
+def _closed_form(slopes: tuple[float, float], q: float, kind: str) -> float:
+    """Gaussian moments of phi(u) = a u (u < 0), b u (u > 0), u ~ N(0, q)."""
+    a, b = slopes
+    if kind == "phi":
+        return math.sqrt(q / (2 * math.pi)) * (b - a)
+    if kind == "phi2":
+        return q * (a * a + b * b) / 2
+    if kind == "phi4":
+        return 3 * q * q * (a**4 + b**4) / 2
+    if kind == "dphi2":
+        return (a * a + b * b) / 2
+    return (a**4 + b**4) / 2  # dphi4
+
+
+def moment(activation: str | Activation, q: float, kind: str = "phi2") -> float:
+    """E[g(sqrt(q) z)] for g = phi, phi^2, phi^4, phi'^2 or phi'^4 (``kind``)."""
+    act = get_activation(activation)
+    kind = _validate.choice("kind", kind, MOMENTS)
+    if act.slopes is not None:
+        return _closed_form(act.slopes, float(q), kind)
+    return _cached_moment(act, float(q), kind)
+
+
+@functools.lru_cache(maxsize=65536)
+def _cached_moment(act: Activation, q: float, kind: str) -> float:
+    phi, dphi = act.phi, act.dphi
+    f = {
+        "phi": phi,
+        "phi2": lambda u: np.square(phi(u)),
+        "phi4": lambda u: np.square(np.square(phi(u))),
+        "dphi2": lambda u: np.square(dphi(u)),
+        "dphi4": lambda u: np.square(np.square(dphi(u))),
+    }[kind]
+    return expect(f, q, act.kinks)
+
+
+def _log_slope(act: Activation, q: float, kind: str) -> float:
+    """d ln E[g(sqrt(q) z)] / d ln q, by a central difference in ln q (exact for the
+    piecewise-linear family, whose moments are powers of q)."""
+    if act.slopes is not None:
+        return {"phi": 0.5, "phi2": 1.0, "phi4": 2.0, "dphi2": 0.0, "dphi4": 0.0}[kind]
+    if q == 0:
+        return 0.0
+    h = 1e-4
+    hi, lo = moment(act, q * math.exp(h), kind), moment(act, q * math.exp(-h), kind)
+    if hi <= 0 or lo <= 0:
+        return 0.0
+    return (math.log(hi) - math.log(lo)) / (2 * h)
+
+
+def length_map(activation: str | Activation, q: float, sigma_w2: float, sigma_b2: float = 0.0) -> float:
+    """q' = sigma_w^2 E[phi(sqrt(q) z)^2] + sigma_b^2."""
+    return sigma_w2 * moment(activation, q, "phi2") + sigma_b2
+
+
+def chi1(activation: str | Activation, q: float, sigma_w2: float) -> float:
+    """chi_1 = sigma_w^2 E[phi'(sqrt(q) z)^2]: the per-layer gradient variance factor."""
+    return sigma_w2 * moment(activation, q, "dphi2")
+
+
+def fixed_point(activation: str | Activation, sigma_w2: float, sigma_b2: float = 0.0,
+                q0: float = 1.0) -> float:
+    """The q* the length map reaches from q0: the nearest root of map(q) - q in the
+    direction the map moves q0 (0 if the signal dies, inf if it grows without bound; q0 itself
+    for a map that preserves every q, as linear and ReLU at the critical sigma_w^2).
+
+    Roots are bracketed on a log grid of q and polished with brentq: iterating the map is
+    hopeless near criticality, where q decays only polynomially."""
+    act = get_activation(activation)
+    if act.slopes is not None:
+        factor = sigma_w2 * (act.slopes[0] ** 2 + act.slopes[1] ** 2) / 2
+        if math.isclose(factor, 1.0, rel_tol=1e-12):
+            return q0 if sigma_b2 == 0 else math.inf
+        if sigma_b2 == 0:
+            return 0.0 if factor < 1 else math.inf
+        return sigma_b2 / (1 - factor) if factor < 1 else math.inf
+
+    def g(q: float) -> float:
+        return length_map(act, q, sigma_w2, sigma_b2) - q
+
+    g0 = g(q0)
+    if g0 == 0:
+        return q0
+    up = g0 > 0
+    grid = q0 * np.logspace(0, 12 if up else -12, 97)
+    prev_q, prev_g = q0, g0
+    for q in grid[1:]:
+        gq = g(float(q))
+        if (gq <= 0) if up else (gq >= 0):
+            lo, hi = sorted((prev_q, float(q)))
+            return float(optimize.brentq(g, lo, hi, xtol=1e-300, rtol=4 * np.finfo(float).eps))
+        prev_q, prev_g = float(q), gq
+    return math.inf if up else 0.0
+
+
+@dataclass(frozen=True)
+class DepthScales:
+    """Fixed point, chi_1 there, and the depth scales over which the length (xi_q) and the
+    correlation between two inputs (xi_c) relax: xi = -1 / ln(slope); inf at criticality."""
+
+    q_star: float
+    chi1: float
+    xi_q: float
+    xi_c: float
+
+
+def depth_scales(activation: str | Activation, sigma_w2: float, sigma_b2: float = 0.0,
+                 q0: float = 1.0) -> DepthScales:
+    """q*, chi_1(q*), and the depth scales xi_q and xi_c (Schoenholz et al. 2017)."""
+    act = get_activation(activation)
+    q = fixed_point(act, sigma_w2, sigma_b2, q0)
+    if not math.isfinite(q):
+        return DepthScales(q, math.inf, 0.0, 0.0)
+    c1 = chi1(act, q, sigma_w2)
+    # slope of the length map at q*: dq'/dq = sigma_w^2 dE[phi^2]/dq
+    if q > 0:
+        slope = sigma_w2 * moment(act, q, "phi2") * _log_slope(act, q, "phi2") / q
+    else:
+        slope = chi1(act, 0.0, sigma_w2)
+    return DepthScales(q, c1, _scale(slope), _scale(c1))
+
+
+def _scale(slope: float) -> float:
+    """-1 / ln|slope|: layers over which a deviation shrinks (or grows) by e."""
+    s = abs(slope)
+    if s == 1.0:
+        return math.inf
+    if s == 0.0:
+        return 0.0
+    return -1.0 / math.log(s) if s < 1 else 1.0 / math.log(s)
+
+
+@dataclass(frozen=True)
+class MeanField:
+    """The mean-field prediction per layer l = 1..L (arrays of length L).
+
+    ``q``: pre-activation second moment; ``post_mean``/``post_std``/``post_second``:
+    moments of phi(h); ``grad``: variance of dL/dh_l for a unit-variance random readout;
+    ``log_var_q``/``log_var_grad``: variance of log(measured / predicted) for one input at
+    the given widths (finite-width fluctuations; see ``finite_width``)."""
+
+    activation: str
+    q0: float
+    q: np.ndarray
+    post_mean: np.ndarray
+    post_second: np.ndarray
+    post_std: np.ndarray
+    grad: np.ndarray
+    forward_gain: np.ndarray
+    backward_gain: np.ndarray
+    log_var_q: np.ndarray = field(repr=False)
+    log_var_grad: np.ndarray = field(repr=False)
+
+    @property
+    def depth(self) -> int:
+        return int(self.q.size)
+
+    def rate(self, which: str = "q") -> float:
+        """Per-layer log growth over the deep half of the net (layers L/2..L), where the
+        transient from the input has died and only the exponential part remains: of q going
+        forward (``"q"``), of the gradient variance going backward from layer L to L/2
+        (``"grad"``)."""
+        return half_rate(self.q if which == "q" else self.grad, forward=which == "q")
+
+
+def half_rate(values: np.ndarray, *, forward: bool, tiny: float = 1e-280) -> float:
+    """Per-layer log growth between layer L/2 and layer L of ``values`` (per layer, 1..L),
+    in the direction the signal travels: forward from L/2 to L, backward from L to L/2.
+    -inf when the end value underflows, +inf when the start does."""
+    values = np.asarray(values, dtype=float)
+    depth = values.size
+    half = depth // 2
+    if depth < 2:
+        return 0.0
+    start, end = (values[half - 1], values[-1]) if forward else (values[-1], values[half - 1])
+    if end <= tiny:
+        return -math.inf if start > tiny else 0.0
+    if start <= tiny:
+        return math.inf
+    return (math.log(end) - math.log(start)) / (depth - half)
+
+
+def _as_layers(value: float | Sequence[float], depth: int, name: str) -> np.ndarray:
+    arr = np.atleast_1d(np.asarray(value, dtype=float))
+    if arr.size == 1:
+        arr = np.full(depth, float(arr[0]))
+    if arr.size != depth:
+        raise ValueError(f"{name} has {arr.size} entries for depth {depth}: pass one value or one per layer.")
+    if np.any(arr < 0) or not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite and >= 0, got {arr}.")
+    return arr
+
+
+def predict(
+    activation: str | Activation,
+    depth: int,
+    sigma_w2: float | Sequence[float] = 1.0,
+    sigma_b2: float | Sequence[float] = 0.0,
+    *,
+    q0: float = 1.0,
+    widths: Sequence[int] | None = None,
+    weight_var: Sequence[float] | None = None,
+) -> MeanField:
+    """Mean-field prediction through ``depth`` layers from inputs of second moment ``q0``.
+
+    Give ``sigma_w2`` (s^2 times fan_in, per layer or one value) or ``weight_var`` (the
+    weights' variance s_l^2, with ``widths`` n_0..n_L). ``widths`` also sets the backward
+    factor s_l^2 n_l and the finite-width fluctuation law (default: 100 everywhere)."""
+    act = get_activation(activation)
+    depth = _validate.integer("depth", depth, minimum=1)
+    if widths is None:
+        widths = [100] * (depth + 1)
+    widths = [_validate.integer("width", w, minimum=1) for w in widths]
+    if len(widths) != depth + 1:
+        raise ValueError(f"widths needs depth + 1 = {depth + 1} entries (input and each layer), got {len(widths)}.")
+    n = np.asarray(widths, dtype=float)
+    if weight_var is not None:
+        s2 = _as_layers(weight_var, depth, "weight_var")
+        fwd, bwd = s2 * n[:-1], s2 * n[1:]
+    else:
+        fwd = _as_layers(sigma_w2, depth, "sigma_w2")
+        bwd = fwd * n[1:] / n[:-1]
+    b2 = _as_layers(sigma_b2, depth, "sigma_b2")
+    q0 = _validate.real("q0", q0, positive=True)
+
+    q = np.empty(depth)
+    mean, second = np.empty(depth), np.empty(depth)
+    m2 = q0
+    for l in range(depth):
+        q[l] = fwd[l] * m2 + b2[l]
+        mean[l] = moment(act, q[l], "phi")
+        second[l] = moment(act, q[l], "phi2")
+        m2 = second[l]
+    dphi2 = np.array([moment(act, ql, "dphi2") for ql in q])
+    grad = np.empty(depth)
+    g = 1.0  # readout: unit variance per output unit
+    for l in range(depth - 1, -1, -1):
+        grad[l] = dphi2[l] * g
+        g = bwd[l] * grad[l]
+    var_q, var_g = finite_width(act, q, fwd, b2, widths, q0)
+    std = np.sqrt(np.maximum(second - mean**2, 0.0))
+    return MeanField(str(act), q0, q, mean, second, std, grad, fwd, bwd, var_q, var_g)
+
+
+def finite_width(act: Activation, q: np.ndarray, fwd: np.ndarray, b2: np.ndarray,
+                 widths: Sequence[int], q0: float) -> tuple[np.ndarray, np.ndarray]:
+    """Variance of log(measured / mean-field) per layer for one input at finite width.
+
+    Given layer l-1, the n_l pre-activations are iid N(0, Q_l), so the post-activation mean
+    square over n units has relative variance (kappa - 1)/n, kappa = E[phi^4]/E[phi^2]^2,
+    and a deviation propagates with the log-slope of the length map. The measured
+    q_l (mean of h^2 over units) adds chi-square noise 2/n_l. Backward, each layer adds
+    (3 kappa' - 1)/n with kappa' = E[phi'^4]/E[phi'^2]^2 (gradient independence), plus the
+    forward deviation through d ln E[phi'^2]/d ln q. For ReLU both give 5/n per layer
+    (DESIGN.md: log(q_L/q_MF) has variance about 5(L-1)/n)."""
+    depth = q.size
+    n = np.asarray(widths, dtype=float)
+    var_cond = np.empty(depth)  # variance of ln Q_l (conditional variance of h_l)
+    v = 2.0 / n[0]  # the input's own mean square over n_0 Gaussian entries
+    for l in range(depth):
+        if l > 0:
+            m2 = moment(act, q[l - 1], "phi2")
+            m4 = moment(act, q[l - 1], "phi4")
+            kappa = m4 / (m2 * m2) if m2 > 0 else 1.0
+            share = fwd[l] * m2 / q[l] if q[l] > 0 else 0.0  # part of q_l that came through phi
+            slope = share * _log_slope(act, q[l - 1], "phi2")
+            v = slope * slope * v + share * share * (kappa - 1.0) / n[l]
+        var_cond[l] = v
+    var_q = var_cond + 2.0 / n[1:]
+    var_g = np.empty(depth)
+    acc = 0.0
+    for l in range(depth - 1, -1, -1):
+        d2, d4 = moment(act, q[l], "dphi2"), moment(act, q[l], "dphi4")
+        kappa_d = d4 / (d2 * d2) if d2 > 0 else 1.0
+        coupling = _log_slope(act, q[l], "dphi2")
+        acc += (3.0 * kappa_d - 1.0) / n[l + 1] + coupling * coupling * var_cond[l]
+        var_g[l] = acc
+    return var_q, var_g
+
+
+def correlation_map(activation: str | Activation, c: float, q: float, sigma_w2: float,
+                    sigma_b2: float = 0.0) -> float:
+    """Correlation of two inputs' pre-activations after one layer, both at second moment q:
+    (sigma_w^2 E[phi(u1) phi(u2)] + sigma_b^2) / q' with corr(u1, u2) = c. Closed form
+    (arc-cosine kernel) for the piecewise-linear family; 2-d quadrature otherwise."""
+    act = get_activation(activation)
+    c = max(-1.0, min(1.0, float(c)))
+    q_next = length_map(act, q, sigma_w2, sigma_b2)
+    if act.slopes is not None:
+        a, b = act.slopes
+
+        def k(r: float) -> float:  # E[relu(u1) relu(u2)] for corr r
+            return q / (2 * math.pi) * (math.sqrt(max(0.0, 1 - r * r)) + (math.pi - math.acos(r)) * r)
+
+        cross = (a * a + b * b) * k(c) - 2 * a * b * k(-c)
+    else:
+        s, r = math.sqrt(q), math.sqrt(max(0.0, 1 - c * c))
+        norm = 1.0 / (2 * math.pi)
+
+        def f(z2: float, z1: float) -> float:
+            u1, u2 = s * z1, s * (c * z1 + r * z2)
+            return float(act.phi(np.array([u1]))[0] * act.phi(np.array([u2]))[0]) * norm * math.exp(
+                -0.5 * (z1 * z1 + z2 * z2))
+
+        cross, _ = integrate.dblquad(f, -12, 12, -12, 12, epsabs=1e-12, epsrel=1e-10)
+    return (sigma_w2 * cross + sigma_b2) / q_next
+
+
+# ------------------------------------------------------------------------------ gains
+
+TARGETS: tuple[str, ...] = ("forward", "backward", "edge_of_chaos")
+
+
+@dataclass(frozen=True)
+class Gain:
+    """A gain (weight std times sqrt(fan_in)) and what it does: the fixed point q* it leads
+    to from q0 = 1, chi_1 there, and the post-activation std at q*."""
+
+    activation: str
+    target: str
+    value: float
+    q_star: float
+    chi1: float
+    output_std: float
+
+    def __str__(self) -> str:
+        return (f"{self.activation} {self.target}: gain {self.value:.4f} -> q* {self.q_star:.4g},"
+                f" chi_1 {self.chi1:.4g}, output std {self.output_std:.4g}")
+
+
+def gain_effect(activation: str | Activation, value: float, target: str = "given") -> Gain:
+    """What gain ``value`` does: q* from q0 = 1, chi_1 at q*, output std at q*."""
+    act = get_activation(activation)
+    sw2 = value * value
+    q = fixed_point(act, sw2, 0.0, 1.0)
+    if math.isfinite(q):
+        c1 = chi1(act, q, sw2)
+        std = math.sqrt(max(0.0, moment(act, q, "phi2") - moment(act, q, "phi") ** 2))
+    else:
+        c1, std = math.inf, math.inf
+    return Gain(str(act), target, value, q, c1, std)
+
+
+def gain(activation: str | Activation, target: str = "forward", **params: Any) -> Gain:
+    """The gain derived for ``activation``:
+
+    - ``forward``: keeps the forward second moment at q* = 1: 1 / sqrt(E[phi(z)^2]);
+    - ``backward``: chi_1 = 1 at q = 1: 1 / sqrt(E[phi'(z)^2]);
+    - ``edge_of_chaos``: chi_1 = 1 at the fixed point the gain itself leads to.
+    """
+    act = get_activation(activation, **params)
+    target = _validate.choice("target", target, TARGETS)
+    if target == "forward":
+        value = 1.0 / math.sqrt(moment(act, 1.0, "phi2"))
+    elif target == "backward":
+        value = 1.0 / math.sqrt(moment(act, 1.0, "dphi2"))
+    else:
+        value = _edge_of_chaos(act)
+    return gain_effect(act, value, target)
+
+
+def _edge_of_chaos(act: Activation) -> float:
+    if act.slopes is not None:
+        return 1.0 / math.sqrt(moment(act, 1.0, "dphi2"))
+
+    def f(g: float) -> float:
+        q = fixed_point(act, g * g)
+        return (chi1(act, q, g * g) if math.isfinite(q) else math.inf) - 1.0
+
+    grid = np.logspace(math.log10(0.2), math.log10(64.0), 60)
+    values = [f(g) for g in grid]
+    for lo, hi, flo, fhi in zip(grid[:-1], grid[1:], values[:-1], values[1:]):
+        if flo == 0:
+            return float(lo)
+        if flo < 0 < fhi:
+            return float(optimize.brentq(f, lo, hi, xtol=1e-10))
+    raise ValueError(f"no edge of chaos for {act} with gains in [0.2, 64] (sigma_b = 0):"
+                     " chi_1 never crosses 1. Use target='forward' or 'backward'.")
