@@ -226,9 +226,9 @@ def simulate(
             g = rng_readout.standard_normal((batch, widths[-1])).astype(dt)
             for l in range(depth - 1, -1, -1):
                 delta = derivs.pop() * g
-                second = float(np.mean(np.square(delta)))
+                second, mean = _moments(delta)
                 trace.layers[l].grad_second = second
-                trace.layers[l].grad_std = float(np.std(delta))
+                trace.layers[l].grad_std = math.sqrt(max(second - mean * mean, 0.0))
                 g = delta @ weights.pop().T
                 if not np.isfinite(second):
                     trace.notes.append(f"non-finite gradients at layer {l + 1}")
@@ -256,9 +256,16 @@ def _bin_edges(act: Activation, prediction: theory.MeanField | None,
     return np.linspace(lo, hi, bins + 1)
 
 
+def _moments(a: np.ndarray) -> tuple[float, float]:
+    """Mean square and mean of an array in one BLAS dot and one sum (no temporaries)."""
+    flat = a.ravel()
+    return float(flat @ flat) / flat.size, float(flat.sum()) / flat.size
+
+
 def _layer_stats(layer: int, h: np.ndarray, x: np.ndarray, act: Activation,
                  edges: np.ndarray) -> LayerStats:
     flat = x.ravel()
+    second, mean = _moments(x)
     sample = flat if flat.size <= STATS_SAMPLE else flat[
         np.linspace(0, flat.size - 1, STATS_SAMPLE).round().astype(np.int64)]
     qs = np.quantile(sample, QUANTILES)
@@ -268,8 +275,8 @@ def _layer_stats(layer: int, h: np.ndarray, x: np.ndarray, act: Activation,
     hist = np.bincount(idx[inside], minlength=edges.size - 1)
     zero = x == 0
     return LayerStats(
-        layer=layer, width=x.shape[1], q=float(np.mean(np.square(h))),
-        mean=float(np.mean(x)), std=float(np.std(x)),
+        layer=layer, width=x.shape[1], q=_moments(h)[0],
+        mean=mean, std=math.sqrt(max(second - mean * mean, 0.0)),
         quantiles={q: float(v) for q, v in zip(QUANTILES, qs)}, hist=hist,
         saturated=None if act.saturated is None else float(np.mean(act.saturated(x))),
         zero_fraction=float(np.mean(zero)), dead_units=float(np.mean(np.all(zero, axis=0))),
