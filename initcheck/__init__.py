@@ -5,43 +5,62 @@
 >>> w = init((784, 256), rng=np.random.default_rng(0))
 >>> ic.compute_fans((64, 32, 3, 3), layout="torch")
 Fans(fan_in=288, fan_out=576, receptive_field=9)
+
+Names load on first use (PEP 562), so ``import initcheck`` and the pytest plugin stay cheap.
 """
 
-from initcheck import activations, initializers, specs, strategies, theory
-from initcheck.adapters import InitializerError
-from initcheck.fans import LAYOUTS, Fans, Layout, compute_fans, get_layout
-from initcheck.initializers import Initializer
-from initcheck.specs import Law, Spec, spec
-from initcheck.report import Report
-from initcheck.stats import CheckResult
-from initcheck.torch_gains import torch_gain
-from initcheck.simulate import Trace, simulate
-from initcheck.theory import gain
-from initcheck.verify import verify
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "Trace",
-    "activations",
-    "gain",
-    "simulate",
-    "theory",
-    "CheckResult",
-    "InitializerError",
-    "Report",
-    "strategies",
-    "verify",
-    "LAYOUTS",
-    "Fans",
-    "Initializer",
-    "Law",
-    "Layout",
-    "Spec",
-    "compute_fans",
-    "get_layout",
-    "initializers",
-    "spec",
-    "specs",
-    "torch_gain",
-]
+#: Public name -> (module, attribute or None for the module itself).
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "activations": ("initcheck.activations", None),
+    "initializers": ("initcheck.initializers", None),
+    "specs": ("initcheck.specs", None),
+    "strategies": ("initcheck.strategies", None),
+    "theory": ("initcheck.theory", None),
+    "stats": ("initcheck.stats", None),
+    "seeding": ("initcheck.seeding", None),
+    "torch_gains": ("initcheck.torch_gains", None),
+    "propagation": ("initcheck.propagation", None),
+    "adapters": ("initcheck.adapters", None),
+    "audit": ("initcheck.audit", None),
+    "LAYOUTS": ("initcheck.fans", "LAYOUTS"),
+    "Fans": ("initcheck.fans", "Fans"),
+    "Layout": ("initcheck.fans", "Layout"),
+    "compute_fans": ("initcheck.fans", "compute_fans"),
+    "get_layout": ("initcheck.fans", "get_layout"),
+    "Initializer": ("initcheck.initializers", "Initializer"),
+    "InitializerError": ("initcheck.adapters", "InitializerError"),
+    "Law": ("initcheck.specs", "Law"),
+    "Spec": ("initcheck.specs", "Spec"),
+    "spec": ("initcheck.specs", "spec"),
+    "CheckResult": ("initcheck.stats", "CheckResult"),
+    "Report": ("initcheck.report", "Report"),
+    "torch_gain": ("initcheck.torch_gains", "torch_gain"),
+    "verify": ("initcheck.verify", "verify"),
+    "simulate": ("initcheck.simulate", "simulate"),
+    "Trace": ("initcheck.simulate", "Trace"),
+    "gain": ("initcheck.theory", "gain"),
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'initcheck' has no attribute {name!r}") from None
+    module = importlib.import_module(module_name)
+    value = module if attr is None else getattr(module, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])

@@ -1,99 +1,45 @@
-"""The ``initcheck`` command. Exit codes: 0 pass, 1 a check failed, 2 usage or input error
-(a message naming the fix, never a bare traceback)."""
+"""The ``initcheck`` command (also ``python -m initcheck``).
+
+Exit codes: 0 every check passed, 1 a check failed, 2 usage or input error (a message that
+names the fix, never a bare traceback)."""
 
 from __future__ import annotations
 
 import argparse
+import ast
+import difflib
+import importlib
+import json
 import os
+import pkgutil
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-from initcheck import __version__, initializers, specs
-from initcheck.fans import LAYOUTS, compute_fans
+from initcheck import __version__
 
 #: The article's experiment: 100 x 100 weights (node_num = 100).
 ARTICLE_SHAPE = (100, 100)
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(ValueError):
+    """Bad command-line input: reported with exit code 2."""
+
+
+# ------------------------------------------------------------------------ parsing helpers
 
 
 def _shape(text: str) -> tuple[int, ...]:
     try:
-        return tuple(int(p) for p in text.replace("x", ",").split(",") if p.strip())
+        dims = tuple(int(p) for p in text.replace("x", ",").split(",") if p.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"shape {text!r}: give integers separated by commas or x, e.g. 784,256 or 3x3x64x128"
         ) from None
-
-
-def _list(args: argparse.Namespace) -> int:
-    """Every built-in initializer: its claim, and its law at the given shape."""
-    shape, layout = args.shape, args.layout
-    fans = compute_fans(shape, layout)
-    print(f"shape {shape} in layout {layout!r}: fan_in={fans.fan_in}, fan_out={fans.fan_out},"
-          f" receptive_field={fans.receptive_field}")
-    rows = [("name", "claims", "std", "support")]
-    for name in specs.SPECS:
-        init = initializers.get(name, layout=layout)
-        law = init.law(shape)
-        support = ("(-inf, inf)" if not law.bounded else f"[{law.low:.4g}, {law.high:.4g}]")
-        rows.append((name, init.spec.formula, f"{law.std:.4g}", support))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
-    aliases = ", ".join(f"{a} -> {c}" for a, c in specs.ALIASES.items())
-    print(f"aliases: {aliases}")
-    print("article methods: " + ", ".join(f"{m} -> {n}" for m, n in initializers.ARTICLE_METHODS.items()))
-    return 0
-
-
-def _audit(args: argparse.Namespace) -> int:
-    """Verify every built-in initializer against its own spec; the audit's alpha is split
-    evenly over the initializers (Bonferroni)."""
-    from initcheck.verify import verify  # the verification stack loads only when used
-
-    names = list(specs.SPECS)
-    share = args.alpha / len(names)
-    reports = []
-    rows = [("initializer", "claims", "verdict", "checks", "finding")]
-    for i, name in enumerate(names, 1):
-        if args.progress:
-            print(f"\r[{i}/{len(names)}] {name:<20}", end="", file=sys.stderr, flush=True)
-        report = verify(initializers.get(name), seed=args.seed, alpha=share)
-        reports.append(report)
-        bad = report.failures
-        finding = "; ".join(f"{c.name}: {c.detail}" for c in bad) if bad else (
-            f"std within {report.check('std').mde:.1%} (MDE)" if any(
-                c.name == "std" for c in report.checks) else "exact")
-        rows.append((name, initializers.get(name).spec.formula,
-                     "PASS" if report.passed else "FAIL",
-                     f"{len(report.checks) - len(bad)}/{len(report.checks)}", finding))
-    if args.progress:
-        print("\r" + " " * 40 + "\r", end="", file=sys.stderr)
-    _table(rows)
-    passed = all(r.passed for r in reports)
-    print(f"audit builtin: {sum(r.passed for r in reports)}/{len(reports)} pass; seed {args.seed},"
-          f" family-wise alpha {args.alpha:g} ({share:.3g} per initializer)")
-    if args.json:
-        doc = {"schema": "initcheck.audit/1", "target": "builtin", "seed": args.seed,
-               "alpha": args.alpha, "passed": passed, "reports": [r.to_dict() for r in reports]}
-        _write_json(doc, args.json)
-    return 0 if passed else 1
-
-
-def _table(rows: list[tuple[str, ...]]) -> None:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
-
-
-def _write_json(doc: dict, target: str) -> None:
-    import json
-
-    text = json.dumps(doc, indent=2, allow_nan=False)
-    if target == "-":
-        print(text)
-    else:
-        with open(target, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
+    if not dims:
+        raise argparse.ArgumentTypeError(f"shape {text!r} is empty; e.g. 784,256")
+    return dims
 
 
 def _alpha(text: str) -> float:
@@ -106,37 +52,345 @@ def _alpha(text: str) -> float:
     return a
 
 
-def _seed(text: str) -> int:
+def _nonneg_int(what: str):
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} {text!r} is not an integer") from None
+        if n < 0:
+            raise argparse.ArgumentTypeError(f"{what} {n} must be >= 0")
+        return n
+    return parse
+
+
+def _positive_int(what: str):
+    def parse(text: str) -> int:
+        n = _nonneg_int(what)(text)
+        if n < 1:
+            raise argparse.ArgumentTypeError(f"{what} must be >= 1")
+        return n
+    return parse
+
+
+def parse_pairs(pairs: Sequence[str] | None, option: str) -> dict[str, Any]:
+    """``k=v`` strings to a dict; values are Python literals (1e-3, 'fan_out', True) or
+    plain strings."""
+    out: dict[str, Any] = {}
+    for pair in pairs or ():
+        key, sep, raw = pair.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise UsageError(f"{option} {pair!r} is not of the form name=value (e.g. {option} mode=fan_out)")
+        try:
+            value = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            value = raw
+        out[key] = value
+    return out
+
+
+def resolve_target(target: str) -> Any:
+    """An object from ``package.module:attr`` or ``package.module.attr``; errors name close
+    matches."""
+    if ":" in target:
+        module_name, _, attr_path = target.partition(":")
+    else:
+        module_name, _, attr_path = target.rpartition(".")
+    if not module_name or not attr_path:
+        raise UsageError(f"{target!r} is not an import path: use package.module:attr (e.g."
+                         " torch.nn.init:kaiming_normal_) or a built-in name (initcheck list)")
     try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"seed {text!r} is not an integer") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"seed {n} must be >= 0")
-    return n
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        top = exc.name or module_name
+        known = [m.name for m in pkgutil.iter_modules()]
+        close = difflib.get_close_matches(top.split(".")[0], known, n=3)
+        hint = f" Did you mean {' or '.join(close)}?" if close else ""
+        raise UsageError(f"cannot import {module_name!r}: no module named {top!r}.{hint}") from None
+    except Exception as exc:  # the module itself fails to import
+        raise UsageError(f"importing {module_name!r} failed: {type(exc).__name__}: {exc}") from None
+    obj = module
+    for part in attr_path.split("."):
+        if not hasattr(obj, part):
+            names = [n for n in dir(obj) if not n.startswith("_")]
+            close = difflib.get_close_matches(part, names, n=3)
+            hint = f" Did you mean {', '.join(close)}?" if close else ""
+            raise UsageError(f"{module_name!r} has no attribute {attr_path!r}.{hint}")
+        obj = getattr(obj, part)
+    return obj
+
+
+def _write_json(doc: dict, target: str) -> None:
+    text = json.dumps(doc, indent=2, allow_nan=False)
+    if target == "-":
+        print(text)
+    else:
+        try:
+            with open(target, "w", encoding="utf-8") as fh:
+                fh.write(text + "\n")
+        except OSError as exc:
+            raise UsageError(f"cannot write JSON to {target!r}: {exc.strerror}") from None
+
+
+def _table(rows: list[tuple[str, ...]], out: Any = None) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip(), file=out or sys.stdout)
+
+
+class _Progress:
+    """A one-line progress display on a terminal's stderr; silent otherwise."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __call__(self, i: int, n: int, what: str) -> None:
+        if self.enabled:
+            print(f"\r[{i}/{n}] {what[:50]:<50}", end="", file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        if self.enabled:
+            print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------------------ commands
+
+
+def _list(args: argparse.Namespace) -> int:
+    """Every built-in initializer: its claim, and its law at the given shape."""
+    from initcheck import initializers, specs
+    from initcheck.fans import compute_fans
+
+    shape, layout = args.shape, args.layout
+    fans = compute_fans(shape, layout)
+    print(f"shape {shape} in layout {layout!r}: fan_in={fans.fan_in}, fan_out={fans.fan_out},"
+          f" receptive_field={fans.receptive_field}")
+    rows = [("name", "claims", "std", "support")]
+    for name in specs.SPECS:
+        init = initializers.get(name, layout=layout)
+        law = init.law(shape)
+        support = "(-inf, inf)" if not law.bounded else f"[{law.low:.4g}, {law.high:.4g}]"
+        rows.append((name, init.spec.formula, f"{law.std:.4g}", support))
+    _table(rows)
+    print("aliases: " + ", ".join(f"{a} -> {c}" for a, c in specs.ALIASES.items()))
+    print("article methods: " + ", ".join(f"{m} -> {n}" for m, n in initializers.ARTICLE_METHODS.items()))
+    return EXIT_OK
+
+
+def _target_initializer(args: argparse.Namespace) -> Any:
+    from initcheck import initializers, specs
+
+    kwargs = parse_pairs(args.kwarg, "--kwarg")
+    target = args.target
+    if ":" not in target and "." not in target:
+        if target not in initializers.names():
+            close = difflib.get_close_matches(target, initializers.names(), n=3)
+            hint = f" Did you mean {', '.join(close)}?" if close else ""
+            raise UsageError(f"{target!r} is neither a built-in initializer nor an import path"
+                             f" (package.module:attr).{hint}")
+        return initializers.get(target, layout=args.layout or "keras", **kwargs)
+    obj = resolve_target(target)
+    if args.factory:
+        try:
+            return obj(**kwargs)
+        except TypeError as exc:
+            raise UsageError(f"calling {target}(**{kwargs}) failed: {exc}") from None
+    if kwargs:
+        import functools
+
+        return functools.partial(obj, **kwargs)
+    _ = specs
+    return obj
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from initcheck import specs
+    from initcheck.verify import verify
+
+    init = _target_initializer(args)
+    params = parse_pairs(args.param, "--param")
+    expect = None
+    if args.expect:
+        expect = specs.spec(args.expect, **params)
+    elif params:
+        raise UsageError("--param sets parameters of --expect; pass --expect NAME too")
+    report = verify(init, expect=expect, framework=args.framework,
+                    layout=None if args.layout is None or not (":" in args.target or "." in args.target) else args.layout,
+                    shapes=args.shape or None, seed=args.seed, alpha=args.alpha, dtype=args.dtype,
+                    activation=args.activation, name=args.target)
+    if args.json != "-":
+        print(report)
+    if args.json:
+        _write_json(report.to_dict(), args.json)
+    trace = report.meta.get("trace")
+    if args.plot and trace is not None:
+        from initcheck import plot
+
+        plot.save(plot.depth_profile(trace), args.plot)
+    return EXIT_OK if report.passed else EXIT_FAIL
+
+
+def _audit(args: argparse.Namespace) -> int:
+    """Verify every built-in initializer against its spec (and, with --activation or by
+    default its intended activation, the propagation property)."""
+    from initcheck import audit as audit_mod
+
+    progress = _Progress(args.progress)
+    result = audit_mod.run(args.target, seed=args.seed, alpha=args.alpha, progress=progress,
+                           propagation=not args.no_propagation)
+    progress.done()
+    if args.json != "-":
+        _table(result.rows())
+        print(result.summary())
+    if args.json:
+        _write_json(result.to_dict(), args.json)
+    return EXIT_OK if result.passed else EXIT_FAIL
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from initcheck.simulate import simulate
+
+    init = _target_initializer(args) if args.target else None
+    trace = simulate(init, args.activation, depth=args.depth, width=args.width, batch=args.batch,
+                     seed=args.seed, bias=args.bias, backward=not args.forward_only,
+                     expect=args.expect)
+    if args.json != "-":
+        print(trace.table())
+    if args.json:
+        _write_json(trace.to_dict(), args.json)
+    if args.plot or args.profile:
+        from initcheck import plot
+
+        if args.plot:
+            plot.save(plot.histograms(trace), args.plot)
+            if args.json != "-":
+                print(f"wrote {args.plot}")
+        if args.profile:
+            plot.save(plot.depth_profile(trace), args.profile)
+            if args.json != "-":
+                print(f"wrote {args.profile}")
+    return EXIT_OK
+
+
+def _gain(args: argparse.Namespace) -> int:
+    from initcheck import activations, theory
+    from initcheck.torch_gains import NONLINEARITIES, torch_gain
+
+    params = parse_pairs(args.param, "--param")
+    act = activations.get(args.activation, **params)
+    rows = [("target", "gain", "q*", "chi_1", "output std")]
+    gains = []
+    for target in theory.TARGETS:
+        try:
+            g = theory.gain(act, target)
+        except ValueError as exc:
+            rows.append((target, "-", "-", "-", str(exc).split(":")[0]))
+            continue
+        gains.append(g)
+        rows.append((target, f"{g.value:.6g}", f"{g.q_star:.4g}", f"{g.chi1:.4g}", f"{g.output_std:.4g}"))
+    torch_name = act.torch_name
+    torch_value = None
+    if torch_name in NONLINEARITIES:
+        torch_value = torch_gain(torch_name, params.get("a")) if torch_name == "leaky_relu" else torch_gain(torch_name)
+        g = theory.gain_effect(act, torch_value, "torch table")
+        gains.append(g)
+        rows.append(("torch table", f"{g.value:.6g}", f"{g.q_star:.4g}", f"{g.chi1:.4g}", f"{g.output_std:.4g}"))
+    if args.json != "-":
+        print(f"gains for {act} (weight std = gain / sqrt(fan_in); q* reached from q = 1, sigma_b = 0)")
+        _table(rows)
+        if torch_value is None:
+            print(f"torch's calculate_gain has no entry for {act.name}")
+    if args.json:
+        _write_json({"schema": "initcheck.gain/1", "activation": str(act),
+                     "gains": [{"target": g.target, "value": g.value, "q_star": _finite(g.q_star),
+                                "chi1": _finite(g.chi1), "output_std": _finite(g.output_std)}
+                               for g in gains]}, args.json)
+    return EXIT_OK
+
+
+def _finite(x: float) -> float | None:
+    import math
+
+    return x if math.isfinite(x) else None
+
+
+# -------------------------------------------------------------------------------- parser
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="initcheck", description="Verifiable neural-network weight initialization.")
+        prog="initcheck", description="Verifiable neural-network weight initialization.",
+        epilog="Exit codes: 0 pass, 1 a check failed, 2 usage or input error.")
     parser.add_argument("--version", action="version", version=f"initcheck {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    layouts = ["torch", "keras", "jax", "flax", "numpy"]
+
     p = sub.add_parser("list", help="list the built-in initializers and their laws at a shape")
     p.add_argument("--shape", type=_shape, default=ARTICLE_SHAPE,
                    help="weight shape, e.g. 784,256 (default: the article's 100,100)")
-    p.add_argument("--layout", default="keras", choices=list(LAYOUTS),
+    p.add_argument("--layout", default="keras", choices=layouts,
                    help="which axes hold in and out (default keras: (*k, in, out))")
     p.set_defaults(run=_list)
 
-    p = sub.add_parser("audit", help="verify every built-in initializer against its spec")
-    p.add_argument("target", nargs="?", default="builtin", choices=["builtin"],
-                   help="what to audit (default: builtin)")
-    p.add_argument("--seed", type=_seed, default=0, help="base seed (default 0)")
+    p = sub.add_parser("verify", help="verify one initializer against a spec")
+    p.add_argument("target", help="a built-in name (he_normal) or an import path"
+                                  " (package.module:attr or package.module.attr)")
+    p.add_argument("--expect", help="the spec it claims, e.g. he_normal (built-ins carry their own)")
+    p.add_argument("--param", action="append", metavar="K=V", help="a parameter of --expect")
+    p.add_argument("--kwarg", action="append", metavar="K=V",
+                   help="a keyword argument for the target (bound at each call, or passed to a"
+                        " factory with --factory; for a built-in name, its parameters)")
+    p.add_argument("--factory", action="store_true",
+                   help="TARGET is a factory: call it with the --kwarg values to get the initializer")
+    p.add_argument("--framework", default="auto", help="numpy, torch, jax, keras or auto (default)")
+    p.add_argument("--layout", choices=layouts, help="layout of the target's shapes")
+    p.add_argument("--shape", action="append", type=_shape, help="a shape to test (repeatable)")
+    p.add_argument("--activation", help="also check signal propagation under this activation")
+    p.add_argument("--dtype", default="float32", help="dtype to sample (default float32)")
+    _common(p)
+    p.add_argument("--alpha", type=_alpha, default=1e-6, help="family-wise false-alarm budget (default 1e-6)")
+    p.add_argument("--plot", metavar="FILE", help="with --activation: write the depth profile PNG")
+    p.set_defaults(run=_verify)
+
+    p = sub.add_parser("audit", help="verify a whole set of initializers against their specs")
+    p.add_argument("target", nargs="?", default="builtin", help="builtin (default), torch, jax, keras or all")
+    _common(p)
     p.add_argument("--alpha", type=_alpha, default=1e-5,
                    help="family-wise false-alarm budget of the whole audit (default 1e-5)")
-    p.add_argument("--json", metavar="FILE", help="write the reports as JSON ('-' for stdout)")
+    p.add_argument("--no-propagation", action="store_true",
+                   help="skip the propagation property (intended activation) checks")
     p.set_defaults(run=_audit)
+
+    p = sub.add_parser("simulate", help="run the article's experiment: per-layer statistics vs theory")
+    p.add_argument("target", nargs="?", default="xavier_normal",
+                   help="initializer: built-in name or import path (default xavier_normal)")
+    p.add_argument("--activation", default="tanh", help="default tanh (the article's)")
+    p.add_argument("--depth", type=_positive_int("depth"), default=5)
+    p.add_argument("--width", type=_positive_int("width"), default=100)
+    p.add_argument("--batch", type=_positive_int("batch"), default=1000)
+    p.add_argument("--bias", type=float, default=0.0, help="bias std (default 0)")
+    p.add_argument("--forward-only", action="store_true", help="skip the backward pass")
+    p.add_argument("--expect", help="the spec of a non-built-in target, for the theory")
+    p.add_argument("--kwarg", action="append", metavar="K=V")
+    p.add_argument("--factory", action="store_true")
+    p.add_argument("--layout", choices=layouts)
+    p.add_argument("--plot", metavar="FILE", help="write the article's per-layer histograms (PNG)")
+    p.add_argument("--profile", metavar="FILE", help="write std and gradient std vs depth (PNG)")
+    _common(p)
+    p.set_defaults(run=_simulate)
+
+    p = sub.add_parser("gain", help="derived gains for an activation beside torch's table")
+    p.add_argument("activation")
+    p.add_argument("--param", action="append", metavar="K=V", help="activation parameter, e.g. a=0.2")
+    p.add_argument("--json", metavar="FILE", help="write JSON ('-' for stdout)")
+    p.set_defaults(run=_gain)
     return parser
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=_nonneg_int("seed"), default=0, help="base seed (default 0)")
+    p.add_argument("--json", metavar="FILE", help="write JSON ('-' for stdout, replacing the table)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -145,15 +399,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.progress = sys.stderr.isatty()
     if not getattr(args, "run", None):
         parser.print_help()
-        return 2
+        return EXIT_USAGE
     try:
         return args.run(args)
-    except ValueError as exc:
-        print(f"initcheck: error: {exc}", file=sys.stderr)
-        return 2
+    except (UsageError, ValueError, ImportError) as exc:
+        # ValueError covers initcheck's own input errors and InitializerError
+        print(f"initcheck {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except BrokenPipeError:  # output piped into head & co: stop quietly
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep interpreter exit quiet
-        return 0
+        return EXIT_OK
+    except KeyboardInterrupt:
+        print("initcheck: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

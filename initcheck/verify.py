@@ -53,12 +53,21 @@ HAAR_DRAWS = 8
 KS_MAX = 2**15
 
 
-def default_shapes(spec: Spec, layout: Layout, *, vectors: str | None = None) -> list[tuple[int, ...]]:
+def default_shapes(spec: Spec, layout: Layout, *, vectors: str | None = None,
+                   samples: int | None = None) -> list[tuple[int, ...]]:
     """The default shapes for ``spec`` in ``layout`` (grouped and transposed layouts get
-    conv layers with channel counts divisible by the groups)."""
+    conv layers with channel counts divisible by the groups). ``samples`` rescales the two
+    large dense layers so that about that many elements are drawn in all (power control)."""
     style = "torch" if (layout.in_axis, layout.out_axis) == (1, 0) else "keras"
+    layers = list(DEFAULT_LAYERS)
+    if samples is not None:
+        samples = _validate.integer("samples", samples, minimum=1000)
+        big = layers[:2]
+        rest = sum(math.prod(l.weight_shape()) for l in layers[2:])
+        scale = max(samples - rest, 1000) / sum(math.prod(l.weight_shape()) for l in big)
+        layers[:2] = [l._replace(out_channels=max(1, round(l.out_channels * scale))) for l in big]
     out = []
-    for layer in DEFAULT_LAYERS:
+    for layer in layers:
         if layout.groups > 1 or layout.transposed:
             if not layer.kernel:
                 continue
@@ -102,6 +111,7 @@ def verify(
     width: int = propagation.DEFAULT_WIDTH,
     batch: int = propagation.DEFAULT_BATCH,
     bias: float = 0.0,
+    samples: int | None = None,
 ) -> Report:
     """Check that ``initializer`` samples the distribution it claims, on every shape.
 
@@ -112,7 +122,8 @@ def verify(
 
     With ``activation``, the ``propagation`` property is checked too: through ``depth``
     layers of ``width`` units (``batch`` inputs, bias std ``bias``), forward and backward
-    variance neither vanish nor explode (see ``initcheck.propagation``).
+    variance neither vanish nor explode (see ``initcheck.propagation``). ``samples`` sets
+    how many elements the default shapes hold (power: the sigma MDE scales as 1/sqrt).
     """
     alpha = stats.check_alpha(alpha)
     seed = _validate.integer("seed", seed, minimum=0)
@@ -127,8 +138,10 @@ def verify(
     else:
         conv, vectors = convention or "logical", None
     if shapes is None:
-        shape_list = default_shapes(claim, sampler.layout, vectors=vectors)
+        shape_list = default_shapes(claim, sampler.layout, vectors=vectors, samples=samples)
     else:
+        if samples is not None:
+            raise ValueError("pass either shapes or samples: samples rescales the default shapes.")
         if isinstance(shapes, (str, bytes)) or not isinstance(shapes, Sequence) or not shapes:
             raise ValueError(f"shapes={shapes!r}: pass a non-empty list of shapes, e.g. [(784, 256)].")
         shape_list = [_validate.shape(s) for s in shapes]

@@ -1,0 +1,129 @@
+"""Audits: verify a whole set of initializers against the specs they document and, where an
+initializer is meant for an activation, the propagation property under it.
+
+``builtin`` is initcheck's own set; framework sets (torch, jax, keras) register through
+``CATALOGUES``. The audit's alpha is split evenly over its initializers (Bonferroni)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from initcheck import _validate
+from initcheck.report import Report
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One initializer of a catalogue: a display name, how to get it (lazily: frameworks
+    import on use), the spec it documents, and the activation it is meant for."""
+
+    name: str
+    make: Callable[[], Any]
+    expect: Any = None
+    activation: str | None = None
+    framework: str = "numpy"
+    layout: str | None = None
+    note: str = ""
+
+
+def _builtin() -> list[Entry]:
+    from initcheck import initializers, specs
+
+    meant = {"xavier_normal": "tanh", "xavier_uniform": "tanh", "he_normal": "relu",
+             "he_uniform": "relu", "lecun_normal": "selu", "lecun_uniform": "selu",
+             "orthogonal": "linear", "variance_scaling": "selu"}
+    return [Entry(name, (lambda n=name: initializers.get(n)), None, meant.get(name))
+            for name in specs.SPECS]
+
+
+#: Catalogue name -> function listing its entries.
+CATALOGUES: dict[str, Callable[[], list[Entry]]] = {"builtin": _builtin}
+
+
+@dataclass
+class AuditResult:
+    target: str
+    seed: int
+    alpha: float
+    entries: list[Entry] = field(default_factory=list)
+    reports: list[Report | None] = field(default_factory=list)
+    errors: list[str | None] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(r is not None and r.passed for r in self.reports)
+
+    def finding(self, i: int) -> str:
+        report, error = self.reports[i], self.errors[i]
+        if error:
+            return f"error: {error}"
+        bad = report.failures
+        if bad:
+            return "; ".join(f"{c.name}: {c.detail}" for c in bad)[:300]
+        parts = []
+        names = {c.name: c for c in report.checks}
+        if "std" in names:
+            parts.append(f"std within {names['std'].mde:.1%} (MDE)")
+        elif "orthogonal" in names:
+            parts.append("orthonormal, Haar")
+        else:
+            parts.append("exact constant")
+        if "propagation" in names:
+            e = names["propagation"].extra
+            parts.append(f"{e['activation']}: fwd x{math.exp(e['rate_q']):.3f}/layer,"
+                         f" bwd x{math.exp(e['rate_grad']):.3f}/layer")
+        return "; ".join(parts)
+
+    def rows(self) -> list[tuple[str, ...]]:
+        rows = [("initializer", "claims", "activation", "verdict", "checks", "finding")]
+        for i, (entry, report) in enumerate(zip(self.entries, self.reports)):
+            claims = report.spec if report else str(entry.expect or "-")
+            verdict = "ERROR" if report is None else ("PASS" if report.passed else "FAIL")
+            checks = "-" if report is None else f"{len(report.checks) - len(report.failures)}/{len(report.checks)}"
+            rows.append((entry.name, claims, entry.activation or "-", verdict, checks, self.finding(i)))
+        return rows
+
+    def summary(self) -> str:
+        ok = sum(1 for r in self.reports if r is not None and r.passed)
+        return (f"audit {self.target}: {ok}/{len(self.reports)} pass; seed {self.seed}, family-wise"
+                f" alpha {self.alpha:g} ({self.alpha / max(1, len(self.reports)):.3g} per initializer)")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": "initcheck.audit/1", "target": self.target, "seed": self.seed,
+            "alpha": self.alpha, "passed": self.passed,
+            "initializers": [
+                {"name": e.name, "framework": e.framework, "activation": e.activation,
+                 "verdict": "error" if r is None else ("pass" if r.passed else "fail"),
+                 "finding": self.finding(i), "note": e.note,
+                 "report": None if r is None else r.to_dict()}
+                for i, (e, r) in enumerate(zip(self.entries, self.reports))],
+        }
+
+
+def run(target: str = "builtin", *, seed: int = 0, alpha: float = 1e-5,
+        progress: Callable[[int, int, str], None] | None = None,
+        propagation: bool = True) -> AuditResult:
+    """Audit ``target`` ('builtin', a framework name, or 'all')."""
+    from initcheck.verify import verify
+
+    names = list(CATALOGUES) if target == "all" else [_validate.choice("target", target, [*CATALOGUES, "all"])]
+    entries = [e for n in names for e in CATALOGUES[n]()]
+    result = AuditResult(target, seed, alpha, entries)
+    share = alpha / max(1, len(entries))
+    for i, entry in enumerate(entries, 1):
+        if progress:
+            progress(i, len(entries), entry.name)
+        try:
+            report = verify(entry.make(), expect=entry.expect, framework=entry.framework,
+                            layout=entry.layout, seed=seed, alpha=share, name=entry.name,
+                            activation=entry.activation if propagation else None)
+            result.reports.append(report)
+            result.errors.append(None)
+        except (ValueError, ImportError) as exc:  # an initializer that breaks its contract
+            result.reports.append(None)
+            result.errors.append(str(exc))
+    return result

@@ -1,0 +1,187 @@
+"""The pytest plugin, exercised with pytester as a user's test suite would use it."""
+
+import json
+import re
+
+import numpy  # noqa: F401 - loaded before pytester's in-process runs snapshot sys.modules:
+import pytest  # numpy cannot be imported twice in one process
+import scipy.stats  # noqa: F401
+
+import initcheck.verify  # noqa: F401
+
+GOOD_AND_BAD = """
+import math
+import numpy as np
+import pytest
+import initcheck as ic
+
+
+def scaled_he(factor):
+    def fn(shape, rng, dtype=np.float32):
+        std = factor * math.sqrt(2 / ic.compute_fans(shape).fan_in)
+        return (rng.standard_normal(shape) * std).astype(dtype)
+    return fn
+
+
+def test_good(initcheck_verify):
+    report = initcheck_verify(scaled_he(1.0), expect="he_normal")
+    assert report.passed
+
+
+def test_bad(initcheck_verify):
+    initcheck_verify(scaled_he(1.2), expect="he_normal")
+
+
+@pytest.mark.initcheck(expect="xavier_uniform")
+def test_marked_returns_initializer():
+    return ic.initializers.xavier_uniform()
+
+
+@pytest.mark.initcheck
+def test_marked_names_builtin():
+    return "he_uniform"
+
+
+@pytest.mark.initcheck(expect="he_normal", activation="relu")
+def test_marked_with_activation():
+    return ic.initializers.xavier_normal()
+"""
+
+SEEDS = """
+import json, os
+
+def test_a(initcheck_seed):
+    with open(os.path.join(os.environ["SEED_DIR"], "a"), "w") as fh:
+        fh.write(str(initcheck_seed))
+
+def test_b(initcheck_seed):
+    with open(os.path.join(os.environ["SEED_DIR"], "b"), "w") as fh:
+        fh.write(str(initcheck_seed))
+"""
+
+
+def test_options_and_marker_are_registered(pytester):
+    result = pytester.runpytest("--help")
+    out = result.stdout.str()
+    for option in ("--initcheck-seed", "--initcheck-alpha", "--initcheck-samples",
+                   "--initcheck-plots", "--initcheck-summary"):
+        assert option in out
+    assert "initcheck_seed" in out  # ini key
+    markers = pytester.runpytest("--markers").stdout.str()
+    assert "@pytest.mark.initcheck(expect=None, activation=None, alpha=None, shapes=None" in markers
+
+
+def test_outcomes_report_sections_and_summary(pytester):
+    pytester.makepyfile(GOOD_AND_BAD)
+    result = pytester.runpytest("--initcheck-summary", "-rA")
+    result.assert_outcomes(passed=3, failed=2)
+    out = result.stdout.str()
+    assert "initcheck: seed 0" in out  # the header
+    # the failing test shows the numbers and how to reproduce
+    assert re.search(r"std \[.*\]: .*std/claimed = 1\.2", out)
+    assert "reproduce: initcheck.verify(" in out and "--initcheck-seed=0" in out
+    assert "Captured initcheck call" in out  # the report section
+    # the marked test claiming he_normal for a Xavier init fails on its std, and propagation
+    assert "test_marked_with_activation" in out
+    assert "initcheck summary" in out
+    spent = re.search(r"alpha spent ([0-9.e-]+) of the session budget ([0-9.e-]+)", out)
+    assert float(spent.group(1)) <= float(spent.group(2)) == 1e-4
+
+
+def test_seed_option_ini_env_precedence_and_last(pytester, monkeypatch):
+    pytester.makepyfile("def test_x(initcheck_seed):\n    print('SEED', initcheck_seed)\n")
+    pytester.makeini("[pytest]\ninitcheck_seed = 11\n")
+    assert "initcheck: seed 11" in pytester.runpytest().stdout.str()
+    monkeypatch.setenv("INITCHECK_SEED", "12")
+    assert "initcheck: seed 12" in pytester.runpytest().stdout.str()  # env beats ini
+    assert "initcheck: seed 13" in pytester.runpytest("--initcheck-seed=13").stdout.str()  # option beats env
+    monkeypatch.delenv("INITCHECK_SEED")
+    first = pytester.runpytest("--initcheck-seed=random", "-s").stdout.str()
+    seed = re.search(r"initcheck: seed (\d+)", first).group(1)
+    again = pytester.runpytest("--initcheck-seed=last", "-s").stdout.str()
+    assert f"initcheck: seed {seed}" in again
+    assert re.search(r"SEED (\d+)", first).group(1) == re.search(r"SEED (\d+)", again).group(1)
+
+
+def test_bad_options_are_usage_errors(pytester):
+    pytester.makepyfile("def test_x():\n    pass\n")
+    result = pytester.runpytest("--initcheck-seed=banana")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "give an int >= 0, 'random' or 'last'" in result.stderr.str()
+    result = pytester.runpytest("--initcheck-alpha=2")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR and "(0, 1)" in result.stderr.str()
+
+
+def test_marker_alpha_overrides_and_samples_option(pytester):
+    pytester.makepyfile("""
+import pytest, initcheck as ic
+
+def test_power(initcheck_verify):
+    report = initcheck_verify(ic.initializers.he_normal())
+    print("ELEMENTS", report.meta["elements"], "ALPHA", report.alpha)
+
+@pytest.mark.initcheck(alpha=1e-3)
+def test_marked():
+    return "he_normal"
+""")
+    result = pytester.runpytest("-s", "--initcheck-samples=200000", "--initcheck-summary")
+    result.assert_outcomes(passed=2)
+    out = result.stdout.str()
+    elements = int(re.search(r"ELEMENTS (\d+)", out).group(1))
+    assert abs(elements - 200000) < 2000
+    # two verifying tests share 1e-4: the first call of a test gets half its share
+    assert float(re.search(r"ALPHA ([0-9.e-]+)", out).group(1)) == pytest.approx(1e-4 / 2 / 2)
+    assert "alpha 0.0005" in out  # the marker's 1e-3, halved for the first call
+
+
+def test_xdist_workers_get_the_serial_seeds(pytester, tmp_path, monkeypatch):
+    pytest.importorskip("xdist")
+    pytester.makepyfile(SEEDS)
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    serial.mkdir(), parallel.mkdir()
+    monkeypatch.setenv("SEED_DIR", str(serial))
+    pytester.runpytest_subprocess("--initcheck-seed=5").assert_outcomes(passed=2)
+    monkeypatch.setenv("SEED_DIR", str(parallel))
+    pytester.runpytest_subprocess("--initcheck-seed=5", "-n", "2", "-p", "no:randomly").assert_outcomes(passed=2)
+    for name in ("a", "b"):
+        assert (serial / name).read_text() == (parallel / name).read_text()
+    # and with a random session seed, the controller's seed reaches both workers
+    out = pytester.runpytest_subprocess("--initcheck-seed=random", "-n", "2").stdout.str()
+    assert "initcheck: seed" in out
+
+
+def test_plots_directory(pytester, tmp_path):
+    pytest.importorskip("matplotlib")
+    pytester.makepyfile("""
+import pytest
+
+@pytest.mark.initcheck(activation="relu", depth=8, width=32, batch=32)
+def test_he():
+    return "he_normal"
+""")
+    plots = tmp_path / "plots"
+    pytester.runpytest(f"--initcheck-plots={plots}").assert_outcomes(passed=1)
+    assert len(list(plots.glob("*.png"))) == 1
+
+
+def test_marked_test_returning_none_is_an_error(pytester):
+    pytester.makepyfile("""
+import pytest
+
+@pytest.mark.initcheck(expect="he_normal")
+def test_nothing():
+    pass
+""")
+    result = pytester.runpytest()
+    assert "returned None: return the initializer" in result.stdout.str() + result.stderr.str()
+    assert result.ret != 0
+
+
+def test_plugin_import_is_cheap():
+    import subprocess
+    import sys
+    code = ("import sys, initcheck.pytest_plugin as p; "
+            "print(','.join(m for m in ('numpy', 'scipy', 'matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""  # nothing heavy until a fixture or marker is used
+    _ = json
