@@ -1,12 +1,23 @@
-"""The command line, run as a user runs it: a subprocess, its output and exit code."""
+"""The command line, run as a user runs it: a subprocess, its output, its exit code, and
+JSON validated against the published schemas."""
 
+import json
 import subprocess
 import sys
 
+import jsonschema
+import pytest
 
-def run(*args):
+from initcheck.schema import AUDIT, GAIN, REPORT, TRACE
+
+
+def run(*args, timeout=300):
     return subprocess.run([sys.executable, "-m", "initcheck", *args], capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=timeout)
+
+
+def no_traceback(r):
+    assert "Traceback" not in r.stderr, r.stderr
 
 
 def test_list_shows_every_builtin_at_the_article_shape():
@@ -23,14 +34,108 @@ def test_list_torch_conv_shape():
     assert r.returncode == 0 and "fan_in=288, fan_out=576, receptive_field=9" in r.stdout
 
 
-def test_bad_shape_is_exit_2_with_a_message_not_a_traceback():
-    r = run("list", "--shape", "3x3x0x4")
-    assert r.returncode == 2
-    assert "dimension 2 is 0" in r.stderr and "Traceback" not in r.stderr
-    r = run("list", "--shape", "three")
-    assert r.returncode == 2 and "integers separated by commas" in r.stderr
+def test_verify_builtin_passes_with_json_to_stdout():
+    r = run("verify", "he_normal", "--json", "-")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    jsonschema.validate(doc, REPORT)
+    assert doc["passed"] and doc["initializer"] == "he_normal"
 
 
-def test_no_command_prints_help_and_exits_2():
-    r = run()
-    assert r.returncode == 2 and "usage" in r.stdout
+def test_verify_import_path_with_expect_and_params(tmp_path):
+    module = tmp_path / "myinits.py"
+    module.write_text(
+        "import math\n"
+        "import initcheck as ic\n"
+        "def he_fan_out(shape, rng, dtype=None):\n"
+        "    import numpy as np\n"
+        "    std = math.sqrt(2 / ic.compute_fans(shape).fan_out)\n"
+        "    return (rng.standard_normal(shape) * std).astype(dtype or np.float32)\n"
+        "def scaled(shape, rng, dtype=None, factor=1.0):\n"
+        "    return (rng.standard_normal(shape) * factor).astype(dtype)\n")
+    env = {"PYTHONPATH": str(tmp_path)}
+    import os
+    env = {**os.environ, **env}
+
+    def go(*args):
+        return subprocess.run([sys.executable, "-m", "initcheck", *args], capture_output=True,
+                              text=True, timeout=300, env=env)
+
+    ok = go("verify", "myinits:he_fan_out", "--expect", "he_normal", "--param", "mode='fan_out'",
+            "--shape", "64,32", "--shape", "3,3,16,8", "--json", str(tmp_path / "r.json"))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    jsonschema.validate(json.loads((tmp_path / "r.json").read_text()), REPORT)
+    assert "verdict: PASS" in ok.stdout
+    bad = go("verify", "myinits.he_fan_out", "--expect", "he_normal")  # dotted path, fan_in claim
+    assert bad.returncode == 1 and "FAIL std" in bad.stdout
+    kw = go("verify", "myinits:scaled", "--expect", "normal", "--param", "std=2.0", "--kwarg", "factor=2.0")
+    assert kw.returncode == 0, kw.stdout + kw.stderr
+
+
+def test_verify_with_activation_and_plot(tmp_path):
+    plot = tmp_path / "p.png"
+    r = run("verify", "xavier_normal", "--activation", "relu", "--plot", str(plot))
+    assert r.returncode == 1 and "FAIL propagation" in r.stdout
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("args, message", [
+    (("verify", "nosuchpackage_xyz:init", "--expect", "he_normal"), "no module named 'nosuchpackage_xyz'"),
+    (("verify", "numpy.random:norml", "--expect", "he_normal"), "Did you mean normal"),
+    (("verify", "he_nromal"), "Did you mean he_normal"),
+    (("verify", "he_normal", "--expect", "he_nrmal"), "Did you mean 'he_normal'"),
+    (("verify", "he_normal", "--expect", "he_normal", "--param", "fan_out"), "not of the form name=value"),
+    (("verify", "he_normal", "--expect", "he_normal", "--param", "mdoe=1"), "did you mean 'mode'"),
+    (("verify", "he_normal", "--param", "mode=1"), "pass --expect NAME too"),
+    (("verify", "he_normal", "--alpha", "3"), "must lie in (0, 1)"),
+    (("verify", "he_normal", "--shape", "3x0"), "dimension 1 is 0"),
+    (("verify", "he_normal", "--activation", "swish2"), "Allowed values"),
+    (("verify", "numpy.random:normal", "--expect", "he_normal"), "raised TypeError"),
+    (("simulate", "he_normal", "--depth", "0"), "depth must be >= 1"),
+    (("simulate", "he_normal", "--activation", "tanhh"), "Did you mean 'tanh'"),
+    (("audit", "caffe"), "Allowed values"),
+    (("gain", "relu6"), "Allowed values"),
+    (("list", "--shape", "three"), "integers separated by commas"),
+    ((), "usage"),
+])
+def test_usage_errors_exit_2_with_a_message(args, message):
+    r = run(*args)
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    no_traceback(r)
+    assert message in r.stderr + r.stdout
+
+
+def test_audit_builtin_json_lists_every_initializer(tmp_path):
+    out = tmp_path / "audit.json"
+    r = run("audit", "--json", str(out))
+    assert r.returncode == 0, r.stdout + r.stderr
+    doc = json.loads(out.read_text())
+    jsonschema.validate(doc, AUDIT)
+    from initcheck import specs
+    assert [e["name"] for e in doc["initializers"]] == list(specs.SPECS)
+    assert all(e["verdict"] == "pass" for e in doc["initializers"])
+    assert "audit builtin: 16/16 pass" in r.stdout
+
+
+def test_simulate_prints_the_table_and_writes_the_figure(tmp_path):
+    fig, prof = tmp_path / "h.png", tmp_path / "p.png"
+    r = run("simulate", "small_normal", "--plot", str(fig), "--profile", str(prof))
+    assert r.returncode == 0, r.stderr
+    assert "pred std" in r.stdout and fig.exists() and prof.exists()
+    j = run("simulate", "he_normal", "--activation", "relu", "--depth", "3", "--json", "-")
+    jsonschema.validate(json.loads(j.stdout), TRACE)
+
+
+def test_gain_prints_derived_beside_torch():
+    r = run("gain", "tanh")
+    assert r.returncode == 0 and "forward        1.59254" in r.stdout and "torch table    1.66667" in r.stdout
+    j = run("gain", "selu", "--json", "-")
+    jsonschema.validate(json.loads(j.stdout), GAIN)
+    g = run("gain", "gelu")
+    assert "no entry for gelu" in g.stdout
+
+
+def test_json_to_an_unwritable_place_is_a_usage_error(tmp_path):
+    r = run("verify", "zeros", "--json", str(tmp_path / "missing" / "r.json"))
+    assert r.returncode == 2 and "cannot write JSON" in r.stderr
+    no_traceback(r)

@@ -1,0 +1,99 @@
+"""JSON Schemas (draft 2020-12) of what initcheck writes: ``report`` (``verify``), ``audit``,
+``trace`` (``simulate``) and ``gain``. CI tooling can validate against them; the test suite
+does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_NUM = {"type": ["number", "null"]}
+
+CHECK: dict[str, Any] = {
+    "type": "object",
+    "required": ["name", "passed", "statistic", "threshold", "pvalue", "alpha", "n", "mde",
+                 "detail", "observed", "expected", "shape", "extra"],
+    "properties": {
+        "name": {"type": "string"}, "passed": {"type": "boolean"},
+        "statistic": _NUM, "threshold": _NUM, "pvalue": _NUM,
+        "alpha": {"type": "number", "minimum": 0, "maximum": 1},
+        "n": {"type": "integer", "minimum": 0}, "mde": _NUM, "detail": {"type": "string"},
+        "observed": _NUM, "expected": _NUM,
+        "shape": {"type": ["array", "null"], "items": {"type": "integer"}},
+        "extra": {"type": "object"},
+    },
+}
+
+REPORT: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "initcheck.report/1",
+    "type": "object",
+    "required": ["schema", "initializer", "framework", "layout", "spec", "seed", "alpha",
+                 "alpha_spent", "dtype", "shapes", "passed", "checks", "meta"],
+    "properties": {
+        "schema": {"const": "initcheck.report/1"},
+        "initializer": {"type": "string"}, "framework": {"type": "string"},
+        "layout": {"type": "string"}, "spec": {"type": "string"},
+        "seed": {"type": "integer", "minimum": 0},
+        "alpha": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+        "alpha_spent": {"type": "number", "minimum": 0},
+        "dtype": {"type": "string"},
+        "shapes": {"type": "array", "items": {"type": "array", "items": {"type": "integer", "minimum": 1}}},
+        "passed": {"type": "boolean"},
+        "checks": {"type": "array", "items": CHECK, "minItems": 1},
+        "meta": {"type": "object"},
+    },
+}
+
+AUDIT: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "initcheck.audit/1",
+    "type": "object",
+    "required": ["schema", "target", "seed", "alpha", "passed", "initializers"],
+    "properties": {
+        "schema": {"const": "initcheck.audit/1"},
+        "target": {"type": "string"}, "seed": {"type": "integer"}, "alpha": {"type": "number"},
+        "passed": {"type": "boolean"},
+        "initializers": {"type": "array", "items": {
+            "type": "object",
+            "required": ["name", "framework", "activation", "verdict", "finding", "report"],
+            "properties": {
+                "name": {"type": "string"}, "framework": {"type": "string"},
+                "activation": {"type": ["string", "null"]},
+                "verdict": {"enum": ["pass", "fail", "error"]},
+                "finding": {"type": "string"}, "note": {"type": "string"},
+                "report": {"oneOf": [{"type": "null"}, REPORT]},
+            }}},
+    },
+}
+
+TRACE: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "initcheck trace",
+    "type": "object",
+    "required": ["init", "activation", "depth", "widths", "batch", "seed", "layers", "bin_edges", "notes"],
+    "properties": {
+        "depth": {"type": "integer", "minimum": 1},
+        "widths": {"type": "array", "items": {"type": "integer", "minimum": 1}},
+        "layers": {"type": "array", "items": {
+            "type": "object",
+            "required": ["layer", "width", "q", "mean", "std", "quantiles", "hist", "saturated",
+                         "zero_fraction", "dead_units", "grad_second", "grad_std", "predicted"],
+            "properties": {"hist": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+                           "std": {"type": "number", "minimum": 0}}}},
+    },
+}
+
+GAIN: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "initcheck.gain/1",
+    "type": "object",
+    "required": ["schema", "activation", "gains"],
+    "properties": {
+        "schema": {"const": "initcheck.gain/1"},
+        "gains": {"type": "array", "items": {
+            "type": "object", "required": ["target", "value", "q_star", "chi1", "output_std"],
+            "properties": {"value": {"type": "number", "exclusiveMinimum": 0}}}},
+    },
+}
+
+SCHEMAS = {"report": REPORT, "audit": AUDIT, "trace": TRACE, "gain": GAIN}

@@ -1,0 +1,34 @@
+"""The README's examples are tested, not just shown: the pytest example runs under
+pytester, the CI commands run in a shell with the exit codes they claim."""
+
+import re
+import subprocess
+from pathlib import Path
+
+import numpy  # noqa: F401 - loaded before pytester snapshots sys.modules
+import scipy.stats  # noqa: F401
+
+import initcheck.verify  # noqa: F401
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def block(tag: str) -> str:
+    text = README.read_text()
+    match = re.search(rf"<!-- example: {tag} -->\s*```\w+\n(.*?)```", text, re.S)
+    assert match, f"README has no example block {tag!r}"
+    return match.group(1)
+
+
+def test_readme_pytest_example(pytester):
+    pytester.makepyfile(test_my_inits=block("pytest"))
+    pytester.runpytest().assert_outcomes(passed=4)
+
+
+def test_readme_ci_commands(tmp_path):
+    for line in block("ci").strip().splitlines():
+        command = line.split("  #")[0].strip()
+        r = subprocess.run(["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True,
+                           timeout=600)
+        assert r.returncode == 0, (command, r.stdout[-2000:], r.stderr[-2000:])
+    assert (tmp_path / "audit.json").exists() and (tmp_path / "verify.json").exists()
