@@ -90,18 +90,40 @@ def shape(value: object, *, max_elements: int = MAX_ELEMENTS) -> tuple[int, ...]
     return tuple(dims)
 
 
+#: Low-precision float dtypes NumPy knows only through ml_dtypes (installed with jax).
+ML_FLOATS = ("bfloat16",)
+
+
 def float_dtype(value: object) -> np.dtype:
-    """Return ``value`` as a NumPy floating dtype; integer and complex dtypes are refused."""
+    """Return ``value`` as a floating dtype: NumPy's float16/32/64, or bfloat16 through
+    ml_dtypes; integer and complex dtypes are refused."""
+    if isinstance(value, str) and value in ML_FLOATS:
+        try:
+            import ml_dtypes
+        except ImportError:
+            raise ValueError(f"dtype={value!r} needs ml_dtypes: pip install ml_dtypes (jax brings it).") from None
+        return np.dtype(getattr(ml_dtypes, value))
     try:
         dt = np.dtype(value)
     except TypeError as exc:
         raise ValueError(f"dtype={value!r} is not a NumPy dtype. Pass e.g. np.float32.") from exc
+    if dt.name in ML_FLOATS:
+        return dt
     if dt.kind != "f":
         raise ValueError(
             f"dtype={dt} is not a floating dtype: weights must be float16, float32 or"
             " float64 (an integer dtype would round every weight to 0 or +-1)."
         )
     return dt
+
+
+def eps(dt: np.dtype) -> float:
+    """Machine epsilon of a float dtype, bfloat16 included."""
+    if dt.name in ML_FLOATS:
+        import ml_dtypes
+
+        return float(ml_dtypes.finfo(dt).eps)
+    return float(np.finfo(dt).eps)
 
 
 def rng(value: object) -> np.random.Generator:

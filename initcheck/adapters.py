@@ -67,7 +67,7 @@ def to_array(out: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
             f"{name} returned shape {out.shape} for requested shape {tuple(shape)}."
             " It must return exactly the shape it is asked for."
         )
-    if out.dtype.kind not in "f":
+    if out.dtype.kind not in "f" and out.dtype.name not in _validate.ML_FLOATS:
         raise InitializerError(
             f"{name} returned dtype {out.dtype} for shape {shape}: weights must be floating"
             " point (integer or boolean weights cannot follow a continuous spec)."

@@ -234,25 +234,45 @@ def tails(x: np.ndarray, law: Law, alpha: float, *, name: str = "tails") -> Chec
 
 
 def atoms(x: np.ndarray, law: Law, alpha: float, *, name: str = "tails") -> CheckResult:
-    """Mass piled at the bounds of a bounded claim (clamping instead of truncating):
-    the count of samples within one dtype ulp of a bound against its binomial law."""
+    """Mass piled exactly on the bounds of a bounded claim (clamping instead of truncating):
+    the count of samples equal to a bound, rounded to the sample's dtype, against its
+    binomial law. A correct sampler lands there only by rounding, with probability the
+    claimed mass within half a grid step of the bound (large for bfloat16, tiny for
+    float32); clamping piles the whole tail there."""
     alpha = check_alpha(alpha)
     arr = np.asarray(x)
+    dt = arr.dtype if arr.dtype.kind == "f" or arr.dtype.name in _validate.ML_FLOATS else np.dtype(np.float64)
     flat = arr.astype(np.float64).ravel()
     n = flat.size
-    dt = arr.dtype if arr.dtype.kind == "f" else np.dtype(np.float64)
-    ulp_lo, ulp_hi = (float(np.spacing(np.asarray(abs(b), dtype=dt))) for b in (law.low, law.high))
-    count = int(np.count_nonzero((flat <= law.low + ulp_lo) | (flat >= law.high - ulp_hi)))
-    p1 = float(law.dist.cdf(law.low + ulp_lo) + law.dist.sf(law.high - ulp_hi))
+    p1, count = 0.0, 0
+    for bound in (law.low, law.high):
+        b = float(np.asarray(bound, dtype=dt).astype(np.float64))  # the bound as stored
+        down, up = neighbours(b, dt)
+        # values that round to b, inside the support
+        lo, hi = max(law.low, (down + b) / 2), min(law.high, (b + up) / 2)
+        if hi > lo:
+            p1 += float(law.dist.cdf(hi) - law.dist.cdf(lo))
+        count += int(np.count_nonzero(flat == b))
     p1 = min(1.0, max(p1, 1e-300))
     p = float(special.bdtrc(count - 1, n, p1)) if count > 0 else 1.0
     crit_k = float(special.bdtrik(1 - alpha, n, p1))
     crit = math.ceil(crit_k) if math.isfinite(crit_k) else int(stats.binom.isf(alpha, n, p1))
     return CheckResult(
         name, p >= alpha, float(count), float(crit), p, alpha, n, math.nan,
-        f"{count} of {n} within one ulp of a bound; expected {n * p1:.3g}, at most {crit}",
-        observed=float(count), expected=n * p1,
+        f"{count} of {n} exactly on a bound ({dt}); expected {n * p1:.3g} from rounding,"
+        f" at most {crit}", observed=float(count), expected=n * p1,
     )
+
+
+def neighbours(v: float, dt: np.dtype) -> tuple[float, float]:
+    """The representable values of ``dt`` just below and just above ``v`` (itself
+    representable), as float64."""
+    a = abs(v)
+    step = float(np.spacing(np.asarray(a, dtype=dt)))
+    probe = float(np.asarray(a - step / 2, dtype=dt).astype(np.float64))
+    smaller = probe if probe != a else a - step  # the step halves below a power of two
+    bigger = a + step
+    return (smaller, bigger) if v >= 0 else (-bigger, -smaller)
 
 
 def ks(x: np.ndarray, law: Law, alpha: float, *, name: str = "distribution") -> CheckResult:
@@ -479,7 +499,7 @@ def orthonormality(
     rounding of its dtype (30 ulps times sqrt of the long side)."""
     worst, worst_label, n, ok = 0.0, "", 0, True
     for label, q, gain in tensors:
-        eps = float(np.finfo(q.dtype).eps)
+        eps = _validate.eps(q.dtype)
         m = np.asarray(q, dtype=np.float64) / gain
         gram = m @ m.T if m.shape[0] <= m.shape[1] else m.T @ m
         err = float(np.max(np.abs(gram - np.eye(gram.shape[0]))))

@@ -369,12 +369,20 @@ class _Run:
             lambda a: stats.ks_uniform(_thin(np.concatenate(list(u.values())), KS_MAX), a))
 
     def edge(self, alpha: float) -> CheckResult:
-        """The exact edge test pooled in probability space: only each shape's extremes matter."""
-        ends = np.concatenate([
-            _pit(np.array([x.min(), x.max()], dtype=np.float64), self.laws[s])
-            for s, x in self.samples.items()])
+        """The exact edge test pooled in probability space: only each shape's extremes
+        matter. Each extreme is widened to the edge of its rounding cell in the sample's
+        dtype (a float16 grid cannot reach every real bound), which keeps it conservative."""
+        lows, highs = [], []
+        for s, x in self.samples.items():
+            lo, hi = float(x.min()), float(x.max())
+            if x.dtype.itemsize < 8:
+                lo = (stats.neighbours(lo, x.dtype)[0] + lo) / 2
+                hi = (hi + stats.neighbours(hi, x.dtype)[1]) / 2
+            u = _pit(np.array([lo, hi]), self.laws[s])
+            lows.append(u[0])
+            highs.append(u[1])
         n = sum(x.size for x in self.samples.values())
-        return stats.edge_from_extremes(float(ends.min()), float(ends.max()), n, alpha)
+        return stats.edge_from_extremes(float(min(lows)), float(max(highs)), n, alpha)
 
     def atoms(self, alpha: float) -> CheckResult:
         return self.pooled_and_each(alpha, lambda s, a: stats.atoms(self.samples[s], self.laws[s], a))
