@@ -6,6 +6,9 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+# keras 3 runs on jax here (the project installs jax, not tensorflow)
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
 settings.register_profile("dev", max_examples=30, deadline=None)
 settings.register_profile(
     "ci",

@@ -8,6 +8,7 @@ lazily and plug in through ``ADAPTERS``.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -109,8 +110,22 @@ def numpy_adapter(fn: Any, *, layout: str | Layout | None = None, name: str | No
                    _numpy_callable(fn))
 
 
-#: Framework name -> adapter factory. Framework adapters register here.
-ADAPTERS: dict[str, Callable[..., Adapter]] = {"numpy": numpy_adapter}
+def _framework_adapter(framework: str) -> Callable[..., Adapter]:
+    def make(fn: Any, *, layout: str | Layout | None = None, name: str | None = None) -> Adapter:
+        module = importlib.import_module(f"initcheck.frameworks.{framework}_adapter")
+        return module.adapter(fn, layout=layout, name=name)
+    return make
+
+
+#: Framework name -> adapter factory (framework modules import lazily).
+ADAPTERS: dict[str, Callable[..., Adapter]] = {
+    "numpy": numpy_adapter,
+    "torch": _framework_adapter("torch"),
+    "jax": _framework_adapter("jax"),
+    "keras": _framework_adapter("keras"),
+}
+#: Frameworks initcheck has no adapter for: their objects need a NumPy wrapper.
+UNSUPPORTED = ("tensorflow", "flax", "mxnet", "paddle", "mindspore", "oneflow")
 
 
 def detect_framework(fn: Any) -> str:
@@ -121,12 +136,16 @@ def detect_framework(fn: Any) -> str:
         raise ValueError(
             f"{fn!r} is not callable. Pass an initializer: a function fn(shape, rng) returning"
             " an array, an initcheck Initializer, or a framework initializer.")
-    module = (getattr(fn, "__module__", None) or type(fn).__module__ or "").split(".")[0]
-    if module in ADAPTERS:
-        return module
-    if callable(fn):
-        return "numpy"
-    raise ValueError(f"cannot tell which framework {fn!r} belongs to; pass framework=...")
+    for module in (getattr(fn, "__module__", None), type(fn).__module__,
+                   getattr(getattr(fn, "func", None), "__module__", None)):
+        top = (module or "").split(".")[0]
+        if top in ADAPTERS and top != "numpy":
+            return top
+        if top in UNSUPPORTED:
+            raise ValueError(
+                f"{fn!r} comes from {top}, which initcheck has no adapter for. Wrap it as"
+                " fn(shape, rng, dtype) returning a NumPy array and pass framework='numpy'.")
+    return "numpy"
 
 
 def adapter(fn: Any, *, framework: str = "auto", layout: str | Layout | None = None,

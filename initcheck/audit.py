@@ -27,6 +27,8 @@ class Entry:
     framework: str = "numpy"
     layout: str | None = None
     note: str = ""
+    shapes: tuple[tuple[int, ...], ...] | None = None
+    dtype: str = "float32"
 
 
 def _builtin() -> list[Entry]:
@@ -39,8 +41,18 @@ def _builtin() -> list[Entry]:
             for name in specs.SPECS]
 
 
-#: Catalogue name -> function listing its entries.
-CATALOGUES: dict[str, Callable[[], list[Entry]]] = {"builtin": _builtin}
+def _framework(name: str) -> Callable[[], list[Entry]]:
+    def entries() -> list[Entry]:
+        import importlib
+
+        return importlib.import_module(f"initcheck.frameworks.{name}_adapter").catalogue()
+    return entries
+
+
+#: Catalogue name -> function listing its entries (frameworks import on use).
+CATALOGUES: dict[str, Callable[[], list[Entry]]] = {
+    "builtin": _builtin, "torch": _framework("torch"), "jax": _framework("jax"),
+    "keras": _framework("keras")}
 
 
 @dataclass
@@ -51,6 +63,7 @@ class AuditResult:
     entries: list[Entry] = field(default_factory=list)
     reports: list[Report | None] = field(default_factory=list)
     errors: list[str | None] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -81,6 +94,8 @@ class AuditResult:
         rows = [("initializer", "claims", "activation", "verdict", "checks", "finding")]
         for i, (entry, report) in enumerate(zip(self.entries, self.reports)):
             claims = report.spec if report else str(entry.expect or "-")
+            if entry.dtype != "float32":
+                claims += f" [{entry.dtype}]"
             verdict = "ERROR" if report is None else ("PASS" if report.passed else "FAIL")
             checks = "-" if report is None else f"{len(report.checks) - len(report.failures)}/{len(report.checks)}"
             rows.append((entry.name, claims, entry.activation or "-", verdict, checks, self.finding(i)))
@@ -88,13 +103,17 @@ class AuditResult:
 
     def summary(self) -> str:
         ok = sum(1 for r in self.reports if r is not None and r.passed)
-        return (f"audit {self.target}: {ok}/{len(self.reports)} pass; seed {self.seed}, family-wise"
+        text = (f"audit {self.target}: {ok}/{len(self.reports)} pass; seed {self.seed}, family-wise"
                 f" alpha {self.alpha:g} ({self.alpha / max(1, len(self.reports)):.3g} per initializer)")
+        for name, why in self.skipped:
+            text += f"\nskipped {name}: {why}"
+        return text
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema": "initcheck.audit/1", "target": self.target, "seed": self.seed,
             "alpha": self.alpha, "passed": self.passed,
+            "skipped": [{"catalogue": n, "reason": why} for n, why in self.skipped],
             "initializers": [
                 {"name": e.name, "framework": e.framework, "activation": e.activation,
                  "verdict": "error" if r is None else ("pass" if r.passed else "fail"),
@@ -111,8 +130,16 @@ def run(target: str = "builtin", *, seed: int = 0, alpha: float = 1e-5,
     from initcheck.verify import verify
 
     names = list(CATALOGUES) if target == "all" else [_validate.choice("target", target, [*CATALOGUES, "all"])]
-    entries = [e for n in names for e in CATALOGUES[n]()]
-    result = AuditResult(target, seed, alpha, entries)
+    entries: list[Entry] = []
+    errors: list[tuple[str, str]] = []
+    for n in names:
+        try:
+            entries.extend(CATALOGUES[n]())
+        except ImportError as exc:  # a framework that is not installed
+            if target != "all":
+                raise
+            errors.append((n, str(exc)))
+    result = AuditResult(target, seed, alpha, entries, skipped=errors)
     share = alpha / max(1, len(entries))
     for i, entry in enumerate(entries, 1):
         if progress:
@@ -120,7 +147,9 @@ def run(target: str = "builtin", *, seed: int = 0, alpha: float = 1e-5,
         try:
             report = verify(entry.make(), expect=entry.expect, framework=entry.framework,
                             layout=entry.layout, seed=seed, alpha=share, name=entry.name,
-                            activation=entry.activation if propagation else None)
+                            activation=entry.activation if propagation else None,
+                            shapes=list(entry.shapes) if entry.shapes else None,
+                            dtype=entry.dtype)
             result.reports.append(report)
             result.errors.append(None)
         except (ValueError, ImportError) as exc:  # an initializer that breaks its contract

@@ -204,7 +204,9 @@ def simulate(
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for l in range(depth):
             shape = Layer(widths[l], widths[l + 1]).weight_shape("torch" if torch_style else "keras")
-            w = sampler.sample(shape, seed_sequence(seed, "simulate", "weight", l), dt)
+            # jax (and keras on jax) sample float64 only with jax_enable_x64: draw float32, cast up
+            w = sampler.sample(shape, seed_sequence(seed, "simulate", "weight", l),
+                               np.dtype(np.float32) if sampler.framework in ("jax", "keras") else dt)
             if w.shape != shape:
                 raise ValueError(f"{sampler.name} returned shape {w.shape} for layer {l + 1}, asked {shape}.")
             w = np.asarray(w.T if torch_style else w, dtype=dt)

@@ -1,0 +1,193 @@
+"""Third-party initializers: torch.nn.init, jax.nn.initializers and keras 3 initializers,
+verified against the specs they document; deliberate defects fail; bad input is named.
+
+CI installs all three frameworks, so nothing here is skipped there. The many-seed loops use
+200k elements per verify (MDE about 1.3% on sigma) to stay fast; each verify spends at most
+1e-6, and the ~500 calls here fail a correct initializer with probability below 5e-4."""
+
+import math
+
+import numpy as np
+import pytest
+
+import initcheck as ic
+from initcheck import audit
+
+torch = pytest.importorskip("torch")
+jax = pytest.importorskip("jax")
+keras = pytest.importorskip("keras")
+
+SEEDS = range(10)
+SAMPLES = 200_000
+
+
+def entries(name, *, passing=True):
+    found = audit.CATALOGUES[name]()
+    expected_failures = {"kaiming_normal_(fan_out), grouped conv", "trunc_normal_ (bfloat16)",
+                         "trunc_normal_ (float16)"}
+    return [e for e in found if (e.name in expected_failures) != passing]
+
+
+def _ids(es):
+    return [e.name for e in es]
+
+
+def _verify(entry, seed, samples=SAMPLES, **kw):
+    return ic.verify(entry.make(), expect=entry.expect, framework=entry.framework,
+                     layout=entry.layout, seed=seed, name=entry.name, dtype=entry.dtype,
+                     shapes=list(entry.shapes) if entry.shapes else None,
+                     samples=None if entry.shapes else samples, **kw)
+
+
+@pytest.mark.parametrize("framework", ["torch", "jax", "keras"])
+def test_correct_framework_initializers_pass_on_ten_seeds(framework):
+    for entry in entries(framework):
+        for seed in SEEDS:
+            report = _verify(entry, seed)
+            assert report.passed, f"{entry.name} seed {seed}:\n{report}"
+
+
+def test_findings_fail_for_the_stated_reason():
+    found = {e.name: e for e in entries("torch", passing=False)}
+    grouped = _verify(found["kaiming_normal_(fan_out), grouped conv"], 0)
+    assert grouped.check("std").observed == pytest.approx(0.5, abs=0.01)  # 1/sqrt(groups)
+    for name in ("trunc_normal_ (bfloat16)", "trunc_normal_ (float16)"):
+        report = _verify(found[name], 0, samples=None)  # the default power, as the audit
+        assert [c.name for c in report.failures] == ["tails"], report
+        assert report.check("tails").observed > 2 * report.check("tails").expected
+
+
+def test_torch_convention_makes_the_grouped_conv_pass():
+    init = lambda t, generator=None: torch.nn.init.kaiming_normal_(  # noqa: E731
+        t, mode="fan_out", nonlinearity="relu", generator=generator)
+    from dataclasses import replace
+    layout = replace(ic.get_layout("torch"), groups=4)
+    report = ic.verify(init, expect=ic.spec("he_normal", mode="fan_out"), framework="torch", layout=layout,
+                       convention="torch", shapes=[(128, 16, 3, 3), (64, 8, 1, 5)])
+    assert report.passed, report
+
+
+def test_torch_default_linear_is_correct_but_fails_relu_propagation():
+    entry = next(e for e in audit.CATALOGUES["torch"]() if e.name == "nn.Linear default")
+    report = _verify(entry, 0, activation="relu")
+    assert [c.name for c in report.failures] == ["propagation"]
+    assert math.exp(report.check("propagation").extra["rate_q"]) == pytest.approx(1 / 6)
+    # 0.41x the He std: U(-1/sqrt(n), 1/sqrt(n)) has std 1/sqrt(3 n)
+    law = entry.expect.law((100, 100), "torch")
+    assert law.std / math.sqrt(2 / 100) == pytest.approx(1 / math.sqrt(6), rel=1e-12)
+
+
+def test_truncated_normal_conventions_differ():
+    """torch: absolute bounds and the parent std; jax/keras: bounds in std units, and
+    variance_scaling divides by 0.8796 so the variance is the one named."""
+    x_torch = torch.nn.init.trunc_normal_(torch.empty(200_000), std=0.5,
+                                          generator=torch.Generator().manual_seed(0)).numpy()
+    assert x_torch.min() >= -2 and x_torch.max() > 1.9  # [-2, 2] absolute = 4 sigma
+    x_jax = np.asarray(jax.nn.initializers.truncated_normal(0.5)(jax.random.key(0), (200_000,)))
+    assert abs(x_jax).max() <= 1.0 and np.std(x_jax) == pytest.approx(0.5 * 0.8796, rel=0.01)
+    x_vs = np.asarray(jax.nn.initializers.variance_scaling(1.0, "fan_in", "truncated_normal")(
+        jax.random.key(1), (400, 500)))
+    assert np.std(x_vs) == pytest.approx(1 / math.sqrt(400), rel=0.01)
+
+
+# --------------------------------------------------------------- deliberate defects
+
+
+def test_torch_wrong_fan_fails():
+    def swapped(t, generator=None):  # fan_out where fan_in is claimed
+        return torch.nn.init.kaiming_normal_(t, mode="fan_out", generator=generator)
+    report = ic.verify(swapped, expect="he_normal", framework="torch")
+    assert "std" in {c.name for c in report.failures}
+
+
+def test_torch_wrong_bound_fails():
+    def bound_is_std(t, generator=None):
+        fan_in = ic.compute_fans(tuple(t.shape), "torch").fan_in
+        r = math.sqrt(2 / fan_in)  # the std used as the bound
+        return torch.nn.init.uniform_(t, -r, r, generator=generator)
+    report = ic.verify(bound_is_std, expect="he_uniform", framework="torch")
+    assert {"std", "edge"} & {c.name for c in report.failures}
+
+
+def test_torch_clamped_tails_fail():
+    def clamped(t, generator=None):
+        torch.nn.init.normal_(t, generator=generator)
+        return t.clamp_(-2, 2)
+    report = ic.verify(clamped, expect=ic.spec("truncated_normal", a=-2.0, b=2.0), framework="torch")
+    assert "tails" in {c.name for c in report.failures}
+
+
+def test_keras_seed_reused_across_calls_fails():
+    init = keras.initializers.HeNormal(seed=1337)
+    reused = ic.adapters.ADAPTERS["keras"]  # the adapter reseeds; without it the seed repeats
+    from initcheck.frameworks import keras_adapter
+    report = ic.verify(keras_adapter.adapter(init, reseed=False),
+                       expect=ic.spec("variance_scaling", scale=2.0, distribution="truncated_normal"))
+    assert "independent_calls" in {c.name for c in report.failures}
+    assert ic.verify(reused(init), expect=ic.spec("variance_scaling", scale=2.0),
+                     samples=SAMPLES).passed
+
+
+def test_jax_shared_key_fails():
+    def same_key(key, shape, dtype=jax.numpy.float32):
+        return jax.nn.initializers.he_normal()(jax.random.key(0), shape, dtype)
+    report = ic.verify(same_key, expect=ic.spec("variance_scaling", scale=2.0), framework="jax")
+    assert "independent_calls" in {c.name for c in report.failures}
+
+
+# -------------------------------------------------------------------------- bad input
+
+
+def test_torch_function_returning_a_new_tensor():
+    def not_in_place(t, generator=None):
+        return torch.randn(t.shape, generator=generator)
+    with pytest.raises(ic.InitializerError, match="returned a new tensor and left its argument untouched"):
+        ic.verify(not_in_place, expect="normal", framework="torch")
+
+
+def test_jax_factory_instead_of_initializer():
+    with pytest.raises(ValueError, match="looks like an initializer factory.*glorot_uniform\\(\\)"):
+        ic.verify(jax.nn.initializers.glorot_uniform, expect="xavier_uniform")
+
+
+def test_jax_initializer_called_without_a_key():
+    init = jax.nn.initializers.he_normal()
+    with pytest.raises(ic.InitializerError, match="raised"):
+        ic.verify(init, expect="he_normal", framework="numpy")  # numpy passes (shape, rng)
+
+
+def test_framework_detection():
+    detect = ic.adapters.detect_framework
+    assert detect(torch.nn.init.kaiming_normal_) == "torch"
+    assert detect(jax.nn.initializers.he_normal()) == "jax"
+    assert detect(keras.initializers.HeNormal()) == "keras"
+    import functools
+    assert detect(functools.partial(torch.nn.init.normal_, std=0.1)) == "torch"
+
+    class Foreign:
+        __module__ = "tensorflow.keras.initializers"
+
+        def __call__(self, shape, dtype=None):
+            return np.zeros(shape)
+    with pytest.raises(ValueError, match="tensorflow, which initcheck has no adapter for"):
+        ic.verify(Foreign(), expect="zeros")
+    with pytest.raises(ValueError, match="not callable"):
+        ic.verify("not an initializer", expect="zeros")
+
+
+def test_missing_framework_names_the_extra(monkeypatch):
+    from initcheck import frameworks
+    monkeypatch.setitem(frameworks.FRAMEWORKS, "torch", ("torch_not_installed_xyz", "torch"))
+    with pytest.raises(ImportError, match=r"pip install 'initcheck\[torch\]'"):
+        ic.verify(lambda t: t, expect="zeros", framework="torch")
+
+
+def test_audit_all_runs_end_to_end_and_lists_every_initializer():
+    result = audit.run("all", alpha=1e-5, propagation=False)
+    names = [e.name for e in result.entries]
+    assert len(names) == sum(len(audit.CATALOGUES[c]()) for c in ("builtin", "torch", "jax", "keras"))
+    doc = result.to_dict()
+    import jsonschema
+    from initcheck.schema import AUDIT
+    jsonschema.validate(doc, AUDIT)
+    assert all(e["verdict"] in ("pass", "fail") for e in doc["initializers"])
