@@ -7,6 +7,9 @@
 Fans(fan_in=288, fan_out=576, receptive_field=9)
 
 Names load on first use (PEP 562), so ``import initcheck`` and the pytest plugin stay cheap.
+No submodule shares a name with a function exported here (``verify`` lives in
+``initcheck.verification``, ``simulate`` in ``initcheck.simulation``): importing a
+submodule sets it as a package attribute, which would shadow the function.
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "propagation": ("initcheck.propagation", None),
     "adapters": ("initcheck.adapters", None),
     "audit": ("initcheck.audit", None),
+    "verification": ("initcheck.verification", None),
+    "simulation": ("initcheck.simulation", None),
+    "plot": ("initcheck.plot", None),
+    "schema": ("initcheck.schema", None),
     "LAYOUTS": ("initcheck.fans", "LAYOUTS"),
     "Fans": ("initcheck.fans", "Fans"),
     "Layout": ("initcheck.fans", "Layout"),
@@ -42,9 +49,9 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "CheckResult": ("initcheck.stats", "CheckResult"),
     "Report": ("initcheck.report", "Report"),
     "torch_gain": ("initcheck.torch_gains", "torch_gain"),
-    "verify": ("initcheck.verify", "verify"),
-    "simulate": ("initcheck.simulate", "simulate"),
-    "Trace": ("initcheck.simulate", "Trace"),
+    "verify": ("initcheck.verification", "verify"),
+    "simulate": ("initcheck.simulation", "simulate"),
+    "Trace": ("initcheck.simulation", "Trace"),
     "gain": ("initcheck.theory", "gain"),
 }
 

@@ -127,7 +127,7 @@ def run(target: str = "builtin", *, seed: int = 0, alpha: float = 1e-5,
         progress: Callable[[int, int, str], None] | None = None,
         propagation: bool = True) -> AuditResult:
     """Audit ``target`` ('builtin', a framework name, or 'all')."""
-    from initcheck.verify import verify
+    from initcheck.verification import verify
 
     names = list(CATALOGUES) if target == "all" else [_validate.choice("target", target, [*CATALOGUES, "all"])]
     entries: list[Entry] = []

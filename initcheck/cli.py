@@ -206,7 +206,7 @@ def _target_initializer(args: argparse.Namespace) -> Any:
 
 def _verify(args: argparse.Namespace) -> int:
     from initcheck import specs
-    from initcheck.verify import verify
+    from initcheck.verification import verify
 
     init = _target_initializer(args)
     params = parse_pairs(args.param, "--param")
@@ -249,7 +249,7 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from initcheck.simulate import simulate
+    from initcheck.simulation import simulate
 
     init = _target_initializer(args) if args.target else None
     trace = simulate(init, args.activation, depth=args.depth, width=args.width, batch=args.batch,

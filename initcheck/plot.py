@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from initcheck.simulate import Trace
+from initcheck.simulation import Trace
 
 
 def _figure(**kwargs: Any) -> Any:

@@ -25,7 +25,7 @@ import numpy as np
 from scipy import special
 
 from initcheck import stats, theory
-from initcheck.simulate import Trace, simulate
+from initcheck.simulation import Trace, simulate
 from initcheck.specs import Spec
 
 #: Variance may change by at most this factor over BAND_DEPTH layers.

@@ -176,7 +176,7 @@ def initcheck_verify(request: pytest.FixtureRequest, initcheck_seed: int):
 
 def _verify_for(item: pytest.Item, init: Any, expect: Any, kwargs: dict[str, Any], fail: bool):
     __tracebackhide__ = True
-    from initcheck.verify import verify
+    from initcheck.verification import verify
 
     state: _Session = item.config.stash[_STATE]
     marker_alpha = kwargs.pop("alpha", None)

@@ -27,9 +27,14 @@ def test_depth_profile_has_theory_and_band(tmp_path):
 
 
 def test_no_pyplot_state():
+    """In a fresh process (other libraries in this session may load pyplot themselves)."""
+    import subprocess
     import sys
-    plot.histograms(ic.simulate("xavier_normal", "tanh", depth=2, width=10, batch=10))
-    assert "matplotlib.pyplot" not in sys.modules
+    code = ("import sys, initcheck as ic\nfrom initcheck import plot\n"
+            "plot.histograms(ic.simulate('xavier_normal', 'tanh', depth=2, width=10, batch=10))\n"
+            "print('matplotlib.pyplot' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_empty_input():

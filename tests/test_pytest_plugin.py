@@ -7,7 +7,7 @@ import numpy  # noqa: F401 - loaded before pytester's in-process runs snapshot s
 import pytest  # numpy cannot be imported twice in one process
 import scipy.stats  # noqa: F401
 
-import initcheck.verify  # noqa: F401
+import initcheck.verification  # noqa: F401
 
 GOOD_AND_BAD = """
 import math

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy  # noqa: F401 - loaded before pytester snapshots sys.modules
 import scipy.stats  # noqa: F401
 
-import initcheck.verify  # noqa: F401
+import initcheck.verification  # noqa: F401
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

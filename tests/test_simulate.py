@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import initcheck as ic
-from initcheck.simulate import QUANTILES
+from initcheck.simulation import QUANTILES
 
 Z = 5.0
 ARTICLE_INITS = ["small_normal", "large_normal", "xavier_normal", "he_normal"]
