@@ -178,12 +178,18 @@ def _list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _is_import_path(target: str) -> bool:
+    return ":" in target or "." in target
+
+
 def _target_initializer(args: argparse.Namespace) -> Any:
-    from initcheck import initializers, specs
+    """The initializer TARGET names: a built-in (its --kwarg values are its parameters) or an
+    import path (--kwarg values bound at each call, or passed to a --factory)."""
+    from initcheck import initializers
 
     kwargs = parse_pairs(args.kwarg, "--kwarg")
     target = args.target
-    if ":" not in target and "." not in target:
+    if not _is_import_path(target):
         if target not in initializers.names():
             close = difflib.get_close_matches(target, initializers.names(), n=3)
             hint = f" Did you mean {', '.join(close)}?" if close else ""
@@ -200,7 +206,6 @@ def _target_initializer(args: argparse.Namespace) -> Any:
         import functools
 
         return functools.partial(obj, **kwargs)
-    _ = specs
     return obj
 
 
@@ -215,8 +220,9 @@ def _verify(args: argparse.Namespace) -> int:
         expect = specs.spec(args.expect, **params)
     elif params:
         raise UsageError("--param sets parameters of --expect; pass --expect NAME too")
+    # a built-in already carries --layout; an import path's layout is given here
     report = verify(init, expect=expect, framework=args.framework,
-                    layout=None if args.layout is None or not (":" in args.target or "." in args.target) else args.layout,
+                    layout=args.layout if _is_import_path(args.target) else None,
                     shapes=args.shape or None, seed=args.seed, alpha=args.alpha, dtype=args.dtype,
                     activation=args.activation, name=args.target)
     if args.json != "-":

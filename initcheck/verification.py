@@ -358,7 +358,7 @@ class _Run:
     def pit(self, shape: tuple[int, ...]) -> np.ndarray:
         """F(x) for at most KS_MAX evenly spaced elements (iid, so any fixed subset is a
         sample): uniform on (0, 1) under the claim."""
-        return _pit(_thin(self.samples[shape].ravel(), KS_MAX), self.laws[shape])
+        return stats.cdf(_thin(self.samples[shape].ravel(), KS_MAX), self.laws[shape])
 
     def distribution(self, alpha: float) -> CheckResult:
         """KS of each shape (at most KS_MAX values) and of all shapes pooled through the
@@ -378,7 +378,7 @@ class _Run:
             if x.dtype.itemsize < 8:
                 lo = (stats.neighbours(lo, x.dtype)[0] + lo) / 2
                 hi = (hi + stats.neighbours(hi, x.dtype)[1]) / 2
-            u = _pit(np.array([lo, hi]), self.laws[s])
+            u = stats.cdf(np.array([lo, hi]), self.laws[s])
             lows.append(u[0])
             highs.append(u[1])
         n = sum(x.size for x in self.samples.values())
@@ -454,25 +454,6 @@ def _thin(x: np.ndarray, most: int) -> np.ndarray:
     if x.size <= most:
         return x
     return x[np.linspace(0, x.size - 1, most).round().astype(np.int64)]
-
-
-def _pit(x: np.ndarray, law: Law) -> np.ndarray:
-    """Probability integral transform: uniform on (0, 1) if x follows ``law``."""
-    flat = np.asarray(x, dtype=np.float64).ravel()
-    if law.family == "normal":
-        return special.ndtr((flat - law.mean) / law.std)
-    if law.family == "uniform":
-        return np.clip((flat - law.low) / (law.high - law.low), 0.0, 1.0)
-    if law.family == "truncated_normal":
-        a, b = ((law.low - law.parent_mean) / law.parent_std,
-                (law.high - law.parent_mean) / law.parent_std)
-        lo = special.ndtr(a)
-        z = (flat - law.parent_mean) / law.parent_std
-        return np.clip((special.ndtr(z) - lo) / (special.ndtr(b) - lo), 0.0, 1.0)
-    if law.family == "orthogonal" and max(law.matrix_shape) > 1:
-        half = (max(law.matrix_shape) - 1) / 2  # (x/g + 1)/2 ~ Beta(half, half)
-        return special.betainc(half, half, np.clip((flat / law.gain + 1) / 2, 0.0, 1.0))
-    return np.asarray(law.dist.cdf(flat), dtype=np.float64)
 
 
 from scipy import stats as _scipy_stats  # noqa: E402
