@@ -153,13 +153,13 @@ def fixed_point(activation: str | Activation, sigma_w2: float, sigma_b2: float =
         return q0
     up = g0 > 0
     grid = q0 * np.logspace(0, 12 if up else -12, 97)
-    prev_q, prev_g = q0, g0
+    prev_q = q0
     for q in grid[1:]:
         gq = g(float(q))
         if (gq <= 0) if up else (gq >= 0):
             lo, hi = sorted((prev_q, float(q)))
             return float(optimize.brentq(g, lo, hi, xtol=1e-300, rtol=4 * np.finfo(float).eps))
-        prev_q, prev_g = float(q), gq
+        prev_q = float(q)
     return math.inf if up else 0.0
 
 

@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from scipy import special
 
 from initcheck import _validate, propagation, stats
 from initcheck.activations import get as get_activation
@@ -456,10 +455,8 @@ def _thin(x: np.ndarray, most: int) -> np.ndarray:
     return x[np.linspace(0, x.size - 1, most).round().astype(np.int64)]
 
 
-from scipy import stats as _scipy_stats  # noqa: E402
-
-_UNIFORM_LAW = Law("uniform", 0.5, math.sqrt(1 / 12), 0.0, 1.0, 1.8, _scipy_stats.uniform)
-_STANDARD_NORMAL = Law("normal", 0.0, 1.0, -math.inf, math.inf, 3.0, _scipy_stats.norm)
+#: The law of standardized normal values (only its mean and std are read by ``tails``).
+_STANDARD_NORMAL = Law("normal", 0.0, 1.0, -math.inf, math.inf, 3.0)
 
 
 __all__ = ["DEFAULT_ALPHA", "DEFAULT_LAYERS", "InitializerError", "default_shapes", "verify"]

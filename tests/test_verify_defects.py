@@ -2,7 +2,6 @@
 check that should catch it; and the defects are real (the std of the correlated-units and
 spike defects is intact, so only their own check can see them)."""
 
-import numpy as np
 import pytest
 
 import initcheck as ic
