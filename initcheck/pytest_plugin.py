@@ -127,8 +127,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "initcheck(expect=None, activation=None, alpha=None, shapes=None, framework='auto',"
-        " layout=None): verify the initializer the test returns (or names) against `expect`;"
-        " alpha overrides the test's share of the session budget.")
+        " layout=None, **verify_kwargs): verify the initializer the test returns (or names)"
+        " against `expect`; alpha overrides the test's share of the session budget; other"
+        " keywords go to initcheck.verify (depth, width, dtype, ...).")
     state = _Session(config)
     config.stash[_STATE] = state
     cache = getattr(config, "cache", None)  # absent with -p no:cacheprovider
