@@ -94,27 +94,51 @@ def sigma_mde(n: int, alpha: float, kurtosis: float, power: float = POWER) -> fl
     return (z_two_sided(alpha) + zb) * math.sqrt((kurtosis - 1.0) / (4.0 * n))
 
 
-def _centered(x: np.ndarray, law: Law) -> np.ndarray:
-    flat = np.asarray(x, dtype=np.float64).ravel()
-    return flat if law.mean == 0 else flat - law.mean
+@dataclass(frozen=True)
+class Summary:
+    """Sufficient statistics of one tensor for the moment tests, in claimed sigmas:
+    z = (x - mean) / std, with n, sum z, sum z^2, max |z| and the law's kurtosis. Computed
+    once per tensor; pooled tests add them up."""
+
+    n: int
+    total: float
+    squares: float
+    max_abs: float
+    kurtosis: float
+
+
+def summarize(x: np.ndarray, law: Law) -> Summary:
+    """The ``Summary`` of ``x`` under ``law`` (one pass for each statistic, no copies of
+    already standardized float64 input)."""
+    z = np.asarray(x, dtype=np.float64).ravel()
+    if law.mean != 0 or law.std != 1:
+        z = (z - law.mean) / law.std
+    return Summary(z.size, float(z.sum()), float(z @ z), float(max(z.max(), -z.min())),
+                   law.kurtosis)
+
+
+def _summaries(pairs: list[tuple[np.ndarray, Law]]) -> list[Summary]:
+    return [summarize(x, law) for x, law in pairs]
 
 
 def sigma_chi2(x: np.ndarray, law: Law, alpha: float, *, name: str = "std") -> CheckResult:
     """Exact chi-square test of a normal's sigma: sum((x-mean)^2)/sigma^2 ~ chi2(n)."""
-    return sigma_chi2_pooled([(x, law)], alpha, name=name)
+    return sigma_chi2_test([summarize(x, law)], alpha, name=name)
 
 
 def sigma_chi2_pooled(
     pairs: list[tuple[np.ndarray, Law]], alpha: float, *, name: str = "std"
 ) -> CheckResult:
+    """``sigma_chi2_test`` of (tensor, law) pairs."""
+    return sigma_chi2_test(_summaries(pairs), alpha, name=name)
+
+
+def sigma_chi2_test(summaries: list[Summary], alpha: float, *, name: str = "std") -> CheckResult:
     """Chi-square test of sigma pooled over tensors: a sum of independent chi-squares is
     chi-square with the summed degrees of freedom, so small tensors add their power."""
     alpha = check_alpha(alpha)
-    total, n = 0.0, 0
-    for x, law in pairs:
-        c = _centered(x, law)
-        total += float(np.dot(c, c)) / law.std**2
-        n += c.size
+    total = sum(s.squares for s in summaries)
+    n = sum(s.n for s in summaries)
     lo, hi = special.chdtri(n, 1 - alpha / 2), special.chdtri(n, alpha / 2)
     p = float(min(1.0, 2 * min(special.chdtr(n, total), special.chdtrc(n, total))))
     ratio = math.sqrt(total / n)
@@ -129,50 +153,53 @@ def sigma_chi2_pooled(
 def sigma_moment(x: np.ndarray, law: Law, alpha: float, *, name: str = "std") -> CheckResult:
     """z-test of sigma for non-normal families: mean((x-mean)^2) has variance
     sigma^4 (kappa - 1) / n, kappa the spec's kurtosis."""
-    return sigma_moment_pooled([(x, law)], alpha, name=name)
+    return sigma_moment_test([summarize(x, law)], alpha, name=name)
 
 
 def sigma_moment_pooled(
     pairs: list[tuple[np.ndarray, Law]], alpha: float, *, name: str = "std"
 ) -> CheckResult:
+    """``sigma_moment_test`` of (tensor, law) pairs."""
+    return sigma_moment_test(_summaries(pairs), alpha, name=name)
+
+
+def sigma_moment_test(summaries: list[Summary], alpha: float, *, name: str = "std") -> CheckResult:
     """The moment z-test of sigma pooled over tensors (sum of standardized excesses)."""
     alpha = check_alpha(alpha)
-    excess, var, n, kappa_sum = 0.0, 0.0, 0, 0.0
-    for x, law in pairs:
-        c = _centered(x, law)
-        m = c.size
-        excess += float(np.dot(c, c)) / law.std**2 - m  # sum of (x^2/s^2 - 1)
-        var += m * (law.kurtosis - 1.0)
-        kappa_sum += m * law.kurtosis
-        n += m
+    excess = sum(s.squares - s.n for s in summaries)  # sum of (z^2 - 1)
+    var = sum(s.n * (s.kurtosis - 1.0) for s in summaries)
+    n = sum(s.n for s in summaries)
+    kappa = sum(s.n * s.kurtosis for s in summaries) / n
     z = excess / math.sqrt(var)
     crit = z_two_sided(alpha)
     p = float(2 * special.ndtr(-abs(z)))
-    ratio = math.sqrt(1.0 + excess / n)
+    ratio = math.sqrt(max(0.0, 1.0 + excess / n))
     return CheckResult(
-        name, abs(z) <= crit, z, crit, p, alpha, n, sigma_mde(n, alpha, kappa_sum / n),
+        name, abs(z) <= crit, z, crit, p, alpha, n, sigma_mde(n, alpha, kappa),
         f"std/claimed = {ratio:.4f}, z = {z:.2f}, |z| <= {crit:.2f} (moment test,"
-        f" kurtosis {kappa_sum / n:.3f})",
+        f" kurtosis {kappa:.3f})",
         observed=ratio, expected=1.0,
     )
 
 
 def mean_z(x: np.ndarray, law: Law, alpha: float, *, name: str = "mean") -> CheckResult:
     """z-test of the mean in units of the claimed std (exact for normal, CLT otherwise)."""
-    return mean_z_pooled([(x, law)], alpha, name=name)
+    return mean_test([summarize(x, law)], alpha, name=name)
 
 
 def mean_z_pooled(
     pairs: list[tuple[np.ndarray, Law]], alpha: float, *, name: str = "mean"
 ) -> CheckResult:
+    """``mean_test`` of (tensor, law) pairs."""
+    return mean_test(_summaries(pairs), alpha, name=name)
+
+
+def mean_test(summaries: list[Summary], alpha: float, *, name: str = "mean") -> CheckResult:
     """The mean z-test pooled over tensors: sum of (x - mean)/sigma over every element is
     N(0, n) under the claim, so the shift is measured in claimed sigmas."""
     alpha = check_alpha(alpha)
-    total, n = 0.0, 0
-    for x, law in pairs:
-        c = _centered(x, law)
-        total += float(c.sum()) / law.std
-        n += c.size
+    total = sum(s.total for s in summaries)
+    n = sum(s.n for s in summaries)
     shift = total / n
     z = total / math.sqrt(n)
     crit = z_two_sided(alpha)
@@ -232,20 +259,25 @@ def edge_from_extremes(
 
 
 def tails(x: np.ndarray, law: Law, alpha: float, *, name: str = "tails") -> CheckResult:
-    """Extreme-value test for unbounded (normal) claims: M = max|x - mean|/sigma. Under the
-    claim P(M <= m) = (1 - 2 Phi(-m))^n exactly; too large M means outliers (a 1000-sigma
-    value), too small means clamped tails. Two-sided."""
+    """``tails_test`` of one tensor."""
+    return tails_test([summarize(x, law)], alpha, name=name)
+
+
+def tails_test(summaries: list[Summary], alpha: float, *, name: str = "tails") -> CheckResult:
+    """Extreme-value test for unbounded (normal) claims: M = max|x - mean|/sigma over every
+    element. Under the claim P(M <= m) = (1 - 2 Phi(-m))^n exactly; too large M means
+    outliers (a 1000-sigma value), too small means clamped tails. Two-sided."""
     alpha = check_alpha(alpha)
-    c = _centered(x, law)
-    n = c.size
-    m = float(np.max(np.abs(c))) / law.std
+    n = sum(s.n for s in summaries)
+    m = max(s.max_abs for s in summaries)
     log_cdf = n * math.log1p(-2 * float(special.ndtr(-m))) if m > 0 else -math.inf
     p_low = math.exp(log_cdf)
     p_high = -math.expm1(log_cdf)
     p = min(1.0, 2 * min(p_low, p_high))
-    # acceptance band for M: quantiles alpha/2 and 1 - alpha/2 of the maximum
-    def quantile(q: float) -> float:
+
+    def quantile(q: float) -> float:  # of the maximum
         return -float(special.ndtri(-math.expm1(math.log(q) / n) / 2))
+
     lo, hi = quantile(alpha / 2), quantile(1 - alpha / 2)
     return CheckResult(
         name, p >= alpha, m, hi, p, alpha, n, math.nan,

@@ -183,6 +183,7 @@ class _Run:
         self.family = claim.family
         self.samples = {s: self.draw(s, "main") for s in laws}
         self._standard: dict[tuple[int, ...], tuple[np.ndarray, Law]] = {}
+        self._summary: dict[tuple[int, ...], stats.Summary] = {}
 
     extra_draw_seconds = 0.0
 
@@ -252,9 +253,14 @@ class _Run:
             self._standard[shape] = (z, zlaw)
         return self._standard[shape]
 
-    def pairs(self) -> list[tuple[np.ndarray, Law]]:
-        """(standardized sample, standardized law) for every shape."""
-        return [self.standardized(s) for s in self.laws]
+    def summary(self, shape: tuple[int, ...]) -> stats.Summary:
+        """The moment summary of a shape's sample, computed once for mean, std and tails."""
+        if shape not in self._summary:
+            self._summary[shape] = stats.summarize(*self.standardized(shape))
+        return self._summary[shape]
+
+    def summaries(self) -> list[stats.Summary]:
+        return [self.summary(s) for s in self.laws]
 
     def pooled_and_each(
         self,
@@ -345,14 +351,13 @@ class _Run:
     # ----------------------------------------------------------- statistical checks
 
     def mean(self, alpha: float) -> CheckResult:
-        return self.pooled_and_each(
-            alpha, lambda s, a: stats.mean_z_pooled([self.standardized(s)], a),
-            lambda a: stats.mean_z_pooled(self.pairs(), a))
+        return self.pooled_and_each(alpha, lambda s, a: stats.mean_test([self.summary(s)], a),
+                                    lambda a: stats.mean_test(self.summaries(), a))
 
     def std(self, alpha: float) -> CheckResult:
-        test = stats.sigma_chi2_pooled if self.family == "normal" else stats.sigma_moment_pooled
-        return self.pooled_and_each(alpha, lambda s, a: test([self.standardized(s)], a),
-                                    lambda a: test(self.pairs(), a))
+        test = stats.sigma_chi2_test if self.family == "normal" else stats.sigma_moment_test
+        return self.pooled_and_each(alpha, lambda s, a: test([self.summary(s)], a),
+                                    lambda a: test(self.summaries(), a))
 
     def pit(self, shape: tuple[int, ...]) -> np.ndarray:
         """F(x) for at most KS_MAX evenly spaced elements (iid, so any fixed subset is a
@@ -387,8 +392,7 @@ class _Run:
         return self.pooled_and_each(alpha, lambda s, a: stats.atoms(self.samples[s], self.laws[s], a))
 
     def tails(self, alpha: float) -> CheckResult:
-        z = np.concatenate([z for z, _ in self.pairs()])
-        return stats.tails(z, _STANDARD_NORMAL, alpha)
+        return stats.tails_test(self.summaries(), alpha)
 
     def unit_correlation(self, alpha: float) -> CheckResult:
         groups = []
@@ -453,10 +457,6 @@ def _thin(x: np.ndarray, most: int) -> np.ndarray:
     if x.size <= most:
         return x
     return x[np.linspace(0, x.size - 1, most).round().astype(np.int64)]
-
-
-#: The law of standardized normal values (only its mean and std are read by ``tails``).
-_STANDARD_NORMAL = Law("normal", 0.0, 1.0, -math.inf, math.inf, 3.0)
 
 
 __all__ = ["DEFAULT_ALPHA", "DEFAULT_LAYERS", "InitializerError", "default_shapes", "verify"]
