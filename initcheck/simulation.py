@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from initcheck import _validate, initializers, theory
+from initcheck import _validate, initializers, stats, theory
 from initcheck.activations import Activation, get as get_activation
 from initcheck.adapters import Adapter, adapter
 from initcheck.initializers import Initializer
@@ -268,8 +268,7 @@ def _layer_stats(layer: int, h: np.ndarray, x: np.ndarray, act: Activation,
                  edges: np.ndarray) -> LayerStats:
     flat = x.ravel()
     second, mean = _moments(x)
-    sample = flat if flat.size <= STATS_SAMPLE else flat[
-        np.linspace(0, flat.size - 1, STATS_SAMPLE).round().astype(np.int64)]
+    sample = stats.thin(flat, STATS_SAMPLE)
     qs = np.quantile(sample, QUANTILES)
     idx = np.searchsorted(edges, sample, side="right") - 1
     idx[sample == edges[-1]] = edges.size - 2  # the last bin is closed, as numpy's

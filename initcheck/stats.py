@@ -400,13 +400,26 @@ MIN_COSINE_LENGTH = 16
 MAX_SLICES = 128
 
 
+def spaced(n: int, most: int) -> np.ndarray:
+    """At most ``most`` evenly spaced indices into ``range(n)`` (deterministic thinning:
+    elements are iid under the claim, so any fixed subset is a sample)."""
+    if n <= most:
+        return np.arange(n)
+    return np.linspace(0, n - 1, most).round().astype(np.int64)
+
+
+def thin(x: np.ndarray, most: int) -> np.ndarray:
+    """At most ``most`` evenly spaced elements of a flat array."""
+    return x if x.size <= most else x[spaced(x.size, most)]
+
+
 def slices(x: np.ndarray, axis: int, max_slices: int | None = None) -> np.ndarray:
     """The tensor cut along ``axis``: one row per index, flattened (a unit along the out
     axis, an input along the in axis, a kernel tap along a spatial axis)."""
     x = np.asarray(x)
     if max_slices is not None and x.shape[axis] > max_slices:
         # pick the slices first, so only they are copied
-        x = np.take(x, np.linspace(0, x.shape[axis] - 1, max_slices).round().astype(int), axis)
+        x = np.take(x, spaced(x.shape[axis], max_slices), axis)
     return np.moveaxis(x, axis, 0).reshape(x.shape[axis], -1)
 
 

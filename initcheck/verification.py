@@ -52,6 +52,11 @@ HAAR_DRAWS = 8
 KS_MAX = 2**15
 
 
+def _label(shape: tuple[int, ...]) -> str:
+    """A shape as reports print it: 3x3x64x128."""
+    return "x".join(map(str, shape))
+
+
 def default_shapes(spec: Spec, layout: Layout, *, vectors: str | None = None,
                    samples: int | None = None) -> list[tuple[int, ...]]:
     """The default shapes for ``spec`` in ``layout`` (grouped and transposed layouts get
@@ -280,7 +285,7 @@ class _Run:
         head = results[0][1]
         where, worst = min(results, key=lambda r: r[1].pvalue)
         p = min(1.0, worst.pvalue * k)
-        label = "pooled" if where is None else "x".join(map(str, where))
+        label = "pooled" if where is None else _label(where)
         extra = {"where": label, "shape": list(where) if where else None, "tests": k}
         return CheckResult(head.name, p >= alpha, worst.statistic, worst.threshold, p, alpha,
                            sum(r.n for s, r in results if s is not None), head.mde,
@@ -290,16 +295,8 @@ class _Run:
     # ------------------------------------------------------------------ hard checks
 
     def finite(self) -> CheckResult:
-        bad = [(s, stats.finite(x)) for s, x in self.samples.items()]
-        failed = [(s, r) for s, r in bad if not r.passed]
-        n = sum(r.n for _, r in bad)
-        if failed:
-            s, r = failed[0]
-            return CheckResult("finite", False, r.statistic, 0.0, 0.0, 0.0, n, math.nan,
-                               f"{'x'.join(map(str, s))}: {r.detail}", observed=r.observed,
-                               expected=0.0, extra={"where": "x".join(map(str, s)), "shape": list(s)})
-        return CheckResult("finite", True, 0.0, 0.0, 1.0, 0.0, n, math.nan,
-                           "every value finite", observed=0.0, expected=0.0)
+        return self._hard_merge("finite", [(s, stats.finite(x)) for s, x in self.samples.items()],
+                                "every value finite", clean=0.0)
 
     def dtype_check(self) -> CheckResult:
         wrong = {s: x.dtype for s, x in self.samples.items() if x.dtype != self.dtype}
@@ -308,15 +305,16 @@ class _Run:
             s, got = next(iter(wrong.items()))
             return CheckResult("dtype", False, 1.0, 0.0, 0.0, 0.0, n, math.nan,
                                f"asked for {self.dtype}, got {got} (shape {s}): the initializer"
-                               " ignores dtype", extra={"where": "x".join(map(str, s)), "shape": list(s)})
+                               " ignores dtype", extra={"where": _label(s), "shape": list(s)})
         return CheckResult("dtype", True, 0.0, 0.0, 1.0, 0.0, n, math.nan, f"all {self.dtype}")
 
     def support(self) -> CheckResult:
         results = [(s, stats.support(x, self.laws[s])) for s, x in self.samples.items()]
-        return self._hard_merge("support", results)
+        return self._hard_merge("support", results,
+                                f"all {len(results)} shapes inside the claimed support")
 
     def distinct_units(self) -> CheckResult:
-        return stats.duplicates([("x".join(map(str, s)), x) for s, x in self.samples.items()])
+        return stats.duplicates([(_label(s), x) for s, x in self.samples.items()])
 
     def reproducible(self) -> CheckResult:
         s = self._probe_shape()
@@ -324,24 +322,27 @@ class _Run:
         r = stats.equal(self.samples[s], again, should_be=True, name="reproducible",
                         what=f"two draws with the same seed, shape {s}")
         if not r.passed:
-            r.extra.update(where="x".join(map(str, s)), shape=list(s))
+            r.extra.update(where=_label(s), shape=list(s))
         return r
 
     def orthonormal(self) -> CheckResult:
-        items = [("x".join(map(str, s)), stats.unit_matrix(x, self.sampler.layout.out_axis),
+        items = [(_label(s), stats.unit_matrix(x, self.sampler.layout.out_axis),
                   self.laws[s].gain) for s, x in self.samples.items()]
         return stats.orthonormality(items)
 
-    def _hard_merge(self, name: str, results: list) -> CheckResult:
+    @staticmethod
+    def _hard_merge(name: str, results: list, ok_detail: str, clean: float = math.nan) -> CheckResult:
+        """One deterministic check over all shapes: the first failing shape, or a pass
+        (``clean`` is the observed and expected value a pass reports)."""
         n = sum(r.n for _, r in results)
         for s, r in results:
             if not r.passed:
                 return CheckResult(name, False, r.statistic, r.threshold, 0.0, 0.0, n, math.nan,
-                                   f"{'x'.join(map(str, s))}: {r.detail}", observed=r.observed,
+                                   f"{_label(s)}: {r.detail}", observed=r.observed,
                                    expected=r.expected,
-                                   extra={"where": "x".join(map(str, s)), "shape": list(s)})
-        return CheckResult(name, True, 0.0, 0.0, 1.0, 0.0, n, math.nan,
-                           f"all {len(results)} shapes inside the claimed support")
+                                   extra={"where": _label(s), "shape": list(s)})
+        return CheckResult(name, True, 0.0, 0.0, 1.0, 0.0, n, math.nan, ok_detail,
+                           observed=clean, expected=clean)
 
     def _probe_shape(self) -> tuple[int, ...]:
         """A mid-sized shape for checks that draw again (at least 2 elements if possible)."""
@@ -362,7 +363,7 @@ class _Run:
     def pit(self, shape: tuple[int, ...]) -> np.ndarray:
         """F(x) for at most KS_MAX evenly spaced elements (iid, so any fixed subset is a
         sample): uniform on (0, 1) under the claim."""
-        return stats.cdf(_thin(self.samples[shape].ravel(), KS_MAX), self.laws[shape])
+        return stats.cdf(stats.thin(self.samples[shape].ravel(), KS_MAX), self.laws[shape])
 
     def distribution(self, alpha: float) -> CheckResult:
         """KS of each shape (at most KS_MAX values) and of all shapes pooled through the
@@ -370,7 +371,7 @@ class _Run:
         u = {s: self.pit(s) for s in self.laws}
         return self.pooled_and_each(
             alpha, lambda s, a: stats.ks_uniform(u[s], a),
-            lambda a: stats.ks_uniform(_thin(np.concatenate(list(u.values())), KS_MAX), a))
+            lambda a: stats.ks_uniform(stats.thin(np.concatenate(list(u.values())), KS_MAX), a))
 
     def edge(self, alpha: float) -> CheckResult:
         """The exact edge test pooled in probability space: only each shape's extremes
@@ -399,7 +400,7 @@ class _Run:
         for s in self.laws:
             z = self.standardized(s)[0].reshape(s)  # cosines ignore the scale
             for axis in range(z.ndim):
-                groups.append((f"{'x'.join(map(str, s))} axis {axis}",
+                groups.append((f"{_label(s)} axis {axis}",
                                stats.slices(z, axis, stats.MAX_SLICES)))
         return stats.max_cosine(groups, alpha)
 
@@ -409,7 +410,7 @@ class _Run:
         for s in self.laws:
             if len(s) < 2 or min(s[out_axis % len(s)], math.prod(s) // s[out_axis % len(s)]) < 2:
                 continue
-            mats.append(("x".join(map(str, s)),
+            mats.append((_label(s),
                          stats.unit_matrix(self.standardized(s)[0].reshape(s), out_axis)))
         return stats.spectrum(mats, alpha)
 
@@ -443,20 +444,13 @@ class _Run:
             same = CheckResult(same.name, False, 1.0, 0.0, 0.0, alpha, same.n, math.nan,
                                same.detail + ": the initializer ignores its seed or reuses one",
                                observed=1.0, expected=0.0,
-                               extra={"where": "x".join(map(str, s)), "shape": list(s)})
+                               extra={"where": _label(s), "shape": list(s)})
             return same
         pair = np.stack([(a.astype(np.float64) - law.mean).ravel(),
                          (b.astype(np.float64) - law.mean).ravel()])
-        r = stats.max_cosine([(f"{'x'.join(map(str, s))} call 1 vs 2", pair)], alpha,
+        r = stats.max_cosine([(f"{_label(s)} call 1 vs 2", pair)], alpha,
                              name="independent_calls")
         return r
-
-
-def _thin(x: np.ndarray, most: int) -> np.ndarray:
-    """At most ``most`` evenly spaced elements of a flat array (deterministic)."""
-    if x.size <= most:
-        return x
-    return x[np.linspace(0, x.size - 1, most).round().astype(np.int64)]
 
 
 __all__ = ["DEFAULT_ALPHA", "DEFAULT_LAYERS", "InitializerError", "default_shapes", "verify"]

@@ -38,10 +38,7 @@ def to_numpy(tensor: Any, dt: np.dtype) -> np.ndarray:
 def adapter(fn: Callable[..., Any], *, layout: str | Layout | None = None,
             name: str | None = None) -> Adapter:
     torch = require("torch")
-    try:
-        takes_generator = "generator" in inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        takes_generator = False
+    takes_generator = _takes_generator(fn)
     label = name or f"torch.nn.init.{getattr(fn, '__name__', fn)}"
 
     def draw(shape: tuple[int, ...], seed: np.random.SeedSequence, dt: np.dtype) -> np.ndarray:
