@@ -1,9 +1,10 @@
-"""Adapters: one calling convention, ``sample(shape, seed, dtype) -> np.ndarray``, for
-initializers of any origin, plus the layout their shapes are read in.
+"""Adapters: any initializer reduced to the calling convention of ``contract.Adapter``,
+``sample(shape, seed, dtype) -> np.ndarray``, plus the layout its shapes are read in.
 
 NumPy here: initcheck's own ``Initializer`` objects and plain callables ``fn(shape, rng)``
-(``dtype=`` passed when the callable takes it). Framework adapters import their framework
-lazily and plug in through ``ADAPTERS``.
+(``dtype=`` passed when the callable takes it). The framework adapters are leaves in
+``initcheck.frameworks``, imported on first use through ``ADAPTERS``; they import only the
+contract, never this module.
 """
 
 from __future__ import annotations
@@ -11,69 +12,17 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from initcheck import _validate
-from initcheck.fans import Layout, get_layout
+from initcheck.contract import Adapter, InitializerError, InitializerFunction, InitializerLike, to_array
+from initcheck.fans import DEFAULT_LAYOUT, Layout, get_layout
 from initcheck.initializers import Initializer
 
-
-class InitializerError(ValueError):
-    """The initializer under test broke its calling contract (raised, returned a non-array,
-    the wrong shape, an integer dtype): no statistic can be computed from it."""
-
-
-@dataclass
-class Adapter:
-    """A sampler in initcheck's convention. ``seed`` is a ``SeedSequence``."""
-
-    framework: str
-    name: str
-    layout: Layout
-    draw: Callable[[tuple[int, ...], np.random.SeedSequence, np.dtype], Any]
-
-    def sample(self, shape: tuple[int, ...], seed: np.random.SeedSequence, dtype: Any) -> np.ndarray:
-        """Call the initializer and return its output as a NumPy array, checking the contract."""
-        dt = _validate.float_dtype(dtype)
-        try:
-            out = self.draw(shape, seed, dt)
-        except Exception as exc:  # the initializer's own failure, reported with the shape
-            raise InitializerError(
-                f"{self.name} raised {type(exc).__name__} for shape {shape} (dtype {dt}): {exc}."
-                " Fix the initializer, or verify only shapes it supports (shapes=[...])."
-            ) from exc
-        return to_array(out, self.name, shape)
-
-
-def to_array(out: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
-    """The output as an ndarray of the requested shape, or an ``InitializerError`` saying why not."""
-    if out is None:
-        raise InitializerError(
-            f"{name} returned None for shape {shape}. An initializer must return the array"
-            " (an in-place function needs the framework adapter, e.g. framework='torch')."
-        )
-    if not isinstance(out, np.ndarray):
-        if hasattr(out, "__array__") and not isinstance(out, (list, tuple)):
-            out = np.asarray(out)
-        else:
-            raise InitializerError(
-                f"{name} returned {type(out).__name__}, not an array, for shape {shape}."
-                " Return a numpy array (or a framework tensor through its adapter)."
-            )
-    if out.shape != tuple(shape):
-        raise InitializerError(
-            f"{name} returned shape {out.shape} for requested shape {tuple(shape)}."
-            " It must return exactly the shape it is asked for."
-        )
-    if out.dtype.kind not in "f" and out.dtype.name not in _validate.ML_FLOATS:
-        raise InitializerError(
-            f"{name} returned dtype {out.dtype} for shape {shape}: weights must be floating"
-            " point (integer or boolean weights cannot follow a continuous spec)."
-        )
-    return out
+__all__ = ["ADAPTERS", "Adapter", "InitializerError", "InitializerFunction", "InitializerLike", "adapter",
+           "detect_framework", "numpy_adapter", "to_array"]
 
 
 def _numpy_callable(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -91,7 +40,7 @@ def _numpy_callable(fn: Callable[..., Any]) -> Callable[..., Any]:
     return draw
 
 
-def numpy_adapter(fn: Any, *, layout: str | Layout | None = None, name: str | None = None) -> Adapter:
+def numpy_adapter(fn: Initializer | InitializerFunction, *, layout: str | Layout | None = None, name: str | None = None) -> Adapter:
     """Adapter for an initcheck ``Initializer`` or a NumPy callable ``fn(shape, rng[, dtype])``."""
     if isinstance(fn, Initializer):
         lay = fn.layout if layout is None else get_layout(layout)
@@ -106,7 +55,7 @@ def numpy_adapter(fn: Any, *, layout: str | Layout | None = None, name: str | No
             " an array, or an initcheck Initializer."
         )
     label = name or getattr(fn, "__qualname__", None) or repr(fn)
-    return Adapter("numpy", label, get_layout("keras" if layout is None else layout),
+    return Adapter("numpy", label, get_layout(DEFAULT_LAYOUT if layout is None else layout),
                    _numpy_callable(fn))
 
 
@@ -128,7 +77,7 @@ ADAPTERS: dict[str, Callable[..., Adapter]] = {
 UNSUPPORTED = ("tensorflow", "flax", "mxnet", "paddle", "mindspore", "oneflow")
 
 
-def detect_framework(fn: Any) -> str:
+def detect_framework(fn: InitializerLike) -> str:
     """The framework an initializer object belongs to, from its type and module."""
     if isinstance(fn, Initializer):
         return "numpy"
@@ -148,7 +97,7 @@ def detect_framework(fn: Any) -> str:
     return "numpy"
 
 
-def adapter(fn: Any, *, framework: str = "auto", layout: str | Layout | None = None,
+def adapter(fn: InitializerLike | Adapter, *, framework: str = "auto", layout: str | Layout | None = None,
             name: str | None = None) -> Adapter:
     """The adapter for ``fn`` in ``framework`` ('auto' detects it)."""
     if isinstance(fn, Adapter):

@@ -1,57 +1,36 @@
 """Audits: verify a whole set of initializers against the specs they document and, where an
 initializer is meant for an activation, the propagation property under it.
 
-``builtin`` is initcheck's own set; framework sets (torch, jax, keras) register through
-``CATALOGUES``. The audit's alpha is split evenly over its initializers (Bonferroni)."""
+``builtin`` is initcheck's own set (``initcheck.catalogues``); the framework sets (torch,
+jax, keras) live in ``initcheck.frameworks`` and are loaded through ``CATALOGUES``. The
+audit's alpha is split evenly over its initializers (Bonferroni)."""
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from initcheck import _validate
-from initcheck.report import Report
+from initcheck import _validate, catalogues
+from initcheck.catalogues import Entry
+from initcheck.defaults import DEFAULT_AUDIT_ALPHA
+from initcheck.results import Report
+from initcheck.verification import PropagationOptions, verify
 
-
-@dataclass(frozen=True)
-class Entry:
-    """One initializer of a catalogue: a display name, how to get it (lazily: frameworks
-    import on use), the spec it documents, and the activation it is meant for."""
-
-    name: str
-    make: Callable[[], Any]
-    expect: Any = None
-    activation: str | None = None
-    framework: str = "numpy"
-    layout: str | None = None
-    note: str = ""
-    shapes: tuple[tuple[int, ...], ...] | None = None
-    dtype: str = "float32"
-
-
-def _builtin() -> list[Entry]:
-    from initcheck import initializers, specs
-
-    meant = {"xavier_normal": "tanh", "xavier_uniform": "tanh", "he_normal": "relu",
-             "he_uniform": "relu", "lecun_normal": "selu", "lecun_uniform": "selu",
-             "orthogonal": "linear", "variance_scaling": "selu"}
-    return [Entry(name, (lambda n=name: initializers.get(n)), None, meant.get(name))
-            for name in specs.SPECS]
+__all__ = ["CATALOGUES", "AuditResult", "Entry", "run"]
 
 
 def _framework(name: str) -> Callable[[], list[Entry]]:
     def entries() -> list[Entry]:
-        import importlib
-
-        return importlib.import_module(f"initcheck.frameworks.{name}_adapter").catalogue()
+        return importlib.import_module(f"initcheck.frameworks.{name}_catalogue").catalogue()
     return entries
 
 
 #: Catalogue name -> function listing its entries (frameworks import on use).
 CATALOGUES: dict[str, Callable[[], list[Entry]]] = {
-    "builtin": _builtin, "torch": _framework("torch"), "jax": _framework("jax"),
+    "builtin": catalogues.builtin, "torch": _framework("torch"), "jax": _framework("jax"),
     "keras": _framework("keras")}
 
 
@@ -123,12 +102,10 @@ class AuditResult:
         }
 
 
-def run(target: str = "builtin", *, seed: int = 0, alpha: float = 1e-5,
+def run(target: str = "builtin", *, seed: int = 0, alpha: float = DEFAULT_AUDIT_ALPHA,
         progress: Callable[[int, int, str], None] | None = None,
         propagation: bool = True) -> AuditResult:
     """Audit ``target`` ('builtin', a framework name, or 'all')."""
-    from initcheck.verification import verify
-
     names = list(CATALOGUES) if target == "all" else [_validate.choice("target", target, [*CATALOGUES, "all"])]
     entries: list[Entry] = []
     errors: list[tuple[str, str]] = []
@@ -147,7 +124,8 @@ def run(target: str = "builtin", *, seed: int = 0, alpha: float = 1e-5,
         try:
             report = verify(entry.make(), expect=entry.expect, framework=entry.framework,
                             layout=entry.layout, seed=seed, alpha=share, name=entry.name,
-                            activation=entry.activation if propagation else None,
+                            propagation=PropagationOptions(entry.activation)
+                            if propagation and entry.activation else None,
                             shapes=list(entry.shapes) if entry.shapes else None,
                             dtype=entry.dtype)
             result.reports.append(report)

@@ -6,119 +6,29 @@ names the fix, never a bare traceback)."""
 from __future__ import annotations
 
 import argparse
-import ast
-import difflib
-import importlib
 import json
 import os
-import pkgutil
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-from initcheck import __version__
+from initcheck import __version__, threads
+from initcheck.cli_inputs import (
+    UsageError,
+    is_import_path,
+    nonneg_int,
+    parse_alpha,
+    parse_pairs,
+    parse_shape,
+    positive_int,
+    target_initializer,
+)
+from initcheck.defaults import DEFAULT_ALPHA, DEFAULT_AUDIT_ALPHA
+from initcheck.fans import DEFAULT_LAYOUT, LAYOUTS
 
 #: The article's experiment: 100 x 100 weights (node_num = 100).
 ARTICLE_SHAPE = (100, 100)
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(ValueError):
-    """Bad command-line input: reported with exit code 2."""
-
-
-# ------------------------------------------------------------------------ parsing helpers
-
-
-def _shape(text: str) -> tuple[int, ...]:
-    try:
-        dims = tuple(int(p) for p in text.replace("x", ",").split(",") if p.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"shape {text!r}: give integers separated by commas or x, e.g. 784,256 or 3x3x64x128"
-        ) from None
-    if not dims:
-        raise argparse.ArgumentTypeError(f"shape {text!r} is empty; e.g. 784,256")
-    return dims
-
-
-def _alpha(text: str) -> float:
-    try:
-        a = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"alpha {text!r} is not a number; e.g. 1e-6") from None
-    if not 0 < a < 1:
-        raise argparse.ArgumentTypeError(f"alpha {a} must lie in (0, 1), e.g. 1e-6")
-    return a
-
-
-def _nonneg_int(what: str):
-    def parse(text: str) -> int:
-        try:
-            n = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{what} {text!r} is not an integer") from None
-        if n < 0:
-            raise argparse.ArgumentTypeError(f"{what} {n} must be >= 0")
-        return n
-    return parse
-
-
-def _positive_int(what: str):
-    def parse(text: str) -> int:
-        n = _nonneg_int(what)(text)
-        if n < 1:
-            raise argparse.ArgumentTypeError(f"{what} must be >= 1")
-        return n
-    return parse
-
-
-def parse_pairs(pairs: Sequence[str] | None, option: str) -> dict[str, Any]:
-    """``k=v`` strings to a dict; values are Python literals (1e-3, 'fan_out', True) or
-    plain strings."""
-    out: dict[str, Any] = {}
-    for pair in pairs or ():
-        key, sep, raw = pair.partition("=")
-        key = key.strip()
-        if not sep or not key.isidentifier():
-            raise UsageError(f"{option} {pair!r} is not of the form name=value (e.g. {option} mode=fan_out)")
-        try:
-            value = ast.literal_eval(raw)
-        except (ValueError, SyntaxError):
-            value = raw
-        out[key] = value
-    return out
-
-
-def resolve_target(target: str) -> Any:
-    """An object from ``package.module:attr`` or ``package.module.attr``; errors name close
-    matches."""
-    if ":" in target:
-        module_name, _, attr_path = target.partition(":")
-    else:
-        module_name, _, attr_path = target.rpartition(".")
-    if not module_name or not attr_path:
-        raise UsageError(f"{target!r} is not an import path: use package.module:attr (e.g."
-                         " torch.nn.init:kaiming_normal_) or a built-in name (initcheck list)")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        top = exc.name or module_name
-        known = [m.name for m in pkgutil.iter_modules()]
-        close = difflib.get_close_matches(top.split(".")[0], known, n=3)
-        hint = f" Did you mean {' or '.join(close)}?" if close else ""
-        raise UsageError(f"cannot import {module_name!r}: no module named {top!r}.{hint}") from None
-    except Exception as exc:  # the module itself fails to import
-        raise UsageError(f"importing {module_name!r} failed: {type(exc).__name__}: {exc}") from None
-    obj = module
-    for part in attr_path.split("."):
-        if not hasattr(obj, part):
-            names = [n for n in dir(obj) if not n.startswith("_")]
-            close = difflib.get_close_matches(part, names, n=3)
-            hint = f" Did you mean {', '.join(close)}?" if close else ""
-            raise UsageError(f"{module_name!r} has no attribute {attr_path!r}.{hint}")
-        obj = getattr(obj, part)
-    return obj
 
 
 def _write_json(doc: dict, target: str) -> None:
@@ -178,51 +88,21 @@ def _list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _is_import_path(target: str) -> bool:
-    return ":" in target or "." in target
-
-
-def _target_initializer(args: argparse.Namespace) -> Any:
-    """The initializer TARGET names: a built-in (its --kwarg values are its parameters) or an
-    import path (--kwarg values bound at each call, or passed to a --factory)."""
-    from initcheck import initializers
-
-    kwargs = parse_pairs(args.kwarg, "--kwarg")
-    target = args.target
-    if not _is_import_path(target):
-        if target not in initializers.names():
-            close = difflib.get_close_matches(target, initializers.names(), n=3)
-            hint = f" Did you mean {', '.join(close)}?" if close else ""
-            raise UsageError(f"{target!r} is neither a built-in initializer nor an import path"
-                             f" (package.module:attr).{hint}")
-        return initializers.get(target, layout=args.layout or "keras", **kwargs)
-    obj = resolve_target(target)
-    if args.factory:
-        try:
-            return obj(**kwargs)
-        except TypeError as exc:
-            raise UsageError(f"calling {target}(**{kwargs}) failed: {exc}") from None
-    if kwargs:
-        import functools
-
-        return functools.partial(obj, **kwargs)
-    return obj
-
-
 def _verify(args: argparse.Namespace) -> int:
     from initcheck import specs
-    from initcheck.verification import verify
 
-    init = _target_initializer(args)
+    init = target_initializer(args)
     params = parse_pairs(args.param, "--param")
     expect = None
     if args.expect:
         expect = specs.spec(args.expect, **params)
     elif params:
         raise UsageError("--param sets parameters of --expect; pass --expect NAME too")
+    from initcheck.verification import verify  # the statistics stack: after the input checks
+
     # a built-in already carries --layout; an import path's layout is given here
     report = verify(init, expect=expect, framework=args.framework,
-                    layout=args.layout if _is_import_path(args.target) else None,
+                    layout=args.layout if is_import_path(args.target) else None,
                     shapes=args.shape or None, seed=args.seed, alpha=args.alpha, dtype=args.dtype,
                     activation=args.activation, name=args.target)
     if args.json != "-":
@@ -257,7 +137,7 @@ def _audit(args: argparse.Namespace) -> int:
 def _simulate(args: argparse.Namespace) -> int:
     from initcheck.simulation import simulate
 
-    init = _target_initializer(args) if args.target else None
+    init = target_initializer(args) if args.target else None
     trace = simulate(init, args.activation, depth=args.depth, width=args.width, batch=args.batch,
                      seed=args.seed, bias=args.bias, backward=not args.forward_only,
                      expect=args.expect)
@@ -330,13 +210,13 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 pass, 1 a check failed, 2 usage or input error.")
     parser.add_argument("--version", action="version", version=f"initcheck {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    layouts = ["torch", "keras", "jax", "flax", "numpy"]
+    layouts = list(LAYOUTS)
 
     p = sub.add_parser("list", help="list the built-in initializers and their laws at a shape")
-    p.add_argument("--shape", type=_shape, default=ARTICLE_SHAPE,
+    p.add_argument("--shape", type=parse_shape, default=ARTICLE_SHAPE,
                    help="weight shape, e.g. 784,256 (default: the article's 100,100)")
-    p.add_argument("--layout", default="keras", choices=layouts,
-                   help="which axes hold in and out (default keras: (*k, in, out))")
+    p.add_argument("--layout", default=DEFAULT_LAYOUT, choices=layouts,
+                   help=f"which axes hold in and out (default {DEFAULT_LAYOUT}: (*k, in, out))")
     p.set_defaults(run=_list)
 
     p = sub.add_parser("verify", help="verify one initializer against a spec")
@@ -351,19 +231,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="TARGET is a factory: call it with the --kwarg values to get the initializer")
     p.add_argument("--framework", default="auto", help="numpy, torch, jax, keras or auto (default)")
     p.add_argument("--layout", choices=layouts, help="layout of the target's shapes")
-    p.add_argument("--shape", action="append", type=_shape, help="a shape to test (repeatable)")
+    p.add_argument("--shape", action="append", type=parse_shape, help="a shape to test (repeatable)")
     p.add_argument("--activation", help="also check signal propagation under this activation")
     p.add_argument("--dtype", default="float32", help="dtype to sample (default float32)")
     _common(p)
-    p.add_argument("--alpha", type=_alpha, default=1e-6, help="family-wise false-alarm budget (default 1e-6)")
+    p.add_argument("--alpha", type=parse_alpha, default=DEFAULT_ALPHA,
+                   help=f"family-wise false-alarm budget (default {DEFAULT_ALPHA:g})")
     p.add_argument("--plot", metavar="FILE", help="with --activation: write the depth profile PNG")
     p.set_defaults(run=_verify)
 
     p = sub.add_parser("audit", help="verify a whole set of initializers against their specs")
     p.add_argument("target", nargs="?", default="builtin", help="builtin (default), torch, jax, keras or all")
     _common(p)
-    p.add_argument("--alpha", type=_alpha, default=1e-5,
-                   help="family-wise false-alarm budget of the whole audit (default 1e-5)")
+    p.add_argument("--alpha", type=parse_alpha, default=DEFAULT_AUDIT_ALPHA,
+                   help=f"family-wise false-alarm budget of the whole audit (default {DEFAULT_AUDIT_ALPHA:g})")
     p.add_argument("--no-propagation", action="store_true",
                    help="skip the propagation property (intended activation) checks")
     p.set_defaults(run=_audit)
@@ -372,9 +253,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", nargs="?", default="xavier_normal",
                    help="initializer: built-in name or import path (default xavier_normal)")
     p.add_argument("--activation", default="tanh", help="default tanh (the article's)")
-    p.add_argument("--depth", type=_positive_int("depth"), default=5)
-    p.add_argument("--width", type=_positive_int("width"), default=100)
-    p.add_argument("--batch", type=_positive_int("batch"), default=1000)
+    p.add_argument("--depth", type=positive_int("depth"), default=5)
+    p.add_argument("--width", type=positive_int("width"), default=100)
+    p.add_argument("--batch", type=positive_int("batch"), default=1000)
     p.add_argument("--bias", type=float, default=0.0, help="bias std (default 0)")
     p.add_argument("--forward-only", action="store_true", help="skip the backward pass")
     p.add_argument("--expect", help="the spec of a non-built-in target, for the theory")
@@ -395,11 +276,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", type=_nonneg_int("seed"), default=0, help="base seed (default 0)")
+    p.add_argument("--seed", type=nonneg_int("seed"), default=0, help="base seed (default 0)")
     p.add_argument("--json", metavar="FILE", help="write JSON ('-' for stdout, replacing the table)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    threads.limit(threads.available_cores())  # BLAS within the cores this process is given
     parser = build_parser()
     args = parser.parse_args(argv)
     args.progress = sys.stderr.isatty()

@@ -1,7 +1,7 @@
 """Fans and layouts: how many inputs feed one unit (fan_in) and how many units one input feeds
 (fan_out), read from a weight shape and the layout that says which axis is which.
 
-Two layouts cover the frameworks (DESIGN.md section 4):
+Two layouts cover the frameworks (docs/architecture.md, "Layouts and fans"):
 
 ==========  ====================  ======================  ==========================
 layout      dense                 conv kernel             transposed conv kernel
@@ -14,6 +14,9 @@ layout      dense                 conv kernel             transposed conv kernel
 ``x @ w``). initcheck computes *logical* fans: grouped kernels divide the full channel axis
 by ``groups``, transposed kernels swap the in and out axes. The frameworks' own fan
 functions read the axes literally; ``convention="torch" | "keras" | "jax"`` reproduces them.
+
+``Layer`` describes a layer by its parameters and places them in any ``Layout``: the one
+place that knows how a layer becomes a weight shape.
 """
 
 from __future__ import annotations
@@ -104,6 +107,7 @@ LAYOUTS: dict[str, Layout] = {
     "flax": replace(_KERAS, name="flax"),
     "numpy": replace(_KERAS, name="numpy"),
 }
+#: The layout a shape is read in when none is named: the article's ``x @ w``.
 DEFAULT_LAYOUT = "keras"
 
 
@@ -142,6 +146,11 @@ def compute_fans(
     Rank-0 and rank-1 shapes have no in/out axes. ``vectors="error"`` raises (torch and jax
     do); ``vectors="length"`` uses fan_in = fan_out = shape[0] (1 for a scalar), as keras
     does. ``None`` takes the convention's own policy: error, except keras.
+
+    >>> compute_fans((3, 3, 64, 128))                      # keras: (*k, in, out)
+    Fans(fan_in=576, fan_out=1152, receptive_field=9)
+    >>> compute_fans((32, 1, 3, 3), "torch", groups=32)    # depthwise: logical fans
+    Fans(fan_in=9, fan_out=9, receptive_field=9)
     """
     convention = _validate.choice("convention", convention, CONVENTIONS)
     dims = _validate.shape(shape)
@@ -181,3 +190,40 @@ def compute_fans(
             fan_out_channels //= lay.groups
     receptive = math.prod(d for a, d in enumerate(dims) if a not in (i, o, *batch))
     return Fans(fan_in_channels * receptive, fan_out_channels * receptive, receptive)
+
+
+class Layer(NamedTuple):
+    """A layer by its parameters: enough to know its weight shape in any layout."""
+
+    in_channels: int
+    out_channels: int
+    kernel: tuple[int, ...] = ()
+    groups: int = 1
+    transposed: bool = False
+
+    def weight_shape(self, layout: str | Layout = DEFAULT_LAYOUT) -> tuple[int, ...]:
+        """The weight's shape as ``layout`` stores it: the channels on the layout's in and
+        out axes (per-group channels on the in axis; swapped for a transposed layer), the
+        kernel taps on the remaining axes in order, and size 1 on each batch axis.
+
+        >>> Layer(64, 128, (3, 3)).weight_shape("torch")
+        (128, 64, 3, 3)
+        >>> Layer(64, 128, (3, 3)).weight_shape("keras")
+        (3, 3, 64, 128)
+        """
+        lay = get_layout(layout)
+        i, o, g = self.in_channels, self.out_channels, self.groups
+        # literal axes: the in axis stores per-group channels, the out axis all of them
+        on_in, on_out = (o // g, i) if self.transposed else (i // g, o)
+        rank = 2 + len(self.kernel) + len(lay.batch_axes)
+        literal = replace(lay, groups=1, transposed=False)
+        in_axis, out_axis, batch = literal.axes(rank)
+        dims: list[int] = [0] * rank
+        dims[in_axis], dims[out_axis] = on_in, on_out
+        for axis in batch:
+            dims[axis] = 1
+        taps = iter(self.kernel)
+        for axis in range(rank):
+            if axis not in (in_axis, out_axis, *batch):
+                dims[axis] = next(taps)
+        return tuple(dims)

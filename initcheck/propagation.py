@@ -19,43 +19,75 @@ Two parts, both required:
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy import special
 
-from initcheck import stats, theory
+from initcheck import _validate, stats, theory
+from initcheck.activations import Activation, get as get_activation
+from initcheck.defaults import DEFAULT_BATCH, DEFAULT_DEPTH, DEFAULT_WIDTH
+from initcheck.contract import InitializerLike
+from initcheck.results import POWER, CheckResult
 from initcheck.simulation import Trace, simulate
 from initcheck.specs import Spec
+from initcheck.theory import TINY
 
 #: Variance may change by at most this factor over BAND_DEPTH layers.
 BAND_FACTOR = 100.0
 BAND_DEPTH = 50
 RATE_MAX = math.log(BAND_FACTOR) / BAND_DEPTH  # 0.0921 per layer: a factor 1.096
-DEFAULT_DEPTH = 50
-DEFAULT_WIDTH = 256
-DEFAULT_BATCH = 256
-#: Below this, a variance counts as zero (underflow), measured or predicted.
-TINY = 1e-280
+
+__all__ = ["BAND_DEPTH", "BAND_FACTOR", "DEFAULT_BATCH", "DEFAULT_DEPTH", "DEFAULT_WIDTH",
+           "RATE_MAX", "PropagationOptions", "check"]
 
 
-def check(init: Any, claim: Spec, activation: Any, alpha: float, seed: int, *,
-          depth: int = DEFAULT_DEPTH, width: int = DEFAULT_WIDTH, batch: int = DEFAULT_BATCH,
-          bias: float = 0.0, trace: Trace | None = None) -> tuple[stats.CheckResult, Trace]:
-    """The ``propagation`` CheckResult for ``init`` claiming ``claim`` under ``activation``."""
+@dataclass(frozen=True)
+class PropagationOptions:
+    """The net the propagation property is checked through: ``depth`` dense layers of
+    ``width`` units under ``activation``, ``batch`` inputs, bias std ``bias``. Validated
+    when made; ``activation`` may be a name or an ``Activation``."""
+
+    activation: str | Activation
+    depth: int = DEFAULT_DEPTH
+    width: int = DEFAULT_WIDTH
+    batch: int = DEFAULT_BATCH
+    bias: float = 0.0
+
+    def __post_init__(self) -> None:
+        # frozen: validated values are written through object.__setattr__
+        set_ = object.__setattr__
+        set_(self, "activation", get_activation(self.activation))
+        set_(self, "depth", _validate.integer("depth", self.depth, minimum=2))
+        set_(self, "width", _validate.integer("width", self.width))
+        set_(self, "batch", _validate.integer("batch", self.batch))
+        bias = _validate.real("bias", self.bias)
+        if bias < 0:
+            raise ValueError(f"bias is the bias std and must be >= 0, got {bias}.")
+        set_(self, "bias", bias)
+
+
+def check(init: InitializerLike, claim: Spec, options: PropagationOptions, alpha: float, seed: int, *,
+          trace: Trace | None = None) -> tuple[CheckResult, Trace]:
+    """The ``propagation`` CheckResult for ``init`` claiming ``claim`` through the net of
+    ``options``, and the simulated ``Trace`` it judged."""
     alpha = stats.check_alpha(alpha)
     if trace is None:
-        trace = simulate(init, activation, depth=depth, width=width, batch=batch, seed=seed,
-                         bias=bias, backward=True, expect=claim, dtype=np.float64)
+        trace = simulate(init, options.activation, depth=options.depth, width=options.width,
+                         batch=options.batch, seed=seed, bias=options.bias, backward=True,
+                         expect=claim, dtype=np.float64)
     mf = trace.prediction
     n = trace.batch * sum(trace.widths[1:])
     if mf is None:
-        return stats.CheckResult("propagation", False, math.nan, RATE_MAX, 0.0, alpha, n,
-                                 math.nan, "; ".join(trace.notes) or "no prediction"), trace
+        return CheckResult(name="propagation", passed=False, statistic=math.nan,
+                           threshold=RATE_MAX, pvalue=0.0, alpha=alpha, n=n, mde=math.nan,
+                           detail="; ".join(trace.notes) or "no prediction"), trace
     if not trace.complete or any(s.grad_second is None for s in trace.layers):
-        return stats.CheckResult(
-            "propagation", False, math.inf, RATE_MAX, 0.0, alpha, n, math.nan,
-            f"the signal did not survive the net: {'; '.join(trace.notes)}",
+        return CheckResult(
+            name="propagation", passed=False, statistic=math.inf, threshold=RATE_MAX, pvalue=0.0,
+            alpha=alpha, n=n, mde=math.nan,
+            detail=f"the signal did not survive the net: {'; '.join(trace.notes)}",
             observed=math.inf, expected=mf.rate("q")), trace
 
     rate_q, rate_g = mf.rate("q"), mf.rate("grad")
@@ -78,7 +110,7 @@ def check(init: Any, claim: Spec, activation: Any, alpha: float, seed: int, *,
                                      f" predicted {predicted[l]:.4g} (log sd {math.sqrt(var[l]):.3g})")
     p_fit = min(1.0, tests * worst_p)
     fit_ok = p_fit >= alpha
-    z = -float(special.ndtri(alpha / (2 * tests))) + float(special.ndtri(stats.POWER))
+    z = -float(special.ndtri(alpha / (2 * tests))) + float(special.ndtri(POWER))
     mde = z * math.sqrt(float(mf.log_var_q[-1])) / trace.depth  # per-layer log sigma_w^2 error
 
     def factor(r: float) -> str:
@@ -95,9 +127,10 @@ def check(init: Any, claim: Spec, activation: Any, alpha: float, seed: int, *,
                  + f" (worst: {worst or 'none'}; p = {p_fit:.3g})")
     observed = m_rate_g if abs(rate_g) > abs(rate_q) else m_rate_q
     expected = rate_g if abs(rate_g) > abs(rate_q) else rate_q
-    return stats.CheckResult(
-        "propagation", design_ok and fit_ok, observed, RATE_MAX, p_fit if design_ok else 0.0,
-        alpha, n, mde, "; ".join(lines), observed=observed, expected=expected,
+    return CheckResult(
+        name="propagation", passed=design_ok and fit_ok, statistic=observed, threshold=RATE_MAX,
+        pvalue=p_fit if design_ok else 0.0, alpha=alpha, n=n, mde=mde, detail="; ".join(lines),
+        observed=observed, expected=expected,
         extra={"rate_q": rate_q, "rate_grad": rate_g, "measured_rate_q": m_rate_q,
                "measured_rate_grad": m_rate_g, "design_ok": design_ok, "fit_ok": fit_ok,
                "activation": trace.activation, "depth": trace.depth, "width": trace.widths[1],

@@ -12,6 +12,10 @@ stable hash, so every xdist worker, in any order, gives a test the same seed. Bu
 session's alpha is split evenly over the tests that verify; within a test the k-th verify
 call gets 1/2^k of the test's share, so the session never spends more than its budget.
 
+Threads: each xdist worker caps its BLAS/OpenMP pools at its share of the cores (one per
+worker on a 2-core machine with ``-n 2``), so a parallel run is faster than a serial one;
+a limit set in the environment (``OMP_NUM_THREADS`` ...) is kept.
+
 This module imports nothing heavy: numpy and the verification stack load on first use.
 """
 
@@ -23,12 +27,16 @@ from typing import Any
 
 import pytest
 
-DEFAULT_SESSION_ALPHA = 1e-4
+from initcheck import threads
+from initcheck.defaults import DEFAULT_SESSION_ALPHA
+
+#: verify keywords that describe the propagation net; a marker may give them directly.
+_PROPAGATION_KEYWORDS = ("depth", "width", "batch", "bias")
 _OPTIONS = {  # name: (ini key, environment variable, default, help)
     "seed": ("initcheck_seed", "INITCHECK_SEED", "0",
              "session seed: an int, 'random' (picked and shown), or 'last' (the previous run's)"),
     "alpha": ("initcheck_alpha", "INITCHECK_ALPHA", str(DEFAULT_SESSION_ALPHA),
-              "family-wise false-alarm budget of the whole session (default 1e-4)"),
+              f"family-wise false-alarm budget of the whole session (default {DEFAULT_SESSION_ALPHA:g})"),
     "samples": ("initcheck_samples", "INITCHECK_SAMPLES", "",
                 "elements each verify draws (default: verify's ~870k); more gives more power"),
     "plots": ("initcheck_plots", "INITCHECK_PLOTS", "", "directory for propagation plots (PNG)"),
@@ -130,6 +138,9 @@ def pytest_configure(config: pytest.Config) -> None:
         " layout=None, **verify_kwargs): verify the initializer the test returns (or names)"
         " against `expect`; alpha overrides the test's share of the session budget; other"
         " keywords go to initcheck.verify (depth, width, dtype, ...).")
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:  # an xdist worker: its share of the cores
+        threads.limit(threads.per_worker(int(workerinput.get("workercount", 1))))
     state = _Session(config)
     config.stash[_STATE] = state
     cache = getattr(config, "cache", None)  # absent with -p no:cacheprovider
@@ -185,6 +196,14 @@ def _verify_for(item: pytest.Item, init: Any, expect: Any, kwargs: dict[str, Any
     kwargs.setdefault("seed", state.test_seed(item.nodeid))
     if state.samples is not None and "shapes" not in kwargs:
         kwargs["samples"] = state.samples
+    net = {k: kwargs.pop(k) for k in _PROPAGATION_KEYWORDS if k in kwargs}
+    if net:
+        from initcheck.propagation import PropagationOptions
+
+        if kwargs.get("activation") is None:
+            raise pytest.UsageError(f"{item.nodeid}: {', '.join(net)} describe the propagation"
+                                    " net; pass activation= too.")
+        kwargs["propagation"] = PropagationOptions(kwargs.pop("activation"), **net)
     report = verify(init, expect=expect, alpha=alpha, **kwargs)
     state.records.append({"test": item.nodeid, "initializer": report.initializer,
                           "spec": report.spec, "passed": report.passed, "alpha": alpha,

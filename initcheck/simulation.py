@@ -14,18 +14,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from initcheck import _validate, initializers, stats, theory
 from initcheck.activations import Activation, get as get_activation
-from initcheck.adapters import Adapter, adapter
+from initcheck.adapters import adapter
+from initcheck.contract import Adapter, InitializerLike
 from initcheck.initializers import Initializer
 from initcheck.seeding import seed_sequence
+from initcheck.fans import Layer, Layout
 from initcheck.specs import Spec, spec as make_spec
-from initcheck.strategies import Layer
 
 QUANTILES: tuple[float, ...] = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 #: Quantiles and histograms use at most this many values of a layer (evenly strided over the
@@ -128,7 +129,7 @@ def _widths_text(widths: list[int]) -> str:
     return str(widths[1]) if len(set(widths)) == 1 else "x".join(map(str, widths))
 
 
-def _resolve_init(init: Any, expect: Any, framework: str) -> tuple[Adapter, Spec | None]:
+def _resolve_init(init: InitializerLike, expect: str | Spec | None, framework: str) -> tuple[Adapter, Spec | None]:
     if isinstance(init, str):
         init = initializers.get(init)
     sampler = adapter(init, framework=framework)
@@ -138,7 +139,7 @@ def _resolve_init(init: Any, expect: Any, framework: str) -> tuple[Adapter, Spec
 
 
 def simulate(
-    init: Any,
+    init: InitializerLike,
     activation: str | Activation = "tanh",
     depth: int = 5,
     width: int | Sequence[int] = 100,
@@ -179,12 +180,11 @@ def simulate(
     n_in = hidden[0] if input_width is None else _validate.integer("input_width", input_width)
     widths = [n_in, *hidden]
     sampler, claim = _resolve_init(init, expect, framework)
-    torch_style = (sampler.layout.in_axis, sampler.layout.out_axis) == (1, 0)
+    shapes = [Layer(widths[l], widths[l + 1]).weight_shape(sampler.layout) for l in range(depth)]
 
     prediction, weight_mean_note = None, None
     if claim is not None:
-        laws = [claim.law(Layer(widths[l], widths[l + 1]).weight_shape(
-            "torch" if torch_style else "keras"), sampler.layout) for l in range(depth)]
+        laws = [claim.law(shape, sampler.layout) for shape in shapes]
         if any(abs(law.mean) > 0 for law in laws):
             weight_mean_note = ("no mean-field prediction: the claimed weights have a non-zero"
                                 " mean, and the theory needs zero-mean weights")
@@ -202,14 +202,13 @@ def simulate(
     x = rng_input.standard_normal((batch, n_in)).astype(dt)
     weights, derivs = [], []
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for l in range(depth):
-            shape = Layer(widths[l], widths[l + 1]).weight_shape("torch" if torch_style else "keras")
+        for l, shape in enumerate(shapes):
             # jax (and keras on jax) sample float64 only with jax_enable_x64: draw float32, cast up
             w = sampler.sample(shape, seed_sequence(seed, "simulate", "weight", l),
                                np.dtype(np.float32) if sampler.framework in ("jax", "keras") else dt)
             if w.shape != shape:
                 raise ValueError(f"{sampler.name} returned shape {w.shape} for layer {l + 1}, asked {shape}.")
-            w = np.asarray(w.T if torch_style else w, dtype=dt)
+            w = np.asarray(_dense_matrix(w, sampler.layout), dtype=dt)
             h = x @ w
             if bias > 0:
                 b = np.random.default_rng(seed_sequence(seed, "simulate", "bias", l)).standard_normal(widths[l + 1])
@@ -236,6 +235,13 @@ def simulate(
                     trace.notes.append(f"non-finite gradients at layer {l + 1}")
                     break
     return trace
+
+
+def _dense_matrix(w: np.ndarray, layout: Layout) -> np.ndarray:
+    """A dense weight stored in ``layout`` as the (in, out) matrix of ``x @ w``."""
+    in_axis, out_axis, _ = replace(layout, groups=1, transposed=False).axes(w.ndim)
+    moved = np.moveaxis(w, (in_axis, out_axis), (0, 1))
+    return moved.reshape(moved.shape[0], moved.shape[1])
 
 
 def _bin_edges(act: Activation, prediction: theory.MeanField | None,

@@ -8,61 +8,27 @@ distribution of one element. Glorot/He/LeCun are one-line specialisations of
 
 from __future__ import annotations
 
-import functools
 import inspect
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from scipy import stats
-
-from initcheck import _validate
-from initcheck.fans import FAN_MODES, Fans, Layout, compute_fans, get_layout
+from initcheck import _validate, laws
+from initcheck.fans import DEFAULT_LAYOUT, FAN_MODES, Fans, Layout, compute_fans, get_layout
+from initcheck.laws import NORMAL_KURTOSIS, TRUNCATED_STD_2, UNIFORM_KURTOSIS, Law
 from initcheck.torch_gains import NONLINEARITIES, torch_gain
 
 FAMILIES: tuple[str, ...] = ("constant", "normal", "uniform", "truncated_normal", "orthogonal")
 DISTRIBUTIONS: tuple[str, ...] = ("normal", "truncated_normal", "uniform")
 
-#: Std of a standard normal truncated to (-2, 2). jax and keras divide the target std by it
-#: so that variance_scaling(..., "truncated_normal") keeps the variance it names.
-TRUNCATED_STD_2 = 0.87962566103423978
-#: Kurtosis E[x^4]/E[x^2]^2 of the families with a fixed shape.
-NORMAL_KURTOSIS = 3.0
-UNIFORM_KURTOSIS = 1.8
-
-
-@dataclass(frozen=True)
-class Law:
-    """The claimed distribution of one element of a tensor of a given shape.
-
-    ``low``/``high`` bound the support (infinite for a normal); ``kurtosis`` is
-    E[(x-mean)^4]/std^4 (nan for a constant); ``dist`` is a scipy frozen distribution
-    (None for a constant). For orthogonal specs ``matrix_shape`` is (units, fan of a unit)
-    and ``gain`` the scale of Q; elements follow the exact marginal of a Haar matrix.
-    """
-
-    family: str
-    mean: float
-    std: float
-    low: float
-    high: float
-    kurtosis: float
-    make_dist: Callable[[], Any] | None = field(default=None, repr=False, compare=False)
-    fans: Fans | None = None
-    parent_mean: float | None = None
-    parent_std: float | None = None
-    matrix_shape: tuple[int, int] | None = None
-    gain: float | None = None
-
-    @functools.cached_property
-    def dist(self) -> Any:
-        """The scipy frozen distribution of one element (built on first use: it is slow)."""
-        return None if self.make_dist is None else self.make_dist()
-
-    @property
-    def bounded(self) -> bool:
-        return math.isfinite(self.low) and math.isfinite(self.high)
+__all__ = [
+    "ALIASES", "DISTRIBUTIONS", "FAMILIES", "NORMAL_KURTOSIS", "SPECS", "TRUNCATED_STD_2",
+    "UNIFORM_KURTOSIS", "Law", "Spec", "canonical_name", "spec", *(
+        "constant", "zeros", "ones", "normal", "small_normal", "large_normal", "uniform",
+        "xavier_normal", "xavier_uniform", "he_normal", "he_uniform", "lecun_normal",
+        "lecun_uniform", "truncated_normal", "orthogonal", "variance_scaling"),
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,7 +45,7 @@ class Spec:
     def law(
         self,
         shape: tuple[int, ...],
-        layout: str | Layout = "keras",
+        layout: str | Layout = DEFAULT_LAYOUT,
         *,
         groups: int | None = None,
         transposed: bool | None = None,
@@ -122,68 +88,6 @@ class Spec:
         return f"{self.name}: {self.formula}"
 
 
-# ----------------------------------------------------------------------------- laws
-
-
-def _constant_law(value: float) -> Law:
-    return Law("constant", value, 0.0, value, value, math.nan)
-
-
-def _normal_law(mean: float, std: float, fans: Fans | None = None) -> Law:
-    return Law("normal", mean, std, -math.inf, math.inf, NORMAL_KURTOSIS,
-               lambda: stats.norm(loc=mean, scale=std), fans)
-
-
-def _uniform_law(low: float, high: float, fans: Fans | None = None) -> Law:
-    return Law("uniform", (low + high) / 2, (high - low) / math.sqrt(12.0), low, high,
-               UNIFORM_KURTOSIS, lambda: stats.uniform(loc=low, scale=high - low), fans)
-
-
-@functools.lru_cache(maxsize=1024)
-def _standard_truncated_moments(lower: float, upper: float) -> tuple[float, float, float]:
-    """Mean, std and kurtosis of N(0, 1) truncated to [lower, upper] (scipy, cached)."""
-    m, v, _, excess = (float(x) for x in stats.truncnorm(lower, upper).stats(moments="mvsk"))
-    return m, math.sqrt(v), excess + 3.0
-
-
-def _truncated_law(mean: float, parent_std: float, lower: float, upper: float,
-                   fans: Fans | None = None) -> Law:
-    """Normal(mean, parent_std^2) truncated to [mean + lower*std, mean + upper*std]."""
-    m, s, kurtosis = _standard_truncated_moments(lower, upper)
-    return Law("truncated_normal", mean + parent_std * m, parent_std * s,
-               mean + lower * parent_std, mean + upper * parent_std, kurtosis,
-               lambda: stats.truncnorm(lower, upper, loc=mean, scale=parent_std), fans,
-               parent_mean=mean, parent_std=parent_std)
-
-
-def _orthogonal_law(gain: float, matrix: tuple[int, int]) -> Law:
-    """Marginal of one entry of gain * Q, Q Haar with orthonormal rows or columns.
-
-    Each unit vector is uniform on the sphere in R^n, n = max(matrix): (x/g + 1)/2 follows
-    Beta((n-1)/2, (n-1)/2), variance g^2/n, kurtosis 3n/(n+2).
-    """
-    n = max(matrix)
-
-    def dist() -> Any:
-        if n == 1:  # a 1x1 "matrix": +-gain with equal mass
-            return stats.rv_discrete(values=([-gain, gain], [0.5, 0.5]))
-        return stats.beta((n - 1) / 2, (n - 1) / 2, loc=-gain, scale=2 * gain)
-
-    return Law("orthogonal", 0.0, gain / math.sqrt(n), -gain, gain, 3.0 * n / (n + 2),
-               dist, None, matrix_shape=matrix, gain=gain)
-
-
-def _variance_scaling_law(scale: float, mode: str, distribution: str, fans: Fans) -> Law:
-    variance = scale / fans.fan(mode)
-    if distribution == "normal":
-        return _normal_law(0.0, math.sqrt(variance), fans)
-    if distribution == "uniform":
-        limit = math.sqrt(3.0 * variance)  # U(-r, r) has variance r^2 / 3
-        return _uniform_law(-limit, limit, fans)
-    # cut at +-2 parent stds; the parent is widened so the truncated std is sqrt(variance)
-    return _truncated_law(0.0, math.sqrt(variance) / TRUNCATED_STD_2, -2.0, 2.0, fans)
-
-
 # ------------------------------------------------------------------------- factories
 
 
@@ -194,33 +98,33 @@ def _fixed(name: str, law: Law, formula: str, **params: Any) -> Spec:
 def constant(value: float = 0.0) -> Spec:
     """Every element equal to ``value``: the article's section 1, symmetry never broken."""
     value = _validate.real("value", value)
-    return _fixed("constant", _constant_law(value), f"{value:g} everywhere", value=value)
+    return _fixed("constant", laws.constant_law(value), f"{value:g} everywhere", value=value)
 
 
 def zeros() -> Spec:
     """All zeros."""
-    return _fixed("zeros", _constant_law(0.0), "0 everywhere")
+    return _fixed("zeros", laws.constant_law(0.0), "0 everywhere")
 
 
 def ones() -> Spec:
     """All ones."""
-    return _fixed("ones", _constant_law(1.0), "1 everywhere")
+    return _fixed("ones", laws.constant_law(1.0), "1 everywhere")
 
 
 def normal(mean: float = 0.0, std: float = 1.0) -> Spec:
     """N(mean, std^2), independent of the fans."""
     mean, std = _validate.real("mean", mean), _validate.real("std", std, positive=True)
-    return _fixed("normal", _normal_law(mean, std), f"N({mean:g}, {std:g}^2)", mean=mean, std=std)
+    return _fixed("normal", laws.normal_law(mean, std), f"N({mean:g}, {std:g}^2)", mean=mean, std=std)
 
 
 def small_normal() -> Spec:
     """The article's small random init: N(0, 0.01^2). Vanishes in deep tanh nets."""
-    return _fixed("small_normal", _normal_law(0.0, 0.01), "N(0, 0.01^2)")
+    return _fixed("small_normal", laws.normal_law(0.0, 0.01), "N(0, 0.01^2)")
 
 
 def large_normal() -> Spec:
     """The article's large random init: N(0, 1). Saturates tanh, explodes ReLU."""
-    return _fixed("large_normal", _normal_law(0.0, 1.0), "N(0, 1)")
+    return _fixed("large_normal", laws.normal_law(0.0, 1.0), "N(0, 1)")
 
 
 def uniform(low: float = 0.0, high: float = 1.0) -> Spec:
@@ -228,7 +132,7 @@ def uniform(low: float = 0.0, high: float = 1.0) -> Spec:
     low, high = _validate.real("low", low), _validate.real("high", high)
     if not low < high:
         raise ValueError(f"uniform needs low < high, got low={low}, high={high}. Swap them.")
-    return _fixed("uniform", _uniform_law(low, high), f"U[{low:g}, {high:g})", low=low, high=high)
+    return _fixed("uniform", laws.uniform_law(low, high), f"U[{low:g}, {high:g})", low=low, high=high)
 
 
 def truncated_normal(
@@ -259,14 +163,14 @@ def truncated_normal(
         if not a < b:
             raise ValueError(f"truncated_normal needs a < b, got a={a}, b={b}.")
         lo, hi = (a - mean) / std, (b - mean) / std
-        law = _truncated_law(mean, std, lo, hi)
+        law = laws.truncated_law(mean, std, lo, hi)
         formula = f"N({mean:g}, {std:g}^2) truncated to [{a:g}, {b:g}]"
         return _fixed("truncated_normal", law, formula, std=std, mean=mean, a=a, b=b)
     lo = -2.0 if lower is None else _validate.real("lower", lower)
     hi = 2.0 if upper is None else _validate.real("upper", upper)
     if not lo < hi:
         raise ValueError(f"truncated_normal needs lower < upper, got {lo} and {hi}.")
-    law = _truncated_law(mean, std, lo, hi)
+    law = laws.truncated_law(mean, std, lo, hi)
     formula = f"N({mean:g}, {std:g}^2) truncated to mean + [{lo:g}, {hi:g}] std"
     return _fixed("truncated_normal", law, formula, std=std, mean=mean, lower=lo, upper=hi)
 
@@ -295,7 +199,7 @@ def _scaled(name: str, scale: float, mode: str, distribution: str, params: dict)
     }[distribution]
     family = "normal" if distribution == "normal" else distribution
     return Spec(name, family, params, formula, True,
-                lambda fans, matrix: _variance_scaling_law(scale, mode, distribution, fans))
+                lambda fans, matrix: laws.variance_scaling_law(scale, mode, distribution, fans))
 
 
 def xavier_normal(gain: float = 1.0) -> Spec:
@@ -361,7 +265,7 @@ def orthogonal(gain: float = 1.0) -> Spec:
     sign fix); units along the layout's out axis."""
     gain = _validate.real("gain", gain, positive=True)
     return Spec("orthogonal", "orthogonal", dict(gain=gain), f"{gain:g} * Haar orthogonal", False,
-                lambda fans, matrix: _orthogonal_law(gain, matrix))
+                lambda fans, matrix: laws.orthogonal_law(gain, matrix))
 
 
 #: Canonical spec names and their factories.

@@ -3,37 +3,20 @@ layout, grouped and transposed, square and non-square kernels, small and large f
 
 All arguments are keyword-only with derived defaults, and are validated when the strategy
 is made (``hypothesis.errors.InvalidArgument`` naming the fix), as hypothesis.extra.numpy.
+This module is the only one that imports Hypothesis: tests (initcheck's and users') import
+it, ``verify`` and ``simulate`` never do. ``Layer`` lives in ``initcheck.fans``.
 """
 
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
-
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from initcheck.fans import LAYOUTS
+from initcheck.fans import DEFAULT_LAYOUT, LAYOUTS, Layer, Layout
 
 KINDS: tuple[str, ...] = ("dense", "conv1d", "conv2d", "conv3d")
 _SPATIAL = {"dense": 0, "conv1d": 1, "conv2d": 2, "conv3d": 3}
-
-
-class Layer(NamedTuple):
-    """A layer by its parameters: enough to know its weight shape in any layout."""
-
-    in_channels: int
-    out_channels: int
-    kernel: tuple[int, ...] = ()
-    groups: int = 1
-    transposed: bool = False
-
-    def weight_shape(self, layout: str = "keras") -> tuple[int, ...]:
-        """The weight's shape as the framework stores it (DESIGN.md section 4)."""
-        i, o, g = self.in_channels, self.out_channels, self.groups
-        if layout == "torch":
-            return (i, o // g, *self.kernel) if self.transposed else (o, i // g, *self.kernel)
-        return (*self.kernel, o // g, i) if self.transposed else (*self.kernel, i // g, o)
 
 
 def _check(condition: bool, message: str) -> None:
@@ -110,22 +93,24 @@ def layers(
 def shapes(
     *,
     kinds: tuple[str, ...] = KINDS,
-    layout: str = "keras",
+    layout: str | Layout = DEFAULT_LAYOUT,
     min_channels: int = 1,
     max_channels: int = 64,
     max_kernel: int = 5,
     square: bool | None = None,
     max_elements: int = 2**16,
 ) -> st.SearchStrategy[tuple[int, ...]]:
-    """Weight shapes of ungrouped, untransposed layers of the given kinds in ``layout``."""
-    _check(layout in LAYOUTS, f"layout={layout!r}: pass one of {tuple(LAYOUTS)}.")
+    """Weight shapes of ungrouped, untransposed layers of the given kinds in ``layout`` (a
+    name or a ``Layout``)."""
+    _check(isinstance(layout, Layout) or layout in LAYOUTS,
+           f"layout={layout!r}: pass one of {tuple(LAYOUTS)} or an initcheck.Layout.")
     return layers(kinds=kinds, min_channels=min_channels, max_channels=max_channels,
                   max_kernel=max_kernel, square=square, max_elements=max_elements).map(
         lambda layer: layer.weight_shape(layout))
 
 
 def dense_shapes(
-    *, layout: str = "keras", min_fan: int = 1, max_fan: int = 512, max_elements: int = 2**16
+    *, layout: str | Layout = DEFAULT_LAYOUT, min_fan: int = 1, max_fan: int = 512, max_elements: int = 2**16
 ) -> st.SearchStrategy[tuple[int, int]]:
     """Dense weight shapes with fan_in and fan_out in [min_fan, max_fan]."""
     _check_int("min_fan", min_fan, 1)
@@ -138,7 +123,7 @@ def dense_shapes(
 def conv_shapes(
     *,
     dims: int = 2,
-    layout: str = "keras",
+    layout: str | Layout = DEFAULT_LAYOUT,
     min_channels: int = 1,
     max_channels: int = 64,
     max_kernel: int = 5,

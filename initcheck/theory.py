@@ -8,17 +8,15 @@ sigma_b^2, the pre-activation second moment follows the length map
 and the backpropagated error variance the map g_{l-1} = s_l^2 n_l E[phi'(sqrt(q_{l-1}) z)^2] g_l.
 With square layers sigma_w^2 = s^2 n and chi_1 = sigma_w^2 E[phi'(sqrt(q*) z)^2].
 
-Gaussian expectations are exact: closed forms for piecewise-linear activations, otherwise
-adaptive quadrature in z split at the kinks and at the activation's own scale 1/sqrt(q)
-(fixed-node Gauss-Hermite is wrong at kinks and for large q; DESIGN.md section 6).
+Gaussian expectations are exact (``initcheck.gaussian``, whose ``moment`` and ``expect`` are
+re-exported here): closed forms for piecewise-linear activations, otherwise adaptive
+quadrature split at the kinks and at the activation's own scale.
 """
 
 from __future__ import annotations
 
-import functools
 import math
-import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,95 +25,16 @@ from scipy import integrate, optimize
 
 from initcheck import _validate
 from initcheck.activations import Activation, get as get_activation
+from initcheck.gaussian import MOMENTS, Z_MAX, expect, log_slope as _log_slope, moment
 
-#: z beyond which the standard normal density (< 1e-300) contributes nothing.
-Z_MAX = 38.0
-#: Relative tolerance of each quadrature piece.
-QUAD_RTOL = 1e-13
-#: Activation feature scales (in u) at which the z-integral is split for large q.
-_FEATURE_SCALES = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
-MOMENTS: tuple[str, ...] = ("phi", "phi2", "phi4", "dphi2", "dphi4")
+__all__ = [
+    "MOMENTS", "TARGETS", "TINY", "Z_MAX", "DepthScales", "Gain", "MeanField", "chi1",
+    "correlation_map", "depth_scales", "expect", "finite_width", "fixed_point", "gain",
+    "gain_effect", "half_rate", "length_map", "moment", "predict",
+]
 
-
-def expect(f: Callable[[np.ndarray], np.ndarray], q: float, kinks: Sequence[float] = ()) -> float:
-    """E[f(sqrt(q) z)], z ~ N(0, 1), by adaptive quadrature in z split at 0, at the kinks
-    and at the feature scales of the activation (so large q cannot hide them)."""
-    q = float(q)
-    if q < 0 or not math.isfinite(q):
-        raise ValueError(f"q must be a finite variance >= 0, got {q}.")
-    if q == 0:
-        return float(np.asarray(f(np.zeros(1)))[0])
-    s = math.sqrt(q)
-    cuts = {0.0, -Z_MAX, Z_MAX}
-    for u in (*kinks, *_FEATURE_SCALES, *(-c for c in _FEATURE_SCALES)):
-        z = u / s
-        if -Z_MAX < z < Z_MAX:
-            cuts.add(z)
-    edges = sorted(cuts)
-    norm = 1.0 / math.sqrt(2.0 * math.pi)
-
-    def integrand(z: float) -> float:
-        return float(f(np.array([s * z]))[0]) * norm * math.exp(-0.5 * z * z)
-
-    total = 0.0
-    with warnings.catch_warnings():
-        # quad warns of roundoff when a piece is ~0 relative to the total; the accuracy of
-        # the sum is tested against a 30-digit mpmath reference
-        warnings.simplefilter("ignore", integrate.IntegrationWarning)
-        for lo, hi in zip(edges[:-1], edges[1:]):
-            value, _ = integrate.quad(integrand, lo, hi, epsabs=0.0, epsrel=QUAD_RTOL, limit=200)
-            total += value
-    return total
-
-
-def _closed_form(slopes: tuple[float, float], q: float, kind: str) -> float:
-    """Gaussian moments of phi(u) = a u (u < 0), b u (u > 0), u ~ N(0, q)."""
-    a, b = slopes
-    if kind == "phi":
-        return math.sqrt(q / (2 * math.pi)) * (b - a)
-    if kind == "phi2":
-        return q * (a * a + b * b) / 2
-    if kind == "phi4":
-        return 3 * q * q * (a**4 + b**4) / 2
-    if kind == "dphi2":
-        return (a * a + b * b) / 2
-    return (a**4 + b**4) / 2  # dphi4
-
-
-def moment(activation: str | Activation, q: float, kind: str = "phi2") -> float:
-    """E[g(sqrt(q) z)] for g = phi, phi^2, phi^4, phi'^2 or phi'^4 (``kind``)."""
-    act = get_activation(activation)
-    kind = _validate.choice("kind", kind, MOMENTS)
-    if act.slopes is not None:
-        return _closed_form(act.slopes, float(q), kind)
-    return _cached_moment(act, float(q), kind)
-
-
-@functools.lru_cache(maxsize=65536)
-def _cached_moment(act: Activation, q: float, kind: str) -> float:
-    phi, dphi = act.phi, act.dphi
-    f = {
-        "phi": phi,
-        "phi2": lambda u: np.square(phi(u)),
-        "phi4": lambda u: np.square(np.square(phi(u))),
-        "dphi2": lambda u: np.square(dphi(u)),
-        "dphi4": lambda u: np.square(np.square(dphi(u))),
-    }[kind]
-    return expect(f, q, act.kinks)
-
-
-def _log_slope(act: Activation, q: float, kind: str) -> float:
-    """d ln E[g(sqrt(q) z)] / d ln q, by a central difference in ln q (exact for the
-    piecewise-linear family, whose moments are powers of q)."""
-    if act.slopes is not None:
-        return {"phi": 0.5, "phi2": 1.0, "phi4": 2.0, "dphi2": 0.0, "dphi4": 0.0}[kind]
-    if q == 0:
-        return 0.0
-    h = 1e-4
-    hi, lo = moment(act, q * math.exp(h), kind), moment(act, q * math.exp(-h), kind)
-    if hi <= 0 or lo <= 0:
-        return 0.0
-    return (math.log(hi) - math.log(lo)) / (2 * h)
+#: Below this, a variance counts as zero (underflow), measured or predicted.
+TINY = 1e-280
 
 
 def length_map(activation: str | Activation, q: float, sigma_w2: float, sigma_b2: float = 0.0) -> float:
@@ -139,7 +58,7 @@ def fixed_point(activation: str | Activation, sigma_w2: float, sigma_b2: float =
     act = get_activation(activation)
     if act.slopes is not None:
         factor = sigma_w2 * (act.slopes[0] ** 2 + act.slopes[1] ** 2) / 2
-        if math.isclose(factor, 1.0, rel_tol=1e-12):
+        if math.isclose(factor, 1.0, rel_tol=1e-12):  # critical up to the rounding of a gain^2
             return q0 if sigma_b2 == 0 else math.inf
         if sigma_b2 == 0:
             return 0.0 if factor < 1 else math.inf
@@ -152,12 +71,15 @@ def fixed_point(activation: str | Activation, sigma_w2: float, sigma_b2: float =
     if g0 == 0:
         return q0
     up = g0 > 0
+    # brackets searched over 12 decades of q from q0, 8 points a decade: a root beyond them
+    # counts as 0 or inf (a signal that far from q0 has vanished or exploded)
     grid = q0 * np.logspace(0, 12 if up else -12, 97)
     prev_q = q0
     for q in grid[1:]:
         gq = g(float(q))
         if (gq <= 0) if up else (gq >= 0):
             lo, hi = sorted((prev_q, float(q)))
+            # xtol tiny: q* may itself be tiny; rtol at brentq's floor of 4 eps
             return float(optimize.brentq(g, lo, hi, xtol=1e-300, rtol=4 * np.finfo(float).eps))
         prev_q = float(q)
     return math.inf if up else 0.0
@@ -233,7 +155,7 @@ class MeanField:
         return half_rate(self.q if which == "q" else self.grad, forward=which == "q")
 
 
-def half_rate(values: np.ndarray, *, forward: bool, tiny: float = 1e-280) -> float:
+def half_rate(values: np.ndarray, *, forward: bool, tiny: float = TINY) -> float:
     """Per-layer log growth between layer L/2 and layer L of ``values`` (per layer, 1..L),
     in the direction the signal travels: forward from L/2 to L, backward from L to L/2.
     -inf when the end value underflows, +inf when the start does."""
@@ -322,7 +244,7 @@ def finite_width(act: Activation, q: np.ndarray, fwd: np.ndarray, b2: np.ndarray
     q_l (mean of h^2 over units) adds chi-square noise 2/n_l. Backward, each layer adds
     (3 kappa' - 1)/n with kappa' = E[phi'^4]/E[phi'^2]^2 (gradient independence), plus the
     forward deviation through d ln E[phi'^2]/d ln q. For ReLU both give 5/n per layer
-    (DESIGN.md: log(q_L/q_MF) has variance about 5(L-1)/n)."""
+    (docs/theory.md: log(q_L/q_MF) has variance about 5(L-1)/n)."""
     depth = q.size
     n = np.asarray(widths, dtype=float)
     var_cond = np.empty(depth)  # variance of ln Q_l (conditional variance of h_l)
@@ -372,7 +294,8 @@ def correlation_map(activation: str | Activation, c: float, q: float, sigma_w2: 
             return float(act.phi(np.array([u1]))[0] * act.phi(np.array([u2]))[0]) * norm * math.exp(
                 -0.5 * (z1 * z1 + z2 * z2))
 
-        cross, _ = integrate.dblquad(f, -12, 12, -12, 12, epsabs=1e-12, epsrel=1e-10)
+        # 2-d quadrature is slower than the 1-d pieces: a looser 1e-10 relative tolerance
+        cross, _ = integrate.dblquad(f, -Z_MAX, Z_MAX, -Z_MAX, Z_MAX, epsabs=1e-12, epsrel=1e-10)
     return (sigma_w2 * cross + sigma_b2) / q_next
 
 
@@ -437,12 +360,14 @@ def _edge_of_chaos(act: Activation) -> float:
         q = fixed_point(act, g * g)
         return (chi1(act, q, g * g) if math.isfinite(q) else math.inf) - 1.0
 
+    # gains searched from 0.2 to 64 (60 log-spaced brackets): beyond, every registered
+    # activation is deep in the ordered or the chaotic phase
     grid = np.logspace(math.log10(0.2), math.log10(64.0), 60)
     values = [f(g) for g in grid]
     for lo, hi, flo, fhi in zip(grid[:-1], grid[1:], values[:-1], values[1:]):
         if flo == 0:
             return float(lo)
         if flo < 0 < fhi:
-            return float(optimize.brentq(f, lo, hi, xtol=1e-10))
+            return float(optimize.brentq(f, lo, hi, xtol=1e-10))  # gains to 10 digits
     raise ValueError(f"no edge of chaos for {act} with gains in [0.2, 64] (sigma_b = 0):"
                      " chi_1 never crosses 1. Use target='forward' or 'backward'.")

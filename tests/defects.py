@@ -1,4 +1,4 @@
-"""Broken samplers, one per defect class of DESIGN.md section 7 that NumPy can express.
+"""Broken samplers, one per defect class of docs/defects.md that NumPy can express.
 
 Each is ``fn(shape, rng, dtype)`` in the keras layout with the spec it (wrongly) claims and
 the check that must catch it. Fans are read with initcheck's own compute_fans, so each
@@ -193,7 +193,7 @@ DEFECTS = [
            ("distribution", "tails")),
     Defect("normal for uniform at equal std", "he_uniform", _normal_for_uniform, ("support",)),
     Defect("truncation correction missing", TRUNC, _trunc_no_correction, ("std",)),
-    Defect("clamped instead of truncated", TRUNC, _trunc_clamped, ("tails",)),
+    Defect("clamped instead of truncated", TRUNC, _trunc_clamped, ("atoms",)),
     Defect("rare 1000-sigma outliers", "he_normal", normal_with_std(_he_std, _outliers), ("tails",)),
     Defect("mean shifted by 0.1 sigma", "he_normal", normal_with_std(_he_std, _mean_shift), ("mean",)),
     Defect("uniform on [0, r)", "he_uniform",

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import initcheck as ic
-from initcheck.strategies import Layer, layers
+from initcheck.fans import Layer
+from initcheck.strategies import layers
 
 ALL_LAYERS = layers(max_groups=8, transposed=None, max_channels=96, max_kernel=7)
 
@@ -134,3 +135,34 @@ def test_torch_rejects_vectors_like_we_do():
 
 def test_numpy_ints_accepted():
     assert ic.compute_fans((np.int64(4), np.int32(3))) == ic.Fans(4, 3, 1)
+
+
+# ----------------------------------------------------------------- Layer in any Layout
+
+
+@st.composite
+def custom_layouts(draw, rank):
+    """A Layout whose in, out and batch axes sit anywhere in a tensor of ``rank`` + batch
+    axes (positive or negative indices): what jax's in_axis/out_axis/batch_axis allow."""
+    n_batch = draw(st.integers(0, 2))
+    total = rank + n_batch
+    axes = draw(st.permutations(range(total)))
+    i, o, batch = axes[0], axes[1], tuple(axes[2:2 + n_batch])
+    neg = draw(st.booleans())
+    return ic.Layout("custom", i - total if neg else i, o, batch)
+
+
+@given(ALL_LAYERS, st.data())
+def test_layer_shapes_in_any_layout_have_the_logical_fans(layer, data):
+    """The weight shape a Layer takes in a custom Layout, read back in that layout, has the
+    fans of the layer's definition (custom layouts were once silently read as keras)."""
+    layout = data.draw(custom_layouts(2 + len(layer.kernel)))
+    shape = layer.weight_shape(layout)
+    assert len(shape) == 2 + len(layer.kernel) + len(layout.batch_axes)
+    fans = ic.compute_fans(shape, layout, groups=layer.groups, transposed=layer.transposed)
+    assert tuple(fans) == logical_fans(layer)
+
+
+def test_layer_rejects_a_layout_its_rank_cannot_hold():
+    with pytest.raises(ValueError, match="axis 3 does not exist in a rank-2 shape"):
+        Layer(4, 8).weight_shape(ic.Layout("conv_only", in_axis=3, out_axis=2))

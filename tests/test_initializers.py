@@ -73,18 +73,19 @@ def test_mean_std_and_support_match_the_spec(config):
     moment z-test with the spec's kurtosis otherwise) at ALPHA each; support exactly."""
     name, params, layout = config
     pairs = list(_draw(name, params, layout))
-    for x, law in pairs:
-        assert x.shape == tuple(x.shape) and np.all(np.isfinite(x))
+    for shape, (x, law) in zip(_shapes(layout), pairs, strict=True):
+        assert x.shape == shape and x.dtype == np.float64 and np.all(np.isfinite(x))
         result = stats.support(x, law)
         assert result.passed, result.detail
-    mean = stats.mean_z_pooled(pairs, ALPHA)
+    summaries = [stats.summarize(x, law) for x, law in pairs]
+    mean = stats.mean_test(summaries, ALPHA)
     assert mean.passed, mean.detail
     assert mean.mde < 0.015  # the test resolves a shift of 1.5% of sigma
     family = pairs[0][1].family
     if family == "orthogonal":  # sum of squares is fixed exactly: the Gram check covers it
         return
-    sigma = (stats.sigma_chi2_pooled if family == "normal" else stats.sigma_moment_pooled)(
-        pairs, ALPHA)
+    sigma = (stats.sigma_chi2_test if family == "normal" else stats.sigma_moment_test)(
+        summaries, ALPHA)
     assert sigma.passed, sigma.detail
     assert sigma.mde < 0.02  # and a 2% error in sigma
 

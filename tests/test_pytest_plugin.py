@@ -145,9 +145,46 @@ def test_xdist_workers_get_the_serial_seeds(pytester, tmp_path, monkeypatch):
     pytester.runpytest_subprocess("--initcheck-seed=5", "-n", "2", "-p", "no:randomly").assert_outcomes(passed=2)
     for name in ("a", "b"):
         assert (serial / name).read_text() == (parallel / name).read_text()
-    # and with a random session seed, the controller's seed reaches both workers
-    out = pytester.runpytest_subprocess("--initcheck-seed=random", "-n", "2").stdout.str()
-    assert "initcheck: seed" in out
+
+
+THREADS = """
+import os
+
+import numpy
+import threadpoolctl
+
+
+def test_threads():
+    blas = [p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    with open(os.path.join(os.environ["SEED_DIR"], "threads-" + worker), "w") as fh:
+        fh.write(f"{os.environ.get('OPENBLAS_NUM_THREADS')} {blas}")
+"""
+
+
+def test_random_seed_reaches_every_worker_and_blas_keeps_to_each_workers_cores(
+        pytester, tmp_path, monkeypatch):
+    """One run with two workers: each derives its test's seed from the controller's random
+    session seed, and each caps its BLAS pool at cores // 2 (through the environment, which
+    children inherit, and threadpoolctl) when no limit was set."""
+    pytest.importorskip("xdist")
+    pytest.importorskip("threadpoolctl")
+    from initcheck import threads
+    from initcheck.seeding import int_seed
+
+    for name in threads.THREAD_VARIABLES:  # as on a fresh shell, where no limit is set
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SEED_DIR", str(tmp_path))
+    pytester.makepyfile(test_seeds=SEEDS, test_one=THREADS, test_two=THREADS)
+    result = pytester.runpytest_subprocess("--initcheck-seed=random", "-n", "2", "-p", "no:randomly")
+    result.assert_outcomes(passed=4)
+    seed = int(re.search(r"initcheck: seed (\d+)", result.stdout.str()).group(1))
+    for name in ("a", "b"):
+        assert int((tmp_path / name).read_text()) == int_seed(seed, "pytest", f"test_seeds.py::test_{name}")
+    expected = threads.per_worker(2)
+    seen = [p.read_text() for p in tmp_path.glob("threads-gw*")]
+    assert seen and all(s.split()[0] == str(expected) for s in seen), seen
+    assert all(f"[{expected}" in s or "[]" in s for s in seen), seen
 
 
 def test_plots_directory(pytester, tmp_path):
@@ -185,3 +222,14 @@ def test_plugin_import_is_cheap():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""  # nothing heavy until a fixture or marker is used
     _ = json
+
+
+def test_a_limit_set_by_the_user_is_kept(monkeypatch):
+    from initcheck import threads
+
+    for name in threads.THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")
+    assert threads.user_limit() == 3 and threads.limit(1) == 3
+    assert "OPENBLAS_NUM_THREADS" not in __import__("os").environ
+    assert threads.per_worker(10**6) == 1 and threads.available_cores() >= 1

@@ -91,6 +91,26 @@ def test_widths_list_bias_and_torch_layout():
     assert p.q[0] == pytest.approx(2 / 50 * 50 + 0.01)  # sigma_w^2 q0 + sigma_b^2
 
 
+def test_any_layout_gives_the_same_net():
+    """A weight stored in any layout is read as the same (in, out) matrix: a sampler that
+    fills the matrix identically, then stores it in the layout, gives the same trace."""
+    def stored(layout):
+        def fn(shape, rng, dtype=np.float64):
+            i, o, _ = layout.axes(len(shape))
+            n_in, n_out = shape[i], shape[o]
+            w = rng.standard_normal((n_in, n_out)) * math.sqrt(2 / n_in)
+            return np.moveaxis(w.reshape(n_in, n_out, *[1] * (len(shape) - 2)), (0, 1), (i, o)).astype(dtype)
+        return fn
+
+    layouts = [ic.get_layout("keras"), ic.get_layout("torch"),
+               ic.Layout("batched", in_axis=2, out_axis=0, batch_axes=(1,))]
+    laid = [ic.simulate(ic.adapters.numpy_adapter(stored(lay), layout=lay), "relu", depth=3,
+                        width=[40, 30, 20], batch=64, expect="he_normal", input_width=50)
+            for lay in layouts]
+    assert all(t.prediction is not None and t.complete for t in laid)
+    assert laid[0].column("q").tolist() == laid[1].column("q").tolist() == laid[2].column("q").tolist()
+
+
 def test_user_callable_with_expect_and_without():
     def fn(shape, rng, dtype=np.float64):
         return (rng.standard_normal(shape) * math.sqrt(2 / shape[0])).astype(dtype)

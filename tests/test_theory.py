@@ -1,6 +1,7 @@
-"""Mean-field theory: exact Gaussian expectations (against 30-digit mpmath), the reference
-numbers of DESIGN.md section 6, the papers' numbers, and derived gains."""
+"""Mean-field theory: exact Gaussian expectations (against 20-digit mpmath), the reference
+numbers of docs/theory.md, the papers' numbers, and derived gains."""
 
+import functools
 import math
 
 import mpmath as mp
@@ -11,7 +12,7 @@ import initcheck as ic
 from initcheck import theory as T
 from initcheck.activations import SELU_ALPHA, SELU_LAMBDA
 
-mp.mp.dps = 30
+mp.mp.dps = 20  # 20 digits: ten more than the 1e-10 the comparisons ask for
 
 MP_PHI = {
     "tanh": (mp.tanh, lambda u: 1 - mp.tanh(u) ** 2),
@@ -29,6 +30,7 @@ MP_PHI = {
 }
 
 
+@functools.lru_cache(maxsize=None)
 def reference(name, q, kind):
     phi, dphi = MP_PHI[name]
     g = {"phi": phi, "phi2": lambda u: phi(u) ** 2, "dphi2": lambda u: dphi(u) ** 2,
@@ -89,7 +91,7 @@ def test_relu_is_exact_where_naive_quadrature_is_not():
 
 def test_large_q_is_integrated_adaptively():
     # a fixed 300-node Gauss-Hermite rule misses tanh's transition, squeezed into |z| < 0.1
-    # at q = 100: here it is 37% low (DESIGN.md quotes a 7x error for its variant of the rule)
+    # at q = 100: here it is 37% low (a 7x error is sometimes quoted for another variant of the rule)
     z, w = np.polynomial.hermite_e.hermegauss(300)
     naive = float(np.sum(w * (1 - np.tanh(10 * z) ** 2) ** 2)) / math.sqrt(2 * math.pi)
     exact = float(reference("tanh", 100.0, "dphi2"))
@@ -145,7 +147,7 @@ def test_relu_correlation_map():
     for layer in range(2, 51):  # layer 1 holds the independent inputs: c = 0
         c = T.correlation_map("relu", c, 1.0, 2.0)
         seen[layer] = c
-    # DESIGN.md quotes 0.321 at layer 2 from a finite-width measurement; the map gives 1/pi
+    # 0.321 at layer 2 is sometimes quoted from a finite-width measurement; the map gives 1/pi
     assert seen[2] == pytest.approx(1 / math.pi) and seen[2] == pytest.approx(0.321, abs=0.004)
     assert [round(seen[k], 3) for k in (5, 10, 50)] == pytest.approx([0.682, 0.855, 0.987], abs=1.5e-3)
 
@@ -162,7 +164,7 @@ def test_correlation_map_quadrature_matches_closed_form():
 
 def test_finite_width_law_for_relu():
     mf = T.predict("relu", 50, 2.0, widths=[100] * 51)
-    # log(q_L / q_MF) has variance about 5 (L - 1) / n (DESIGN.md section 6)
+    # log(q_L / q_MF) has variance about 5 (L - 1) / n (docs/theory.md, "Finite width")
     assert mf.log_var_q[-1] == pytest.approx(5 * 49 / 100, abs=0.05)
 
 

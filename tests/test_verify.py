@@ -164,3 +164,47 @@ def test_expect_that_does_not_fit_fails_not_passes():
 def test_non_callable():
     with pytest.raises(ValueError, match="not callable"):
         ic.verify(42, expect="he_normal")
+
+
+def test_default_shapes_in_a_custom_layout_have_the_layers_fans():
+    """A custom Layout gets the default layers in its own axes, not keras's: each shape's
+    fans, read in that layout, are the layer's."""
+    layout = ic.Layout("in_first", in_axis=0, out_axis=1)  # (in, out, *k)
+    spec = ic.spec("he_normal")
+    shapes_ = ic.verification.default_shapes(spec, layout)
+    layers = ic.verification.DEFAULT_LAYERS
+    assert [ic.compute_fans(s, layout) for s in shapes_] == [
+        ic.compute_fans(layer.weight_shape("keras"), "keras") for layer in layers]
+    assert shapes_[2] == (64, 128, 3, 3)
+    report = ic.verify(ic.initializers.he_normal(layout=layout), seed=3)
+    assert report.passed and report.layout == "in_first" and report.shapes == shapes_
+
+
+def test_a_layout_no_default_layer_fits_asks_for_shapes():
+    layout = ic.Layout("conv_only", in_axis=3, out_axis=2)
+    shapes_ = ic.verification.default_shapes(ic.spec("he_normal"), layout)
+    assert all(len(s) >= 4 for s in shapes_)
+    with pytest.raises(ValueError, match="fits none of the default layers.*shapes=\\[...\\]"):
+        ic.verification.default_shapes(ic.spec("he_normal"), ic.Layout("deep", in_axis=7, out_axis=6))
+
+
+def test_a_builtin_name_is_an_initializer():
+    report = ic.verify("xavier_uniform", shapes=[(64, 32)])
+    assert report.passed and report.spec == "spec('xavier_uniform', gain=1.0)"
+    with pytest.raises(ValueError, match="not callable and not a built-in.*Did you mean 'he_normal'"):
+        ic.verify("he_nromal")
+
+
+def test_propagation_options_set_the_net_and_are_validated():
+    options = ic.PropagationOptions("relu", depth=8, width=32, batch=32)
+    report = ic.verify("he_normal", shapes=[(64, 64)], propagation=options)
+    extra = report.check("propagation").extra
+    assert report.passed and (extra["depth"], extra["width"], extra["batch"]) == (8, 32, 32)
+    with pytest.raises(ValueError, match="either as activation= or inside propagation="):
+        ic.verify("he_normal", activation="relu", propagation=options)
+    with pytest.raises(ValueError, match="PropagationOptions"):
+        ic.verify("he_normal", propagation={"activation": "relu"})
+    for bad, message in [({"depth": 1}, "depth must be >= 2"), ({"bias": -0.1}, "bias std"),
+                         ({"width": 0}, "width must be >= 1"), ({"activation": "rleu"}, "Did you mean")]:
+        with pytest.raises(ValueError, match=message):
+            ic.PropagationOptions(**{"activation": "relu", **bad})

@@ -1,4 +1,4 @@
-"""The harness catches every defect class (DESIGN.md section 7) at default settings, with the
+"""The harness catches every defect class (docs/defects.md) at default settings, with the
 check that should catch it; and the defects are real (the std of the correlated-units and
 spike defects is intact, so only their own check can see them)."""
 

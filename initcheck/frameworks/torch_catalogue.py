@@ -1,0 +1,105 @@
+"""torch.nn.init's public initializers with the specs torch documents (fans by torch's own
+convention), and the default initialization of ``nn.Linear`` and ``nn.Conv*`` as it really
+is. Each entry imports torch only when the audit makes it."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from initcheck.catalogues import Entry
+from initcheck.fans import Layout, get_layout
+from initcheck.frameworks import require
+from initcheck.frameworks.torch_adapter import takes_generator
+
+
+def module_default(kind: str) -> Callable[..., Any]:
+    """The default initialization of ``torch.nn.Linear`` / ``Conv{1,2,3}d`` weights as it
+    really is: build the module (seeded, on the caller's tensor's shape) and copy its weight."""
+    torch = require("torch")
+
+    def init(tensor: Any, generator: Any = None) -> Any:
+        out_c, in_c, *k = tensor.shape
+        with torch.random.fork_rng(devices=[]):
+            if generator is not None:
+                torch.manual_seed(int(generator.initial_seed()))
+            if kind == "linear":
+                if k:
+                    raise ValueError(f"nn.Linear weights are (out, in), got {tuple(tensor.shape)}")
+                module = torch.nn.Linear(in_c, out_c, dtype=tensor.dtype)
+            else:
+                conv = {1: torch.nn.Conv1d, 2: torch.nn.Conv2d, 3: torch.nn.Conv3d}[len(k)]
+                module = conv(in_c, out_c, tuple(k), dtype=tensor.dtype)
+        with torch.no_grad():
+            tensor.copy_(module.weight)
+        return tensor
+
+    init.__name__ = f"nn.{'Linear' if kind == 'linear' else 'ConvNd'}.reset_parameters"
+    return init
+
+
+def catalogue() -> list[Entry]:
+    """torch.nn.init's public initializers with the specs torch documents (fans by torch's
+    own convention), and the modules' default init."""
+    from initcheck.specs import spec
+
+    torch = require("torch")
+    init = torch.nn.init
+
+    def e(label: str, fn: Callable[..., Any], expect: Any, activation: str | None = None,
+          note: str = "", **kw: Any) -> Entry:
+        call = (lambda f=fn, k=kw: (lambda t, generator=None: f(t, **k, generator=generator)
+                                    if takes_generator(f) else f(t, **k)))
+        return Entry(label, call, expect, activation, "torch", "torch", note)
+
+    sqrt5 = math.sqrt(5.0)
+    return [
+        e("uniform_", init.uniform_, spec("uniform", low=0.0, high=1.0)),
+        e("normal_", init.normal_, spec("normal", mean=0.0, std=1.0)),
+        e("trunc_normal_", init.trunc_normal_, spec("truncated_normal", std=1.0, mean=0.0, a=-2.0, b=2.0),
+          note="absolute bounds [a, b] and the parent normal's std (jax/keras: std units, corrected)"),
+        e("trunc_normal_(std=0.02)", init.trunc_normal_,
+          spec("truncated_normal", std=0.02, mean=0.0, a=-2.0, b=2.0), std=0.02,
+          note="the common ViT call: bounds stay at +-2 absolute, i.e. +-100 std: no truncation"),
+        Entry("trunc_normal_ (bfloat16)", lambda: init.trunc_normal_,
+              spec("truncated_normal", std=1.0, mean=0.0, a=-2.0, b=2.0), None, "torch", "torch",
+              "sampled in bfloat16: clamping after the inverse CDF piles mass on the bounds",
+              dtype="bfloat16"),
+        Entry("trunc_normal_ (float16)", lambda: init.trunc_normal_,
+              spec("truncated_normal", std=1.0, mean=0.0, a=-2.0, b=2.0), None, "torch", "torch",
+              "sampled in float16", dtype="float16"),
+        e("zeros_", init.zeros_, spec("zeros")),
+        e("ones_", init.ones_, spec("ones")),
+        e("constant_(0.3)", init.constant_, spec("constant", value=0.3), val=0.3),
+        e("xavier_uniform_", init.xavier_uniform_, spec("xavier_uniform"), "tanh"),
+        e("xavier_normal_", init.xavier_normal_, spec("xavier_normal"), "tanh"),
+        e("kaiming_uniform_", init.kaiming_uniform_, spec("he_uniform"), "relu",
+          note="default nonlinearity leaky_relu with a=0: gain sqrt(2)"),
+        e("kaiming_normal_", init.kaiming_normal_, spec("he_normal"), "relu"),
+        e("kaiming_normal_(fan_out)", init.kaiming_normal_, spec("he_normal", mode="fan_out"), "relu",
+          mode="fan_out", nonlinearity="relu"),
+        e("kaiming_uniform_(tanh)", init.kaiming_uniform_, spec("he_uniform", nonlinearity="tanh"),
+          "tanh", nonlinearity="tanh", note="torch's tanh gain 5/3 is chaotic: chi_1 = 1.21"),
+        e("orthogonal_", init.orthogonal_, spec("orthogonal"), "linear"),
+        Entry("nn.Linear default", lambda: module_default("linear"),
+              spec("he_uniform", nonlinearity="leaky_relu", a=sqrt5), "relu", "torch", "torch",
+              "kaiming_uniform_(a=sqrt(5)): U(-1/sqrt(fan_in), 1/sqrt(fan_in)), 0.41x He std",
+              ((512, 1024), (1000, 256), (24, 16), (3, 7))),
+        Entry("nn.Conv2d default", lambda: module_default("conv"),
+              spec("he_uniform", nonlinearity="leaky_relu", a=sqrt5), None, "torch", "torch",
+              "the same rule as nn.Linear, on (out, in, kh, kw)",
+              ((128, 64, 3, 3), (16, 32, 1, 5), (31, 5, 2, 2), (64, 64, 3, 3))),
+        Entry("kaiming_normal_(fan_out), grouped conv",
+              lambda: (lambda t, generator=None: init.kaiming_normal_(
+                  t, mode="fan_out", nonlinearity="relu", generator=generator)),
+              spec("he_normal", mode="fan_out"), None, "torch", _grouped(4),
+              "torch reads fan_out = out_channels x k, ignoring groups; the logical fan_out of a"
+              " conv with 4 groups is 4x smaller, so the std is 0.5x the logical He std",
+              ((128, 16, 3, 3), (64, 8, 1, 5), (32, 4, 3, 3))),
+    ]
+
+
+def _grouped(groups: int) -> Layout:
+    return replace(get_layout("torch"), name=f"torch, groups={groups}", groups=groups)

@@ -1,0 +1,52 @@
+"""Statistical primitives. Each takes samples (or their summaries) and returns a
+``CheckResult`` with its statistic, threshold, p-value, alpha, n and minimum detectable
+effect (MDE) at power ``POWER``, so a verdict always says how much it could have seen.
+``ValueError`` is for bad input; a failed check is a ``CheckResult`` with ``passed=False``.
+
+By concern (docs/statistics.md states the null law and the power of each):
+
+- ``moments``: ``Summary``/``summarize``, the sigma tests (exact chi-square, moment z-test),
+  the mean z-test, ``check_alpha``, ``sigma_mde``;
+- ``distribution``: the probability transform ``cdf`` and the exact KS test ``ks_uniform``;
+- ``extremes``: ``finite``, ``support``, ``edge``, ``tails_test``, ``atoms``;
+- ``structure``: ``duplicates``, ``max_cosine``, ``spectrum``, ``equal``, thinning;
+- ``orthogonal``: ``orthonormality``, ``haar``.
+"""
+
+from initcheck.results import POWER, CheckResult
+from initcheck.stats.distribution import KS_EXACT_MAX, cdf, ks_pvalue, ks_uniform
+from initcheck.stats.extremes import atoms, edge, edge_from_extremes, finite, neighbours, support, tails_test
+from initcheck.stats.moments import (
+    Summary,
+    check_alpha,
+    mean_test,
+    sigma_chi2_test,
+    sigma_mde,
+    sigma_moment_test,
+    summarize,
+    z_two_sided,
+)
+from initcheck.stats.orthogonal import haar, orthonormality
+from initcheck.stats.structure import (
+    MAX_SLICES,
+    MIN_COSINE_LENGTH,
+    MIN_DUPLICATE_LENGTH,
+    duplicates,
+    equal,
+    max_cosine,
+    slices,
+    spaced,
+    spectrum,
+    thin,
+    top_singular_value,
+    unit_matrix,
+)
+
+__all__ = [
+    "KS_EXACT_MAX", "MAX_SLICES", "MIN_COSINE_LENGTH", "MIN_DUPLICATE_LENGTH", "POWER",
+    "CheckResult", "Summary", "atoms", "cdf", "check_alpha", "duplicates", "edge",
+    "edge_from_extremes", "equal", "finite", "haar", "ks_pvalue", "ks_uniform", "max_cosine",
+    "mean_test", "neighbours", "orthonormality", "sigma_chi2_test", "sigma_mde",
+    "sigma_moment_test", "slices", "spaced", "spectrum", "summarize", "support", "tails_test",
+    "thin", "top_singular_value", "unit_matrix", "z_two_sided",
+]

@@ -1,0 +1,194 @@
+"""Structure across a tensor's slices: symmetry breaking (no two identical slices), unit
+correlation (largest cosine against its Beta null), the spectrum (largest singular value
+against Davidson-Szarek), and the equality checks of reproducibility. Also the evenly spaced
+thinning every check shares."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import special
+
+from initcheck.results import CheckResult
+from initcheck.stats.moments import check_alpha
+
+#: Shortest slice compared for exact duplicates, by bytes per element: two independent
+#: continuous float32 vectors of 3 elements coincide with probability below 1e-18; float16
+#: needs 8.
+MIN_DUPLICATE_LENGTH = {2: 8, 4: 3, 8: 3}
+#: Shortest slice whose cosine is judged: below it the Beta null of Gaussian entries is
+#: too far from the truth for other families.
+MIN_COSINE_LENGTH = 16
+#: At most this many slices per axis enter a Gram matrix (evenly spaced, deterministic).
+MAX_SLICES = 128
+#: Matrices with a side at most this long get an exact SVD norm; longer ones power iteration.
+EXACT_NORM_MAX_SIDE = 64
+#: Power iteration: at most this many steps (from a fixed start it settles in ~10-20 on
+#: iid matrices) ...
+POWER_ITERATIONS = 40
+#: ... stopped once the estimate moves by less than this relative amount in a step (the
+#: spectrum test's threshold is ~2 sigma wide, so 0.1% is far inside it).
+POWER_RTOL = 1e-3
+
+
+def spaced(n: int, most: int) -> np.ndarray:
+    """At most ``most`` evenly spaced indices into ``range(n)`` (deterministic thinning:
+    elements are iid under the claim, so any fixed subset is a sample)."""
+    if n <= most:
+        return np.arange(n)
+    return np.linspace(0, n - 1, most).round().astype(np.int64)
+
+
+def thin(x: np.ndarray, most: int) -> np.ndarray:
+    """At most ``most`` evenly spaced elements of a flat array."""
+    return x if x.size <= most else x[spaced(x.size, most)]
+
+
+def slices(x: np.ndarray, axis: int, max_slices: int | None = None) -> np.ndarray:
+    """The tensor cut along ``axis``: one row per index, flattened (a unit along the out
+    axis, an input along the in axis, a kernel tap along a spatial axis)."""
+    x = np.asarray(x)
+    if max_slices is not None and x.shape[axis] > max_slices:
+        # pick the slices first, so only they are copied
+        x = np.take(x, spaced(x.shape[axis], max_slices), axis)
+    return np.moveaxis(x, axis, 0).reshape(x.shape[axis], -1)
+
+
+def unit_matrix(x: np.ndarray, out_axis: int) -> np.ndarray:
+    """The (units, fan) matrix of a weight: units along ``out_axis``, as orthogonal
+    initializers flatten them."""
+    return slices(x, out_axis % x.ndim)
+
+
+def duplicates(tensors: list[tuple[str, np.ndarray]], *, name: str = "distinct_units") -> CheckResult:
+    """Hard check: no two slices along any axis are identical (identical units, tiled slices,
+    a constant tensor). Slices shorter than ``MIN_DUPLICATE_LENGTH`` are not compared."""
+    found, compared, n = [], 0, 0
+    for label, x in tensors:
+        minimum = MIN_DUPLICATE_LENGTH.get(x.dtype.itemsize, 3)
+        n += x.size
+        for axis in range(x.ndim):
+            if x.shape[axis] < 2 or x.size // x.shape[axis] < minimum:
+                continue
+            compared += 1
+            dup = _count_repeated_rows(slices(x, axis))
+            if dup:
+                found.append(f"{label} axis {axis}: {dup} of {x.shape[axis]} slices repeat another")
+    detail = "; ".join(found[:3]) if found else f"no identical slices ({compared} axes compared)"
+    return CheckResult.hard(name, not found, n=n, statistic=float(len(found)), detail=detail,
+                            observed=float(len(found)), expected=0.0)
+
+
+def _count_repeated_rows(rows: np.ndarray) -> int:
+    """Rows equal to an earlier row. Rows are keyed by a fixed random projection (equal rows
+    have equal keys); rows with equal keys are then compared exactly."""
+    r = np.asarray(rows, dtype=np.float64)
+    keys = r @ np.random.default_rng(0).standard_normal(r.shape[1])
+    order = np.argsort(keys, kind="stable")
+    same_key = np.flatnonzero(keys[order][1:] == keys[order][:-1])
+    return sum(bool(np.array_equal(r[order[i]], r[order[i + 1]])) for i in same_key)
+
+
+def _cosine_pvalue(c: float, d: int) -> float:
+    """P(|cos| >= c) for two independent isotropic vectors in R^d: cos^2 ~ Beta(1/2, (d-1)/2)."""
+    return float(special.betaincc(0.5, (d - 1) / 2, min(c, 1.0) ** 2))
+
+
+def max_cosine(
+    groups: list[tuple[str, np.ndarray]], alpha: float, *, name: str = "unit_correlation"
+) -> CheckResult:
+    """Largest |cos| between rows of each (k, d) matrix of centred slices, against its null:
+    cos^2 ~ Beta(1/2, (d-1)/2) for independent isotropic rows, Bonferroni over the pairs and
+    the groups. Catches correlated units and near-copies (seed reuse) that equality misses.
+    A zero row (a slice entirely at the claimed mean) fails outright."""
+    alpha = check_alpha(alpha)
+    usable = [(lbl, m) for lbl, m in groups if m.shape[0] >= 2 and m.shape[1] >= MIN_COSINE_LENGTH]
+    if not usable:
+        return CheckResult(name=name, passed=True, statistic=math.nan, threshold=math.nan,
+                           pvalue=1.0, alpha=alpha, n=0, mde=math.nan,
+                           detail="no slices long enough to compare", extra={"skipped": True})
+    worst_p, worst, n = 1.0, ("", 0.0, 0), 0
+    for label, m in usable:
+        m = np.asarray(m, dtype=np.float64)
+        norms = np.linalg.norm(m, axis=1)
+        n += m.size
+        if np.any(norms == 0):
+            return CheckResult(name=name, passed=False, statistic=1.0, threshold=math.nan,
+                               pvalue=0.0, alpha=alpha, n=n, mde=math.nan,
+                               detail=f"{label}: a slice is all at the claimed mean (zero vector)",
+                               observed=1.0, expected=0.0)
+        u = m / norms[:, None]
+        gram = np.abs(u @ u.T)
+        np.fill_diagonal(gram, 0.0)
+        c = float(gram.max())
+        k, d = m.shape
+        pairs = k * (k - 1) // 2
+        p = min(1.0, pairs * _cosine_pvalue(c, d))
+        if p <= worst_p:
+            worst_p, worst = p, (label, c, d)
+    p = min(1.0, worst_p * len(usable))
+    label, c, d = worst
+    # |cos| the null exceeds with probability alpha at the worst group's size (Bonferroni)
+    crit = math.sqrt(special.betainccinv(0.5, (d - 1) / 2, alpha / len(usable) / max(1, MAX_SLICES**2 // 2)))
+    return CheckResult(name=name, passed=p >= alpha, statistic=c, threshold=crit, pvalue=p,
+                       alpha=alpha, n=n, mde=crit,
+                       detail=f"max |cos| = {c:.4f} ({label}, length {d}); P(that large |"
+                              f" independent) = {p:.3g}",
+                       observed=c, expected=0.0)
+
+
+def spectrum(
+    matrices: list[tuple[str, np.ndarray]], alpha: float, *, name: str = "spectrum"
+) -> CheckResult:
+    """Largest singular value of each standardized (m, n) weight matrix against the bound for
+    matrices of independent entries: s_max <= sqrt(m) + sqrt(n) + t with probability
+    >= 1 - exp(-t^2/2) (Davidson-Szarek for Gaussian entries; entries with kurtosis <= 3
+    concentrate at least as well). Catches low-rank structure (a rank-one spike) that leaves
+    the std intact. s_max comes from power iteration (a lower bound: never a false alarm)."""
+    alpha = check_alpha(alpha)
+    worst_p, worst, n = 1.0, ("", 0.0, 0.0), 0
+    for label, m in matrices:
+        m = np.asarray(m, dtype=np.float64)
+        n += m.size
+        s = top_singular_value(m)
+        edge_ = math.sqrt(m.shape[0]) + math.sqrt(m.shape[1])
+        p = math.exp(-((s - edge_) ** 2) / 2) if s > edge_ else 1.0
+        if p <= worst_p:
+            worst_p, worst = p, (label, s, edge_)
+    k = max(1, len(matrices))
+    p = min(1.0, worst_p * k)
+    label, s, edge_ = worst
+    t = math.sqrt(2 * math.log(k / alpha))
+    return CheckResult(name=name, passed=p >= alpha, statistic=s, threshold=edge_ + t, pvalue=p,
+                       alpha=alpha, n=n, mde=t,
+                       detail=f"s_max = {s:.2f} sigma ({label}); independent entries stay below"
+                              f" {edge_:.2f} + {t:.2f}",
+                       observed=s, expected=edge_)
+
+
+def top_singular_value(m: np.ndarray) -> float:
+    """The largest singular value: exact for small matrices, else power iteration on M^T M
+    from a fixed start, stopped when the estimate settles (it approaches s_max from below)."""
+    if min(m.shape) <= EXACT_NORM_MAX_SIDE:
+        return float(np.linalg.norm(m, 2))
+    v = np.random.default_rng(0).standard_normal(m.shape[1])
+    s = 0.0
+    for _ in range(POWER_ITERATIONS):
+        mv = m @ v
+        s_new = float(np.linalg.norm(mv)) / float(np.linalg.norm(v))
+        if s_new == 0.0:
+            return 0.0
+        if abs(s_new - s) <= POWER_RTOL * s_new:
+            return s_new
+        s, v = s_new, m.T @ (mv / s_new)
+    return s
+
+
+def equal(a: np.ndarray, b: np.ndarray, *, should_be: bool, name: str, what: str) -> CheckResult:
+    """Hard check that two draws are identical (same seed) or not (fresh seeds)."""
+    same = bool(np.array_equal(a, b, equal_nan=True))
+    return CheckResult.hard(name, same == should_be, n=a.size, statistic=float(same),
+                            threshold=float(should_be),
+                            detail=f"{what}: {'identical' if same else 'different'}",
+                            observed=float(same), expected=float(should_be))

@@ -1,0 +1,151 @@
+"""The house rules, checked on the source: the import graph (static, lazy and importlib
+imports all counted) has no cycle and no import that points up a floor; the run-time path
+never imports Hypothesis; every module is small and says in its first docstring line what it
+is for. docs/architecture.md explains the floors."""
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "initcheck"
+MAX_LINES = 400
+
+#: Floors from the ground up; a module may import from its own floor or any floor below.
+FLOORS: list[set[str]] = [
+    {"_validate", "defaults", "seeding", "schema", "torch_gains", "fans", "contract", "results",
+     "threads"},
+    {"laws", "specs", "initializers", "activations", "gaussian", "theory", "strategies"},
+    {"catalogues"},
+    {"stats", "stats.moments", "stats.distribution", "stats.extremes", "stats.structure",
+     "stats.orthogonal"},
+    {"adapters", "frameworks", "frameworks.torch_adapter", "frameworks.jax_adapter",
+     "frameworks.keras_adapter", "frameworks.torch_catalogue", "frameworks.jax_catalogue",
+     "frameworks.keras_catalogue"},
+    {"simulation", "propagation", "plot"},
+    {"checks", "verification"},
+    {"audit"},
+    {"cli_inputs", "cli", "pytest_plugin", "__main__", "report"},
+]
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(PACKAGE).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def _modules() -> dict[str, Path]:
+    return {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py")) if p.parent.name != "__pycache__"}
+
+
+def _targets(node: ast.AST, here: str, known: set[str]) -> set[str]:
+    """The initcheck modules one AST node imports (plain, from-, and importlib imports)."""
+    found: set[str] = set()
+    names: list[str] = []
+    if isinstance(node, ast.Import):
+        names = [a.name for a in node.names]
+    elif isinstance(node, ast.ImportFrom):
+        base = node.module or ""
+        if node.level:  # relative: resolve against this module's package
+            pkg = here.split(".")[: -node.level] if here else []
+            base = ".".join([*pkg, base] if base else pkg)
+            base = f"initcheck.{base}" if base else "initcheck"
+        names = [base] + [f"{base}.{a.name}" for a in node.names]
+    elif (isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "import_module"
+          and node.args):
+        arg = node.args[0]
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            names = [arg.value]
+        elif isinstance(arg, ast.JoinedStr):  # f"initcheck.frameworks.{name}_adapter"
+            pattern = "".join(re.escape(v.value) if isinstance(v, ast.Constant) else ".+"
+                              for v in arg.values)
+            found |= {m for m in known if re.fullmatch(pattern, f"initcheck.{m}")}
+    for name in names:
+        if name.startswith("initcheck."):
+            short = name[len("initcheck."):]
+            if short in known:
+                found.add(short)
+    return found - {here}
+
+
+def import_graph() -> dict[str, set[str]]:
+    modules = _modules()
+    known = set(modules)
+    graph = {}
+    for name, path in modules.items():
+        if name == "":  # the package itself: its lazy table names every public module
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        graph[name] = set().union(*(_targets(n, name, known) for n in ast.walk(tree)))
+        graph[name].discard("")
+    return graph
+
+
+def _floor(module: str) -> int:
+    for i, floor in enumerate(FLOORS):
+        if module in floor:
+            return i
+    raise AssertionError(f"module {module!r} has no floor in FLOORS: decide where it belongs"
+                         " (docs/architecture.md) and add it")
+
+
+def test_every_module_has_a_floor_and_imports_only_down():
+    upward = [f"{m} (floor {_floor(m)}) imports {t} (floor {_floor(t)})"
+              for m, targets in import_graph().items() for t in targets if _floor(t) > _floor(m)]
+    assert not upward, "\n".join(upward)
+
+
+def test_import_graph_has_no_cycle():
+    graph = import_graph()
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(m):
+        state[m] = 1
+        stack.append(m)
+        for t in sorted(graph.get(m, ())):
+            if state.get(t) == 1:
+                raise AssertionError("import cycle: " + " -> ".join(stack[stack.index(t):] + [t]))
+            if t not in state:
+                visit(t)
+        stack.pop()
+        state[m] = 2
+
+    for m in sorted(graph):
+        if m not in state:
+            visit(m)
+
+
+def test_the_graph_sees_lazy_and_importlib_imports():
+    """The checker itself: the adapters' importlib dispatch and the audit's lazy loaders are
+    edges, and a made-up upward import would be caught."""
+    graph = import_graph()
+    assert {"frameworks.torch_adapter", "frameworks.jax_adapter"} <= graph["adapters"]
+    assert "frameworks.torch_catalogue" in graph["audit"]
+    assert "stats.moments" in graph["stats"]
+    known = set(_modules())
+    tree = ast.parse("def f():\n    from initcheck import audit\n")
+    assert _targets(tree.body[0].body[0], "fans", known) == {"audit"}
+
+
+@pytest.mark.parametrize("call", ["initcheck.verify(initcheck.initializers.he_normal(), shapes=[(64, 64)])",
+                                  "initcheck.simulate('he_normal', 'relu', depth=2, width=8, batch=8)"])
+def test_run_time_path_does_not_import_hypothesis(call):
+    code = f"import sys, initcheck\n{call}\nprint('hypothesis' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split()[-1] == "False"
+
+
+@pytest.mark.parametrize("module", sorted(_modules()))
+def test_module_is_small_and_says_what_it_is_for(module):
+    path = _modules()[module]
+    lines = path.read_text(encoding="utf-8").count("\n")
+    assert lines <= MAX_LINES, f"{path.name} has {lines} lines; split it by concern"
+    doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
+    assert doc and len(doc.split("\n")[0]) > 10, f"{path} needs a docstring saying what it is for"
