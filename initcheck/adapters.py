@@ -10,6 +10,7 @@ contract, never this module.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -17,7 +18,14 @@ from typing import Any
 import numpy as np
 
 from initcheck import _validate
-from initcheck.contract import Adapter, InitializerError, InitializerFunction, InitializerLike, to_array
+from initcheck.contract import (
+    Adapter,
+    InitializerError,
+    InitializerFunction,
+    InitializerLike,
+    qualified_name,
+    to_array,
+)
 from initcheck.fans import DEFAULT_LAYOUT, Layout, get_layout
 from initcheck.initializers import Initializer
 
@@ -25,14 +33,17 @@ __all__ = ["ADAPTERS", "Adapter", "InitializerError", "InitializerFunction", "In
            "detect_framework", "numpy_adapter", "to_array"]
 
 
-def _numpy_callable(fn: Callable[..., Any]) -> Callable[..., Any]:
+def takes_keyword(fn: Callable[..., Any], name: str) -> bool:
+    """Whether ``fn`` accepts the keyword ``name`` (by name or through ``**kwargs``); True
+    where its signature cannot be read (a builtin), so the call decides."""
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
-        params = {}
-    takes_dtype = "dtype" in params or any(
-        p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+        return True
+    return name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
+
+def _numpy_callable(fn: Callable[..., Any], takes_dtype: bool) -> Callable[..., Any]:
     def draw(shape: tuple[int, ...], seed: np.random.SeedSequence, dtype: np.dtype) -> Any:
         rng = np.random.default_rng(seed)
         return fn(shape, rng, dtype=dtype) if takes_dtype else fn(shape, rng)
@@ -54,9 +65,11 @@ def numpy_adapter(fn: Initializer | InitializerFunction, *, layout: str | Layout
             f"{fn!r} is not callable. Pass an initializer: a function fn(shape, rng) returning"
             " an array, or an initcheck Initializer."
         )
-    label = name or getattr(fn, "__qualname__", None) or repr(fn)
+    label = name or qualified_name(fn)
+    takes_dtype = takes_keyword(fn, "dtype")
     return Adapter("numpy", label, get_layout(DEFAULT_LAYOUT if layout is None else layout),
-                   _numpy_callable(fn))
+                   _numpy_callable(fn, takes_dtype), takes_dtype)
+
 
 
 def _framework_adapter(framework: str) -> Callable[..., Adapter]:
@@ -78,7 +91,8 @@ UNSUPPORTED = ("tensorflow", "flax", "mxnet", "paddle", "mindspore", "oneflow")
 
 
 def detect_framework(fn: InitializerLike) -> str:
-    """The framework an initializer object belongs to, from its type and module."""
+    """The framework an initializer belongs to: from its type and module, else from how it
+    behaves (``_by_behaviour``)."""
     if isinstance(fn, Initializer):
         return "numpy"
     if not callable(fn):
@@ -94,6 +108,30 @@ def detect_framework(fn: InitializerLike) -> str:
             raise ValueError(
                 f"{fn!r} comes from {top}, which initcheck has no adapter for. Wrap it as"
                 " fn(shape, rng, dtype) returning a NumPy array and pass framework='numpy'.")
+    return _by_behaviour(fn)
+
+
+#: The shape detection probes an unknown callable with.
+_PROBE_SHAPE = (4, 3)
+
+
+def _by_behaviour(fn: Callable[..., Any]) -> str:
+    """The calling convention of a callable from no known framework module, by what it does
+    on a small shape: a NumPy initializer returns the array for (shape, rng); a torch-style
+    in-place function (timm's trunc_normal_, a model's own init helper) fills the tensor it
+    is given. Neither: NumPy, whose adapter then reports the failure and names the
+    framework= to pass."""
+    try:
+        out = _numpy_callable(fn, takes_keyword(fn, "dtype"))(
+            _PROBE_SHAPE, np.random.SeedSequence(0), np.dtype(np.float32))
+        to_array(out, "probe", _PROBE_SHAPE)
+        return "numpy"
+    except Exception:  # not a NumPy initializer (or a broken one): try torch's convention
+        pass
+    if importlib.util.find_spec("torch") is not None:
+        torch_adapter = importlib.import_module("initcheck.frameworks.torch_adapter")
+        if torch_adapter.fills_in_place(fn, _PROBE_SHAPE):
+            return "torch"
     return "numpy"
 
 

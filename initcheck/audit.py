@@ -73,7 +73,7 @@ class AuditResult:
         rows = [("initializer", "claims", "activation", "verdict", "checks", "finding")]
         for i, (entry, report) in enumerate(zip(self.entries, self.reports)):
             claims = report.spec if report else str(entry.expect or "-")
-            if entry.dtype != "float32":
+            if entry.dtype is not None:
                 claims += f" [{entry.dtype}]"
             verdict = "ERROR" if report is None else ("PASS" if report.passed else "FAIL")
             checks = "-" if report is None else f"{len(report.checks) - len(report.failures)}/{len(report.checks)}"

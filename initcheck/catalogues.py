@@ -37,7 +37,7 @@ class Entry:
     layout: str | Layout | None = None
     note: str = ""
     shapes: tuple[tuple[int, ...], ...] | None = None
-    dtype: str = "float32"
+    dtype: str | None = None  # None: verify's default where the initializer takes a dtype
 
 
 def builtin() -> list[Entry]:

@@ -109,9 +109,11 @@ class Samples:
 # ---------------------------------------------------------------------- which checks run
 
 
-def plan(family: str, with_propagation: bool) -> tuple[list[HardCheck], list[StatisticalCheck]]:
-    """The deterministic and the statistical checks that fit the claimed family."""
-    hard: list[HardCheck] = [dtype]
+def plan(family: str, with_propagation: bool,
+         dtype_asked: bool = True) -> tuple[list[HardCheck], list[StatisticalCheck]]:
+    """The deterministic and the statistical checks that fit the claimed family (``dtype``
+    only where a dtype was asked of the initializer)."""
+    hard: list[HardCheck] = [dtype] if dtype_asked else []
     statistical: list[StatisticalCheck] = []
     if family != "normal":
         hard.append(support)
@@ -143,7 +145,7 @@ def run(ctx: Samples, alpha: float) -> list[CheckResult]:
     first = _timed(finite, ctx)
     if not first.passed:
         return [first]
-    hard, statistical = plan(ctx.family, ctx.options is not None)
+    hard, statistical = plan(ctx.family, ctx.options is not None, ctx.sampler.takes_dtype)
     share = alpha / max(1, len(statistical))
     return ([first] + [_timed(c, ctx) for c in hard]
             + [_timed(c, ctx, share) for c in statistical])
@@ -230,9 +232,9 @@ def reproducible(ctx: Samples) -> CheckResult:
 
 
 def orthonormal(ctx: Samples) -> CheckResult:
-    out_axis = ctx.sampler.layout.out_axis
-    return stats.orthonormality([(label(s), stats.unit_matrix(x, out_axis), ctx.laws[s].gain)
-                                 for s, x in ctx.tensors.items()])
+    lay = ctx.sampler.layout
+    return stats.orthonormality([(label(s), stats.unit_matrix(x, lay.unit_axes(len(s))),
+                                  ctx.laws[s].gain) for s, x in ctx.tensors.items()])
 
 
 # -------------------------------------------------------------------- statistical checks
@@ -293,19 +295,20 @@ def unit_correlation(ctx: Samples, alpha: float) -> CheckResult:
 
 def spectrum(ctx: Samples, alpha: float) -> CheckResult:
     mats = []
-    out_axis = ctx.sampler.layout.out_axis
     for s in ctx.laws:
-        if len(s) < 2 or min(s[out_axis % len(s)], math.prod(s) // s[out_axis % len(s)]) < 2:
+        if len(s) < 2:
             continue
-        mats.append((label(s), stats.unit_matrix(ctx.standardized(s)[0].reshape(s), out_axis)))
+        m = stats.unit_matrix(ctx.standardized(s)[0].reshape(s), ctx.sampler.layout.unit_axes(len(s)))
+        if min(m.shape) >= 2:
+            mats.append((label(s), m))
     return stats.spectrum(mats, alpha)
 
 
 def haar(ctx: Samples, alpha: float) -> CheckResult:
-    out_axis = ctx.sampler.layout.out_axis
+    lay = ctx.sampler.layout
     shapes = [s for s in ctx.laws if len(s) >= 2 and math.prod(s) <= HAAR_MAX_ELEMENTS] or [
         min(ctx.laws, key=math.prod)]
-    mats = [stats.unit_matrix(ctx.draw(s, "haar", k), out_axis)
+    mats = [stats.unit_matrix(ctx.draw(s, "haar", k), lay.unit_axes(len(s)))
             for s in shapes for k in range(HAAR_DRAWS)]
     return stats.haar(mats, ctx.laws[shapes[0]].gain, alpha)
 
@@ -322,8 +325,9 @@ def independent_calls(ctx: Samples, alpha: float) -> CheckResult:
         return replace(same, statistic=1.0, threshold=0.0, alpha=alpha,
                        detail=same.detail + ": the initializer ignores its seed or reuses one",
                        observed=1.0, expected=0.0, extra=_where(s))
-    pair = np.stack([(a.astype(np.float64) - law.mean).ravel(),
-                     (b.astype(np.float64) - law.mean).ravel()])
+    pair = np.empty((2, a.size))  # filled in place: no float64 temporaries of the tensor
+    pair[0], pair[1] = a.ravel(), b.ravel()
+    pair -= law.mean
     return stats.max_cosine([(f"{label(s)} call 1 vs 2", pair)], alpha, name="independent_calls")
 
 

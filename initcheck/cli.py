@@ -1,7 +1,7 @@
 """The ``initcheck`` command (also ``python -m initcheck``).
 
 Exit codes: 0 every check passed, 1 a check failed, 2 usage or input error (a message that
-names the fix, never a bare traceback)."""
+names the fix, never a bare traceback), 3 an internal error (no verdict was reached)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,9 @@ from initcheck.fans import DEFAULT_LAYOUT, LAYOUTS
 
 #: The article's experiment: 100 x 100 weights (node_num = 100).
 ARTICLE_SHAPE = (100, 100)
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+#: 0 every check passed, 1 a check failed, 2 usage or input error, 3 an internal error (no
+#: verdict): 1 means only a failed check.
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 def _write_json(doc: dict, target: str) -> None:
@@ -98,6 +100,9 @@ def _verify(args: argparse.Namespace) -> int:
         expect = specs.spec(args.expect, **params)
     elif params:
         raise UsageError("--param sets parameters of --expect; pass --expect NAME too")
+    elif is_import_path(args.target):
+        raise UsageError(f"{args.target} carries no spec: say what it claims with --expect NAME"
+                         " (e.g. --expect he_normal, with --param mode=fan_out for parameters)")
     from initcheck.verification import verify  # the statistics stack: after the input checks
 
     # a built-in already carries --layout; an import path's layout is given here
@@ -207,7 +212,7 @@ def _finite(x: float) -> float | None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="initcheck", description="Verifiable neural-network weight initialization.",
-        epilog="Exit codes: 0 pass, 1 a check failed, 2 usage or input error.")
+        epilog="Exit codes: 0 pass, 1 a check failed, 2 usage or input error, 3 internal error.")
     parser.add_argument("--version", action="version", version=f"initcheck {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     layouts = list(LAYOUTS)
@@ -233,7 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--layout", choices=layouts, help="layout of the target's shapes")
     p.add_argument("--shape", action="append", type=parse_shape, help="a shape to test (repeatable)")
     p.add_argument("--activation", help="also check signal propagation under this activation")
-    p.add_argument("--dtype", default="float32", help="dtype to sample (default float32)")
+    p.add_argument("--dtype", help="dtype to ask of the target (default float32 where it takes"
+                                    " a dtype; one that takes none is judged in what it returns)")
     _common(p)
     p.add_argument("--alpha", type=parse_alpha, default=DEFAULT_ALPHA,
                    help=f"family-wise false-alarm budget (default {DEFAULT_ALPHA:g})")
@@ -294,12 +300,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         # ValueError covers initcheck's own input errors and InitializerError
         print(f"initcheck {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except MemoryError:
+        print(f"initcheck {args.command}: error: out of memory. Test smaller shapes (--shape),"
+              " or a smaller --width/--batch.", file=sys.stderr)
+        return EXIT_USAGE
     except BrokenPipeError:  # output piped into head & co: stop quietly
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep interpreter exit quiet
         return EXIT_OK
     except KeyboardInterrupt:
         print("initcheck: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a fault in initcheck or in the code under test: not a verdict
+        print(f"initcheck {args.command}: internal error: {type(exc).__name__}: {exc}\n"
+              f"(exit {EXIT_INTERNAL}: no verdict was reached; please report it with the"
+              " command line)", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,7 +9,9 @@ import ast
 import difflib
 import functools
 import importlib
+import os
 import pkgutil
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -83,6 +85,10 @@ def parse_pairs(pairs: Sequence[str] | None, option: str) -> dict[str, Any]:
 def resolve_target(target: str) -> Any:
     """An object from ``package.module:attr`` or ``package.module.attr``; errors name close
     matches."""
+    if target.count(":") > 1:
+        raise UsageError(f"{target!r} has {target.count(':')} colons: an import path is"
+                         " package.module:attr (one colon; dots inside either side), e.g."
+                         " mymodule:my_init or torch.nn.init:kaiming_normal_")
     if ":" in target:
         module_name, _, attr_path = target.partition(":")
     else:
@@ -90,6 +96,8 @@ def resolve_target(target: str) -> Any:
     if not module_name or not attr_path:
         raise UsageError(f"{target!r} is not an import path: use package.module:attr (e.g."
                          " torch.nn.init:kaiming_normal_) or a built-in name (initcheck list)")
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())  # modules in the current directory, as `python -m` finds them
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:

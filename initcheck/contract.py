@@ -47,12 +47,15 @@ DrawFunction = Callable[[tuple[int, ...], np.random.SeedSequence, np.dtype], Any
 @dataclass
 class Adapter:
     """A sampler in initcheck's convention: ``sample(shape, seed, dtype)`` with ``seed`` a
-    ``SeedSequence``, and the layout its shapes are read in."""
+    ``SeedSequence``, and the layout its shapes are read in. ``dtype`` reaches the
+    initializer only where it takes one (``takes_dtype``)."""
 
     framework: str
     name: str
     layout: Layout
     draw: DrawFunction
+    #: False where the initializer takes no dtype: it is then judged in the dtype it returns.
+    takes_dtype: bool = True
 
     def sample(self, shape: tuple[int, ...], seed: np.random.SeedSequence, dtype: Any) -> np.ndarray:
         """Call the initializer and return its output as a NumPy array, checking the contract."""
@@ -64,8 +67,28 @@ class Adapter:
                 f"{self.name} raised {type(exc).__name__} for shape {shape} (dtype {dt}):"
                 f" {str(exc).rstrip('.')}."
                 " Fix the initializer, or verify only shapes it supports (shapes=[...])."
+                + (" If it is not a NumPy fn(shape, rng), pass framework='torch', 'jax' or"
+                   " 'keras'." if self.framework == "numpy" else "")
             ) from exc
         return to_array(out, self.name, shape)
+
+
+def from_torch(tensor: Any) -> np.ndarray:
+    """A torch tensor as NumPy, whatever its device, autograd state or dtype (bfloat16
+    through float32, which holds it exactly, into ml_dtypes' bfloat16)."""
+    t = tensor.detach().cpu()
+    if str(t.dtype) == "torch.bfloat16":
+        return t.float().numpy().astype(_validate.float_dtype("bfloat16"))
+    return t.numpy()
+
+
+def qualified_name(fn: Any) -> str:
+    """``module.qualname`` of a function, of a partial's function, or of an object's class:
+    the name reports give an initializer."""
+    target = fn if hasattr(fn, "__qualname__") else getattr(fn, "func", None) or type(fn)
+    module = getattr(target, "__module__", None) or ""
+    name = getattr(target, "__qualname__", None) or repr(fn)
+    return f"{module}.{name}" if module and module != "builtins" else name
 
 
 def to_array(out: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
@@ -76,8 +99,15 @@ def to_array(out: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
             " (an in-place function needs the framework adapter, e.g. framework='torch')."
         )
     if not isinstance(out, np.ndarray):
-        if hasattr(out, "__array__") and not isinstance(out, (list, tuple)):
-            out = np.asarray(out)
+        if hasattr(out, "detach") and hasattr(out, "dtype"):  # a torch tensor
+            out = from_torch(out)
+        elif hasattr(out, "__array__") and not isinstance(out, (list, tuple)):
+            try:
+                out = np.asarray(out)
+            except Exception as exc:  # an array-like that will not convert
+                raise InitializerError(
+                    f"{name} returned a {type(out).__name__} for shape {shape} that NumPy cannot"
+                    f" read ({type(exc).__name__}: {exc}). Return a numpy array.") from exc
         else:
             raise InitializerError(
                 f"{name} returned {type(out).__name__}, not an array, for shape {shape}."

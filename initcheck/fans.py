@@ -52,49 +52,76 @@ class Fans(NamedTuple):
         return math.sqrt(self.fan_in * self.fan_out)
 
 
+Axes = int | tuple[int, ...]
+
+
+def _axis_tuple(argument: str, value: object) -> tuple[int, ...]:
+    """One axis or a sequence of axes as a tuple of ints, validated."""
+    if isinstance(value, (list, tuple)):
+        if not value and argument != "batch_axes":
+            raise ValueError(f"{argument}=() names no axis; pass an int or a non-empty tuple.")
+        return tuple(_validate.integer(argument, a, minimum=-(2**31)) for a in value)
+    return (_validate.integer(argument, value, minimum=-(2**31)),)
+
+
 @dataclass(frozen=True)
 class Layout:
-    """Which axis of a weight holds the inputs and which the outputs.
+    """Which axes of a weight hold the inputs and which the outputs.
 
-    Axes that are neither in, out nor batch form the receptive field (kernel taps).
-    ``batch_axes`` (as jax's ``batch_axis``) hold independent copies and count in no fan.
+    As jax's ``variance_scaling``, ``in_axis`` and ``out_axis`` may each be one axis or a
+    tuple of axes (a flax ``DenseGeneral`` kernel, haiku's ``fan_in_axes``): the fan
+    counts the product of their sizes. Axes that are neither in, out nor batch form the
+    receptive field (kernel taps); ``batch_axes`` hold independent copies and count in no
+    fan. ``groups`` and ``transposed`` need a single in and a single out axis.
     """
 
     name: str
-    in_axis: int
-    out_axis: int
+    in_axis: Axes
+    out_axis: Axes
     batch_axes: tuple[int, ...] = ()
     groups: int = 1
     transposed: bool = False
 
     def __post_init__(self) -> None:
         _validate.integer("groups", self.groups, minimum=1)
-        for axis in (self.in_axis, self.out_axis, *self.batch_axes):
-            _validate.integer("axis", axis, minimum=-(2**31))
+        ins, outs = _axis_tuple("in_axis", self.in_axis), _axis_tuple("out_axis", self.out_axis)
+        object.__setattr__(self, "batch_axes", _axis_tuple("batch_axes", self.batch_axes))
         if not isinstance(self.transposed, bool):
             raise ValueError(f"transposed must be True or False, got {self.transposed!r}.")
+        if (self.groups > 1 or self.transposed) and (len(ins) > 1 or len(outs) > 1):
+            raise ValueError(f"layout {self.name!r}: groups and transposed need a single in and"
+                             " a single out axis. Pass one axis each, or groups=1, transposed=False.")
+
+    def axis_sets(self, rank: int) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+        """The (in, out, batch) axes as non-negative indices for a tensor of this rank, with
+        in and out swapped for a transposed kernel."""
+        def norm(axes: tuple[int, ...]) -> tuple[int, ...]:
+            for axis in axes:
+                if not -rank <= axis < rank:
+                    raise ValueError(
+                        f"layout {self.name!r}: axis {axis} does not exist in a rank-{rank} shape."
+                        " Pass a shape of higher rank or a Layout with other axes.")
+            return tuple(a % rank for a in axes)
+
+        ins, outs = norm(_axis_tuple("in_axis", self.in_axis)), norm(_axis_tuple("out_axis", self.out_axis))
+        batch = norm(self.batch_axes)
+        if len({*ins, *outs, *batch}) != len(ins) + len(outs) + len(batch):
+            raise ValueError(
+                f"layout {self.name!r}: in axes {ins}, out axes {outs} and batch axes {batch}"
+                " must be distinct. Pass distinct axes.")
+        return (outs, ins, batch) if self.transposed else (ins, outs, batch)
 
     def axes(self, rank: int) -> tuple[int, int, tuple[int, ...]]:
-        """The (in, out, batch) axes as non-negative indices for a tensor of this rank,
-        with in and out swapped for a transposed kernel."""
-        def norm(axis: int) -> int:
-            if not -rank <= axis < rank:
-                raise ValueError(
-                    f"layout {self.name!r}: axis {axis} does not exist in a rank-{rank} shape."
-                    " Pass a shape of higher rank or a Layout with other axes."
-                )
-            return axis % rank
+        """``axis_sets`` for a layout with a single in and a single out axis."""
+        ins, outs, batch = self.axis_sets(rank)
+        if len(ins) > 1 or len(outs) > 1:
+            raise ValueError(f"layout {self.name!r} has several in or out axes; use axis_sets.")
+        return ins[0], outs[0], batch
 
-        i, o = norm(self.in_axis), norm(self.out_axis)
-        batch = tuple(norm(a) for a in self.batch_axes)
-        if len({i, o, *batch}) != 2 + len(batch):
-            raise ValueError(
-                f"layout {self.name!r}: in axis {i}, out axis {o} and batch axes {batch}"
-                " must be distinct. Pass distinct axes."
-            )
-        if self.transposed:
-            i, o = o, i
-        return i, o, batch
+    def unit_axes(self, rank: int) -> tuple[int, ...]:
+        """The axes that index output units as stored (the literal out axes, not swapped for
+        a transposed kernel), as orthogonal initializers and torch's dim 0 read them."""
+        return replace(self, groups=1, transposed=False).axis_sets(rank)[1]
 
 
 _TORCH = Layout("torch", in_axis=1, out_axis=0)
@@ -172,9 +199,11 @@ def compute_fans(
     if convention != "logical":
         # The frameworks' functions: literal axes, groups and transposition ignored.
         lay = replace(lay, groups=1, transposed=False)
-    i, o, batch = lay.axes(len(dims))
-    fan_in_channels, fan_out_channels = dims[i], dims[o]
-    if lay.groups > 1:
+    ins, outs, batch = lay.axis_sets(len(dims))
+    fan_in_channels = math.prod(dims[a] for a in ins)
+    fan_out_channels = math.prod(dims[a] for a in outs)
+    if lay.groups > 1:  # a single in and out axis (Layout checks it)
+        i, o = ins[0], outs[0]
         # The axis that stores a per-group channel count is layout position "in" of a plain
         # kernel (out of a transposed one); the other axis holds all channels and is divided.
         full, full_name = (o, "out") if not lay.transposed else (i, "in")
@@ -188,7 +217,7 @@ def compute_fans(
             fan_in_channels //= lay.groups
         else:
             fan_out_channels //= lay.groups
-    receptive = math.prod(d for a, d in enumerate(dims) if a not in (i, o, *batch))
+    receptive = math.prod(d for a, d in enumerate(dims) if a not in (*ins, *outs, *batch))
     return Fans(fan_in_channels * receptive, fan_out_channels * receptive, receptive)
 
 
@@ -213,17 +242,35 @@ class Layer(NamedTuple):
         """
         lay = get_layout(layout)
         i, o, g = self.in_channels, self.out_channels, self.groups
-        # literal axes: the in axis stores per-group channels, the out axis all of them
+        # literal axes: the in axes store per-group channels, the out axes all of them
         on_in, on_out = (o // g, i) if self.transposed else (i // g, o)
-        rank = 2 + len(self.kernel) + len(lay.batch_axes)
-        literal = replace(lay, groups=1, transposed=False)
-        in_axis, out_axis, batch = literal.axes(rank)
-        dims: list[int] = [0] * rank
-        dims[in_axis], dims[out_axis] = on_in, on_out
-        for axis in batch:
-            dims[axis] = 1
+        n_in, n_out = (len(_axis_tuple("in_axis", lay.in_axis)),
+                       len(_axis_tuple("out_axis", lay.out_axis)))
+        rank = n_in + n_out + len(self.kernel) + len(lay.batch_axes)
+        ins, outs, batch = replace(lay, groups=1, transposed=False).axis_sets(rank)
+        dims: list[int] = [1] * rank
+        for axes, count in ((ins, on_in), (outs, on_out)):
+            for axis, size in zip(axes, split_evenly(count, len(axes))):
+                dims[axis] = size
         taps = iter(self.kernel)
         for axis in range(rank):
-            if axis not in (in_axis, out_axis, *batch):
+            if axis not in (*ins, *outs, *batch):
                 dims[axis] = next(taps)
         return tuple(dims)
+
+
+def split_evenly(n: int, parts: int) -> tuple[int, ...]:
+    """``n`` as a product of ``parts`` factors, as close to equal as n's divisors allow
+    (largest first): how a layer's channels spread over several in or out axes.
+
+    >>> split_evenly(24, 2), split_evenly(7, 2), split_evenly(64, 3)
+    ((6, 4), (7, 1), (4, 4, 4))
+    """
+    factors = []
+    for left in range(parts, 1, -1):
+        target = n ** (1.0 / left)
+        d = min((d for d in range(1, n + 1) if n % d == 0), key=lambda d: (abs(d - target), -d))
+        factors.append(d)
+        n //= d
+    factors.append(n)
+    return tuple(sorted(factors, reverse=True))

@@ -143,9 +143,9 @@ def _sample_orthogonal(law: Law, dims: tuple[int, ...], layout: Layout, rng: np.
     signs[signs == 0] = 1.0
     q *= signs
     matrix = q if units >= fan else q.T  # (units, fan)
-    out_axis = layout.out_axis % len(dims)
-    moved = (dims[out_axis], *(d for a, d in enumerate(dims) if a != out_axis))
-    return law.gain * np.moveaxis(matrix.reshape(moved), 0, out_axis)
+    unit_axes = layout.unit_axes(len(dims))
+    moved = (*(dims[a] for a in unit_axes), *(d for a, d in enumerate(dims) if a not in unit_axes))
+    return law.gain * np.moveaxis(matrix.reshape(moved), tuple(range(len(unit_axes))), unit_axes)
 
 
 _SAMPLERS: dict[str, Callable[..., np.ndarray]] = {

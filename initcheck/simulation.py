@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from initcheck import _validate, initializers, stats, theory
+from initcheck import _validate, initializers, memory, stats, theory
 from initcheck.activations import Activation, get as get_activation
 from initcheck.adapters import adapter
 from initcheck.contract import Adapter, InitializerLike
@@ -179,6 +179,10 @@ def simulate(
             raise ValueError(f"width lists {len(hidden)} layers for depth {depth}: give one int or {depth}.")
     n_in = hidden[0] if input_width is None else _validate.integer("input_width", input_width)
     widths = [n_in, *hidden]
+    memory.require(memory.simulate_bytes(widths, batch, backward),
+                   f"simulating {depth} layers of width {max(hidden)} on a batch of {batch}",
+                   "Lower the width or the batch (the statistics converge long before),"
+                   " or pass backward=False.")
     sampler, claim = _resolve_init(init, expect, framework)
     shapes = [Layer(widths[l], widths[l + 1]).weight_shape(sampler.layout) for l in range(depth)]
 
@@ -239,9 +243,10 @@ def simulate(
 
 def _dense_matrix(w: np.ndarray, layout: Layout) -> np.ndarray:
     """A dense weight stored in ``layout`` as the (in, out) matrix of ``x @ w``."""
-    in_axis, out_axis, _ = replace(layout, groups=1, transposed=False).axes(w.ndim)
-    moved = np.moveaxis(w, (in_axis, out_axis), (0, 1))
-    return moved.reshape(moved.shape[0], moved.shape[1])
+    ins, outs, _ = replace(layout, groups=1, transposed=False).axis_sets(w.ndim)
+    moved = np.moveaxis(w, (*ins, *outs), tuple(range(len(ins) + len(outs))))
+    n_in = math.prod(w.shape[a] for a in ins)
+    return moved.reshape(n_in, -1)
 
 
 def _bin_edges(act: Activation, prediction: theory.MeanField | None,

@@ -67,7 +67,7 @@ class Spec:
                 )
             # Units along the layout's literal out axis, as torch (dim 0) and jax
             # (column_axis=-1) both flatten them.
-            units = dims[lay.out_axis % len(dims)]
+            units = math.prod(dims[a] for a in lay.unit_axes(len(dims)))
             matrix = (units, math.prod(dims) // units)
         return self._resolve(fans, matrix)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from initcheck import _validate, checks, stats
+from initcheck import _validate, checks, memory, stats
 from initcheck.activations import Activation
 from initcheck.adapters import InitializerError, adapter
 from initcheck.contract import InitializerLike
@@ -38,6 +38,8 @@ DEFAULT_LAYERS: tuple[Layer, ...] = (
     Layer(16, 24),
     Layer(5, 31, (2, 2)),
 )
+#: The dtype asked of an initializer that takes one, where verify is given none.
+DEFAULT_DTYPE = np.float32
 #: A bias-like vector, tested where the spec needs no fans.
 DEFAULT_VECTOR = (64,)
 #: Fewest elements ``samples`` may ask for, and fewest the two large layers keep.
@@ -134,7 +136,7 @@ def verify(
     samples: int | None = None,
     seed: int = 0,
     alpha: float = DEFAULT_ALPHA,
-    dtype: Any = np.float32,
+    dtype: Any = None,
     convention: str | None = None,
     name: str | None = None,
     activation: str | Activation | None = None,
@@ -144,7 +146,8 @@ def verify(
 
     ``initializer`` is an initcheck ``Initializer`` or a built-in's name (they carry their
     spec), or a callable ``fn(shape, rng[, dtype])`` or framework initializer with ``expect``
-    naming the spec. ``shapes`` are the shapes to test (default: nine dense and conv
+    naming the spec. ``dtype`` (default float32) is asked of an initializer that takes one;
+    one that takes none is judged in the dtype it returns, rounding included. ``shapes`` are the shapes to test (default: nine dense and conv
     layers, about 870k elements, which ``samples`` rescales: the sigma MDE scales as
     1/sqrt). ``alpha`` is the family-wise false-alarm budget of the whole call.
 
@@ -165,7 +168,7 @@ def verify(
     """
     alpha = stats.check_alpha(alpha)
     seed = _validate.integer("seed", seed, minimum=0)
-    dt = _validate.float_dtype(dtype)
+    dt = _validate.float_dtype(DEFAULT_DTYPE if dtype is None else dtype)
     if isinstance(initializer, str):
         initializer = _builtin(initializer)
     claim = _resolve_spec(initializer, expect)
@@ -173,11 +176,18 @@ def verify(
         _validate.choice("layout", layout, LAYOUTS)
     options = _propagation(activation, propagation)
     sampler = adapter(initializer, framework=framework, layout=layout, name=name)
+    if dtype is not None and not sampler.takes_dtype:
+        raise ValueError(f"{sampler.name} takes no dtype, so dtype={dtype!r} cannot be asked of"
+                         " it: drop dtype= (it is judged in the dtype it returns), or give the"
+                         " initializer a dtype parameter.")
     if isinstance(initializer, Initializer):
         conv, vectors = convention or initializer.convention, initializer.vectors
     else:
         conv, vectors = convention or "logical", None
     shape_list = _shape_list(shapes, samples, claim, sampler.layout, vectors)
+    elements = sum(math.prod(s) for s in shape_list)
+    memory.require(memory.verify_bytes(elements, claim.family), f"verify of {elements:,} elements",
+                   "Test smaller shapes or fewer samples: the statistics do not need them.")
     laws = {}
     for shape in shape_list:
         try:
@@ -188,8 +198,10 @@ def verify(
     start = time.perf_counter()
     ctx = checks.Samples(sampler, claim, laws, seed, dt, options)
     drawn = time.perf_counter() - start
+    returned = sorted({str(x.dtype) for x in ctx.tensors.values()})
     report = Report(sampler.name, sampler.framework, sampler.layout.name, repr(claim), seed, alpha,
-                    str(dt), list(shape_list))
+                    str(dt) if sampler.takes_dtype else "/".join(returned), list(shape_list))
+    report.meta["dtype_asked"] = sampler.takes_dtype
     report.checks = checks.run(ctx, alpha)
     if ctx.trace is not None:
         report.meta["trace"] = ctx.trace

@@ -17,7 +17,7 @@ MAX_LINES = 400
 #: Floors from the ground up; a module may import from its own floor or any floor below.
 FLOORS: list[set[str]] = [
     {"_validate", "defaults", "seeding", "schema", "torch_gains", "fans", "contract", "results",
-     "threads"},
+     "threads", "memory"},
     {"laws", "specs", "initializers", "activations", "gaussian", "theory", "strategies"},
     {"catalogues"},
     {"stats", "stats.moments", "stats.distribution", "stats.extremes", "stats.structure",

@@ -198,3 +198,89 @@ def test_audit_of_each_framework_runs_end_to_end(catalogue):
     assert all(e["verdict"] in ("pass", "fail") for e in doc["initializers"])
     failing = {e["name"] for e in doc["initializers"] if e["verdict"] == "fail"}
     assert failing == {e.name for e in entries(catalogue, passing=False)}
+
+
+# ------------------------------------------------ conventions outside the frameworks' modules
+
+
+def timm_trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
+    """timm's trunc_normal_ as written there (inverse CDF, then clamp), in this module so the
+    test does not depend on timm (which drags a CUDA torch in through torchvision)."""
+    with torch.no_grad():
+        lo = (1.0 + math.erf((a - mean) / std / math.sqrt(2.0))) / 2.0
+        hi = (1.0 + math.erf((b - mean) / std / math.sqrt(2.0))) / 2.0
+        tensor.uniform_(2 * lo - 1, 2 * hi - 1)
+        tensor.erfinv_()
+        tensor.mul_(std * math.sqrt(2.0))
+        tensor.add_(mean)
+        tensor.clamp_(min=a, max=b)
+        return tensor
+
+
+def timm_trunc_normal_tf_(tensor, std=1.0):
+    """timm's trunc_normal_tf_: a standard normal cut at +-2, then scaled (bounds in std units)."""
+    timm_trunc_normal_(tensor)
+    with torch.no_grad():
+        return tensor.mul_(std)
+
+
+def timm_lecun_normal_(tensor):
+    """timm's variance_scaling_(tensor, mode='fan_in', distribution='truncated_normal')."""
+    fan_in = ic.compute_fans(tuple(tensor.shape), "torch").fan_in
+    return timm_trunc_normal_tf_(tensor, std=math.sqrt(1.0 / fan_in) / .87962566103423978)
+
+
+def wrong_lecun_normal_(tensor):  # the twin: the 0.8796 correction forgotten
+    fan_in = ic.compute_fans(tuple(tensor.shape), "torch").fan_in
+    return timm_trunc_normal_tf_(tensor, std=math.sqrt(1.0 / fan_in))
+
+
+LECUN_TRUNC = ic.spec("variance_scaling", scale=1.0, mode="fan_in", distribution="truncated_normal")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_torch_style_functions_outside_torch_are_detected_and_pass(seed):
+    assert ic.adapters.detect_framework(timm_trunc_normal_) == "torch"
+    r = ic.verify(timm_trunc_normal_, expect=ic.spec("truncated_normal", a=-2.0, b=2.0), seed=seed,
+                  samples=SAMPLES)
+    assert r.passed and r.framework == "torch" and r.layout == "torch", r
+    assert r.initializer == f"{__name__}.timm_trunc_normal_"
+    assert ic.verify(timm_lecun_normal_, expect=LECUN_TRUNC, seed=seed, samples=SAMPLES).passed
+    twin = ic.verify(wrong_lecun_normal_, expect=LECUN_TRUNC, seed=seed, samples=SAMPLES)
+    assert "std" in {c.name for c in twin.failures}
+
+
+def test_a_callable_of_no_known_convention_names_the_framework_to_pass():
+    def neither(a, b, c, d):
+        return None
+    with pytest.raises(ic.InitializerError, match="pass framework='torch', 'jax' or 'keras'"):
+        ic.verify(neither, expect="he_normal")
+
+
+DENSE_GENERAL = ic.spec("variance_scaling", scale=1.0, mode="fan_avg", distribution="normal")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_jax_variance_scaling_with_tuple_axes(seed):
+    """in_axis=(0, 1): a DenseGeneral kernel. The layout comes from the initializer's own
+    closure; given explicitly it is the same; read as keras's (*k, in, out), the std is off."""
+    init = jax.nn.initializers.variance_scaling(1.0, "fan_avg", "normal", in_axis=(0, 1), out_axis=-1)
+    report = ic.verify(init, expect=DENSE_GENERAL, seed=seed, samples=SAMPLES)
+    assert report.passed and "in_axis=(0, 1)" in report.layout, report
+    explicit = ic.Layout("dense_general", in_axis=(0, 1), out_axis=-1)
+    assert ic.verify(init, expect=DENSE_GENERAL, layout=explicit, seed=seed, samples=SAMPLES).passed
+    misread = ic.verify(init, expect=DENSE_GENERAL, layout="jax", seed=seed, samples=SAMPLES)
+    assert "std" in {c.name for c in misread.failures}
+
+
+def test_jax_batch_and_several_out_axes_and_a_function_without_dtype():
+    init = jax.nn.initializers.variance_scaling(2.0, "fan_out", "uniform", in_axis=-3,
+                                                out_axis=(-2, -1), batch_axis=0)
+    report = ic.verify(init, expect=ic.spec("variance_scaling", scale=2.0, mode="fan_out",
+                                            distribution="uniform"), samples=SAMPLES)
+    assert report.passed and all(len(s) >= 4 for s in report.shapes if len(s) > 1), report
+
+    def no_dtype(key, shape):
+        return jax.random.normal(key, shape) * math.sqrt(2.0 / ic.compute_fans(shape).fan_in)
+    r = ic.verify(no_dtype, expect="he_normal", framework="jax", samples=SAMPLES)
+    assert r.passed and "dtype" not in {c.name for c in r.checks}, r

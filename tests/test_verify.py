@@ -129,10 +129,31 @@ def test_nan_and_inf_fail_the_finite_check():
 
 
 def test_ignoring_dtype_fails_the_dtype_check():
-    report = ic.verify(lambda shape, rng: rng.standard_normal(shape), expect="normal",
+    """A sampler that takes dtype= and returns another dtype breaks its word."""
+    report = ic.verify(lambda shape, rng, dtype=None: rng.standard_normal(shape), expect="normal",
                        dtype=np.float32)
     assert "dtype" in {c.name for c in report.failures}
     assert "ignores dtype" in report.check("dtype").detail
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("returns", [np.float64, np.float32, np.float16])
+def test_a_sampler_without_dtype_is_judged_in_the_dtype_it_returns(returns, seed):
+    """No dtype parameter: none is asked of it, so no dtype check; its own rounding counts
+    (float16 He normal still passes). Its twin with the std 5% off fails."""
+    def he(shape, rng):
+        return (rng.standard_normal(shape) * math.sqrt(2 / ic.compute_fans(shape).fan_in)).astype(returns)
+
+    def off(shape, rng):
+        return (1.05 * he(shape, rng)).astype(returns)
+
+    report = ic.verify(he, expect="he_normal", seed=seed)
+    assert report.passed, report
+    assert "dtype" not in {c.name for c in report.checks}
+    assert report.dtype == np.dtype(returns).name and report.meta["dtype_asked"] is False
+    assert "std" in {c.name for c in ic.verify(off, expect="he_normal", seed=seed).failures}
+    with pytest.raises(ValueError, match="takes no dtype.*drop dtype="):
+        ic.verify(he, expect="he_normal", dtype=np.float32)
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -18,7 +18,7 @@ def catalogue() -> list[Entry]:
 
     def e(label: str, make: Callable[[], Any], expect: Any, activation: str | None = None,
           note: str = "") -> Entry:
-        return Entry(label, make, expect, activation, "jax", "jax", note)
+        return Entry(label, make, expect, activation, "jax", None, note)  # layout: the closure's
 
     trunc = "truncated_normal"
     return [
@@ -38,6 +38,10 @@ def catalogue() -> list[Entry]:
         e("variance_scaling(2, fan_out, uniform)",
           lambda: ini.variance_scaling(2.0, "fan_out", "uniform"),
           spec("variance_scaling", scale=2.0, mode="fan_out", distribution="uniform")),
+        e("variance_scaling(1, fan_avg, normal, in_axis=(0, 1))",
+          lambda: ini.variance_scaling(1.0, "fan_avg", "normal", in_axis=(0, 1), out_axis=-1),
+          spec("variance_scaling", scale=1.0, mode="fan_avg", distribution="normal"),
+          note="two in axes (a DenseGeneral kernel): fan_in is their product"),
         e("zeros", lambda: ini.zeros, spec("zeros")),
         e("ones", lambda: ini.ones, spec("ones")),
         e("constant(0.3)", lambda: ini.constant(0.3), spec("constant", value=0.3)),

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from initcheck.contract import Adapter
+from initcheck.contract import Adapter, qualified_name
 from initcheck.fans import Layout, get_layout
 from initcheck.frameworks import require
 from initcheck.seeding import int_seed
@@ -18,7 +18,7 @@ def adapter(init: Any, *, layout: str | Layout | None = None, name: str | None =
             reseed: bool = True) -> Adapter:
     """``reseed=False`` calls the object as it is, to audit what reusing it does."""
     keras = require("keras")
-    label = name or f"keras.initializers.{type(init).__name__}"
+    label = name or qualified_name(init)
     config = init.get_config() if hasattr(init, "get_config") else None
     seeded = reseed and config is not None and "seed" in config
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from initcheck.contract import Adapter, InitializerError
+from initcheck.contract import Adapter, InitializerError, from_torch, qualified_name
 from initcheck.fans import Layout, get_layout
 from initcheck.frameworks import require
 from initcheck.seeding import int_seed
@@ -25,19 +25,11 @@ def _torch_dtype(torch: Any, dt: np.dtype) -> Any:
     return names[dt.name]
 
 
-def to_numpy(tensor: Any, dt: np.dtype) -> np.ndarray:
-    """A torch tensor as NumPy in ``dt`` (bfloat16 through float32, which holds it exactly)."""
-    t = tensor.detach().cpu()
-    if dt.name == "bfloat16":
-        return t.float().numpy().astype(dt)
-    return t.numpy()
-
-
 def adapter(fn: Callable[..., Any], *, layout: str | Layout | None = None,
             name: str | None = None) -> Adapter:
     torch = require("torch")
     seeded_by_generator = takes_generator(fn)
-    label = name or f"torch.nn.init.{getattr(fn, '__name__', fn)}"
+    label = name or qualified_name(fn)
 
     def draw(shape: tuple[int, ...], seed: np.random.SeedSequence, dt: np.dtype) -> np.ndarray:
         s = int_seed(int(seed.generate_state(1)[0]), "torch")
@@ -53,9 +45,22 @@ def adapter(fn: Callable[..., Any], *, layout: str | Layout | None = None,
                 f"{label} returned a new tensor and left its argument untouched: torch.nn.init"
                 " functions fill the tensor they are given in place. Fill it (tensor.copy_(...))"
                 " or wrap the function so it does.")
-        return to_numpy(tensor, dt)
+        return from_torch(tensor)
 
     return Adapter("torch", label, get_layout("torch" if layout is None else layout), draw)
+
+
+def fills_in_place(fn: Callable[..., Any], shape: tuple[int, ...]) -> bool:
+    """Whether ``fn`` behaves as a torch init function: called on a NaN tensor of ``shape``
+    (the global generator forked, so the caller's stream is untouched), it fills it."""
+    torch = require("torch")
+    tensor = torch.full(shape, float("nan"))
+    try:
+        with torch.random.fork_rng(devices=[]), torch.no_grad():
+            fn(tensor)
+    except Exception:  # not torch's convention
+        return False
+    return not bool(torch.isnan(tensor).any())
 
 
 def takes_generator(fn: Callable[..., Any]) -> bool:

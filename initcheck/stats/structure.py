@@ -55,10 +55,13 @@ def slices(x: np.ndarray, axis: int, max_slices: int | None = None) -> np.ndarra
     return np.moveaxis(x, axis, 0).reshape(x.shape[axis], -1)
 
 
-def unit_matrix(x: np.ndarray, out_axis: int) -> np.ndarray:
-    """The (units, fan) matrix of a weight: units along ``out_axis``, as orthogonal
-    initializers flatten them."""
-    return slices(x, out_axis % x.ndim)
+def unit_matrix(x: np.ndarray, unit_axes: int | tuple[int, ...]) -> np.ndarray:
+    """The (units, fan) matrix of a weight: units along ``unit_axes`` (one axis, or several
+    flattened together), as orthogonal initializers flatten them."""
+    x = np.asarray(x)
+    axes = tuple(a % x.ndim for a in ((unit_axes,) if isinstance(unit_axes, int) else unit_axes))
+    units = int(np.prod([x.shape[a] for a in axes]))
+    return np.moveaxis(x, axes, tuple(range(len(axes)))).reshape(units, -1)
 
 
 def duplicates(tensors: list[tuple[str, np.ndarray]], *, name: str = "distinct_units") -> CheckResult:
@@ -118,8 +121,7 @@ def max_cosine(
                                pvalue=0.0, alpha=alpha, n=n, mde=math.nan,
                                detail=f"{label}: a slice is all at the claimed mean (zero vector)",
                                observed=1.0, expected=0.0)
-        u = m / norms[:, None]
-        gram = np.abs(u @ u.T)
+        gram = np.abs(m @ m.T) / np.outer(norms, norms)  # no normalized copy of m
         np.fill_diagonal(gram, 0.0)
         c = float(gram.max())
         k, d = m.shape
