@@ -8,6 +8,7 @@ audit's alpha is split evenly over its initializers (Bonferroni)."""
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from initcheck.defaults import DEFAULT_AUDIT_ALPHA
 from initcheck.results import Report
 from initcheck.verification import PropagationOptions, verify
 
-__all__ = ["CATALOGUES", "AuditResult", "Entry", "run"]
+__all__ = ["CATALOGUES", "ENTRY_POINT_GROUP", "AuditResult", "Entry", "available", "run"]
 
 
 def _framework(name: str) -> Callable[[], list[Entry]]:
@@ -32,6 +33,35 @@ def _framework(name: str) -> Callable[[], list[Entry]]:
 CATALOGUES: dict[str, Callable[[], list[Entry]]] = {
     "builtin": catalogues.builtin, "torch": _framework("torch"), "jax": _framework("jax"),
     "keras": _framework("keras")}
+#: The entry-point group through which other packages add catalogues: in their
+#: pyproject.toml, ``[project.entry-points."initcheck.catalogues"] NAME = "pkg.mod:function"``,
+#: the function returning a list of ``initcheck.catalogues.Entry``.
+ENTRY_POINT_GROUP = "initcheck.catalogues"
+
+
+def _plugin(ep: importlib.metadata.EntryPoint) -> Callable[[], list[Entry]]:
+    def entries() -> list[Entry]:
+        try:
+            listing = ep.load()()
+        except ImportError:
+            raise
+        except Exception as exc:  # the plug-in's own failure, named
+            raise ValueError(f"catalogue {ep.name!r} ({ep.value}) failed: {type(exc).__name__}:"
+                             f" {exc}") from exc
+        if not isinstance(listing, list) or not all(isinstance(e, Entry) for e in listing):
+            raise ValueError(f"catalogue {ep.name!r} ({ep.value}) must return a list of"
+                             " initcheck.catalogues.Entry")
+        return listing
+    return entries
+
+
+def available() -> dict[str, Callable[[], list[Entry]]]:
+    """``CATALOGUES`` and the plug-ins installed under ``ENTRY_POINT_GROUP`` (a plug-in
+    cannot take a built-in catalogue's name)."""
+    found = dict(CATALOGUES)
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        found.setdefault(ep.name, _plugin(ep))
+    return found
 
 
 @dataclass
@@ -54,7 +84,8 @@ class AuditResult:
             return f"error: {error}"
         bad = report.failures
         if bad:
-            return "; ".join(f"{c.name}: {c.detail}" for c in bad)[:300]
+            looks = "".join(f"matches {m}; " for m in report.meta.get("matches", ()))
+            return (looks + "; ".join(f"{c.name}: {c.detail}" for c in bad))[:300]
         parts = []
         names = {c.name: c for c in report.checks}
         if "std" in names:
@@ -105,13 +136,14 @@ class AuditResult:
 def run(target: str = "builtin", *, seed: int = 0, alpha: float = DEFAULT_AUDIT_ALPHA,
         progress: Callable[[int, int, str], None] | None = None,
         propagation: bool = True) -> AuditResult:
-    """Audit ``target`` ('builtin', a framework name, or 'all')."""
-    names = list(CATALOGUES) if target == "all" else [_validate.choice("target", target, [*CATALOGUES, "all"])]
+    """Audit ``target`` ('builtin', a framework name, a plug-in catalogue, or 'all')."""
+    known = available()
+    names = list(known) if target == "all" else [_validate.choice("target", target, [*known, "all"])]
     entries: list[Entry] = []
     errors: list[tuple[str, str]] = []
     for n in names:
         try:
-            entries.extend(CATALOGUES[n]())
+            entries.extend(known[n]())
         except ImportError as exc:  # a framework that is not installed
             if target != "all":
                 raise

@@ -65,6 +65,12 @@ class Samples:
         self._standard: dict[Shape, tuple[np.ndarray, Law]] = {}
         self._summary: dict[Shape, stats.Summary] = {}
 
+    def relabelled(self, laws: dict[Shape, Law]) -> Samples:
+        """The same draws judged against other laws (another convention of the claim)."""
+        other = object.__new__(Samples)
+        other.__dict__.update(self.__dict__, laws=laws, _standard={}, _summary={})
+        return other
+
     def draw(self, shape: Shape, purpose: str, k: int = 0) -> np.ndarray:
         start = time.perf_counter()
         x = self.sampler.sample(shape, seed_sequence(self.seed, shape, purpose, k), self.dtype)

@@ -33,8 +33,20 @@ ARTICLE_SHAPE = (100, 100)
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
-def _write_json(doc: dict, target: str) -> None:
-    text = json.dumps(doc, indent=2, allow_nan=False)
+#: Wall-time fields: they differ between two runs of one seed.
+TIMING_FIELDS = ("seconds", "draw_seconds")
+
+
+def _without_timings(doc: Any) -> Any:
+    if isinstance(doc, dict):
+        return {k: _without_timings(v) for k, v in doc.items() if k not in TIMING_FIELDS}
+    if isinstance(doc, list):
+        return [_without_timings(v) for v in doc]
+    return doc
+
+
+def _write_json(doc: dict, target: str, timings: bool = True) -> None:
+    text = json.dumps(doc if timings else _without_timings(doc), indent=2, allow_nan=False)
     if target == "-":
         print(text)
     else:
@@ -103,6 +115,7 @@ def _verify(args: argparse.Namespace) -> int:
     elif is_import_path(args.target):
         raise UsageError(f"{args.target} carries no spec: say what it claims with --expect NAME"
                          " (e.g. --expect he_normal, with --param mode=fan_out for parameters)")
+    _check_plot_target(args.plot, "--activation" if not args.activation else None)
     from initcheck.verification import verify  # the statistics stack: after the input checks
 
     # a built-in already carries --layout; an import path's layout is given here
@@ -113,13 +126,26 @@ def _verify(args: argparse.Namespace) -> int:
     if args.json != "-":
         print(report)
     if args.json:
-        _write_json(report.to_dict(), args.json)
+        _write_json(report.to_dict(), args.json, timings=not args.no_timings)
     trace = report.meta.get("trace")
     if args.plot and trace is not None:
         from initcheck import plot
 
         plot.save(plot.depth_profile(trace), args.plot)
     return EXIT_OK if report.passed else EXIT_FAIL
+
+
+def _check_plot_target(path: str | None, missing: str | None = None) -> None:
+    """A plot path must be writable before a long run starts; ``missing`` names the option
+    without which nothing would be drawn."""
+    if not path:
+        return
+    if missing:
+        raise UsageError(f"--plot draws the depth profile of the propagation check: add {missing}"
+                         " (e.g. --activation relu), or drop --plot")
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise UsageError(f"--plot {path}: the directory {directory} does not exist; create it first")
 
 
 def _audit(args: argparse.Namespace) -> int:
@@ -135,11 +161,13 @@ def _audit(args: argparse.Namespace) -> int:
         _table(result.rows())
         print(result.summary())
     if args.json:
-        _write_json(result.to_dict(), args.json)
+        _write_json(result.to_dict(), args.json, timings=not args.no_timings)
     return EXIT_OK if result.passed else EXIT_FAIL
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    for option in (args.plot, args.profile):
+        _check_plot_target(option)
     from initcheck.simulation import simulate
 
     init = target_initializer(args) if args.target else None
@@ -209,6 +237,10 @@ def _finite(x: float) -> float | None:
 # -------------------------------------------------------------------------------- parser
 
 
+#: Every option's help shows its default.
+_HELP = argparse.ArgumentDefaultsHelpFormatter
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="initcheck", description="Verifiable neural-network weight initialization.",
@@ -217,14 +249,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     layouts = list(LAYOUTS)
 
-    p = sub.add_parser("list", help="list the built-in initializers and their laws at a shape")
+    p = sub.add_parser("list", formatter_class=_HELP, help="list the built-in initializers and their laws at a shape")
     p.add_argument("--shape", type=parse_shape, default=ARTICLE_SHAPE,
-                   help="weight shape, e.g. 784,256 (default: the article's 100,100)")
+                   help="weight shape, e.g. 784,256 (the article's is 100,100)")
     p.add_argument("--layout", default=DEFAULT_LAYOUT, choices=layouts,
-                   help=f"which axes hold in and out (default {DEFAULT_LAYOUT}: (*k, in, out))")
+                   help="which axes hold in and out (keras: (*k, in, out))")
     p.set_defaults(run=_list)
 
-    p = sub.add_parser("verify", help="verify one initializer against a spec")
+    p = sub.add_parser("verify", formatter_class=_HELP, help="verify one initializer against a spec")
     p.add_argument("target", help="a built-in name (he_normal) or an import path"
                                   " (package.module:attr or package.module.attr)")
     p.add_argument("--expect", help="the spec it claims, e.g. he_normal (built-ins carry their own)")
@@ -234,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
                         " factory with --factory; for a built-in name, its parameters)")
     p.add_argument("--factory", action="store_true",
                    help="TARGET is a factory: call it with the --kwarg values to get the initializer")
-    p.add_argument("--framework", default="auto", help="numpy, torch, jax, keras or auto (default)")
+    p.add_argument("--framework", default="auto", help="numpy, torch, jax, keras or auto")
     p.add_argument("--layout", choices=layouts, help="layout of the target's shapes")
     p.add_argument("--shape", action="append", type=parse_shape, help="a shape to test (repeatable)")
     p.add_argument("--activation", help="also check signal propagation under this activation")
@@ -242,38 +274,41 @@ def build_parser() -> argparse.ArgumentParser:
                                     " a dtype; one that takes none is judged in what it returns)")
     _common(p)
     p.add_argument("--alpha", type=parse_alpha, default=DEFAULT_ALPHA,
-                   help=f"family-wise false-alarm budget (default {DEFAULT_ALPHA:g})")
+                   help="family-wise false-alarm budget")
     p.add_argument("--plot", metavar="FILE", help="with --activation: write the depth profile PNG")
     p.set_defaults(run=_verify)
 
-    p = sub.add_parser("audit", help="verify a whole set of initializers against their specs")
-    p.add_argument("target", nargs="?", default="builtin", help="builtin (default), torch, jax, keras or all")
+    p = sub.add_parser("audit", formatter_class=_HELP, help="verify a whole set of initializers against their specs")
+    p.add_argument("target", nargs="?", default="builtin", help="builtin, torch, jax, keras or all")
     _common(p)
     p.add_argument("--alpha", type=parse_alpha, default=DEFAULT_AUDIT_ALPHA,
-                   help=f"family-wise false-alarm budget of the whole audit (default {DEFAULT_AUDIT_ALPHA:g})")
+                   help="family-wise false-alarm budget of the whole audit")
     p.add_argument("--no-propagation", action="store_true",
                    help="skip the propagation property (intended activation) checks")
     p.set_defaults(run=_audit)
 
-    p = sub.add_parser("simulate", help="run the article's experiment: per-layer statistics vs theory")
+    p = sub.add_parser("simulate", formatter_class=_HELP,
+                       help="run the article's experiment: per-layer statistics vs theory")
     p.add_argument("target", nargs="?", default="xavier_normal",
-                   help="initializer: built-in name or import path (default xavier_normal)")
-    p.add_argument("--activation", default="tanh", help="default tanh (the article's)")
-    p.add_argument("--depth", type=positive_int("depth"), default=5)
-    p.add_argument("--width", type=positive_int("width"), default=100)
-    p.add_argument("--batch", type=positive_int("batch"), default=1000)
-    p.add_argument("--bias", type=float, default=0.0, help="bias std (default 0)")
+                   help="initializer: built-in name or import path")
+    p.add_argument("--activation", default="tanh", help="the activation (the article's is tanh)")
+    p.add_argument("--depth", type=positive_int("depth"), default=5, help="layers")
+    p.add_argument("--width", type=positive_int("width"), default=100, help="units per layer")
+    p.add_argument("--batch", type=positive_int("batch"), default=1000, help="inputs")
+    p.add_argument("--bias", type=float, default=0.0, help="bias std")
     p.add_argument("--forward-only", action="store_true", help="skip the backward pass")
     p.add_argument("--expect", help="the spec of a non-built-in target, for the theory")
-    p.add_argument("--kwarg", action="append", metavar="K=V")
-    p.add_argument("--factory", action="store_true")
-    p.add_argument("--layout", choices=layouts)
+    p.add_argument("--kwarg", action="append", metavar="K=V",
+                   help="a keyword argument for the target (see verify --help)")
+    p.add_argument("--factory", action="store_true",
+                   help="TARGET is a factory: call it with the --kwarg values")
+    p.add_argument("--layout", choices=layouts, help="layout of the target's shapes")
     p.add_argument("--plot", metavar="FILE", help="write the article's per-layer histograms (PNG)")
     p.add_argument("--profile", metavar="FILE", help="write std and gradient std vs depth (PNG)")
     _common(p)
     p.set_defaults(run=_simulate)
 
-    p = sub.add_parser("gain", help="derived gains for an activation beside torch's table")
+    p = sub.add_parser("gain", formatter_class=_HELP, help="derived gains for an activation beside torch's table")
     p.add_argument("activation")
     p.add_argument("--param", action="append", metavar="K=V", help="activation parameter, e.g. a=0.2")
     p.add_argument("--json", metavar="FILE", help="write JSON ('-' for stdout)")
@@ -282,8 +317,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", type=nonneg_int("seed"), default=0, help="base seed (default 0)")
+    p.add_argument("--seed", type=nonneg_int("seed"), default=0, help="base seed")
     p.add_argument("--json", metavar="FILE", help="write JSON ('-' for stdout, replacing the table)")
+    p.add_argument("--no-timings", action="store_true",
+                   help="leave wall times out of the JSON, so two runs of one seed diff clean")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -32,6 +32,9 @@ from initcheck.defaults import DEFAULT_SESSION_ALPHA
 
 #: verify keywords that describe the propagation net; a marker may give them directly.
 _PROPAGATION_KEYWORDS = ("depth", "width", "batch", "bias")
+#: The keywords verify takes besides the initializer, expect and alpha.
+_VERIFY_KEYWORDS = ("framework", "layout", "shapes", "samples", "seed", "dtype", "convention",
+                    "name", "activation", "propagation")
 _OPTIONS = {  # name: (ini key, environment variable, default, help)
     "seed": ("initcheck_seed", "INITCHECK_SEED", "0",
              "session seed: an int, 'random' (picked and shown), or 'last' (the previous run's)"),
@@ -204,7 +207,23 @@ def _verify_for(item: pytest.Item, init: Any, expect: Any, kwargs: dict[str, Any
             raise pytest.UsageError(f"{item.nodeid}: {', '.join(net)} describe the propagation"
                                     " net; pass activation= too.")
         kwargs["propagation"] = PropagationOptions(kwargs.pop("activation"), **net)
-    report = verify(init, expect=expect, alpha=alpha, **kwargs)
+    unknown = [k for k in kwargs if k not in _VERIFY_KEYWORDS]
+    if unknown:
+        import difflib
+
+        close = [difflib.get_close_matches(k, [*_VERIFY_KEYWORDS, *_PROPAGATION_KEYWORDS], n=1)
+                 for k in unknown]
+        hints = ", ".join(f"{k!r}" + (f" (did you mean {c[0]!r}?)" if c else "")
+                          for k, c in zip(unknown, close))
+        pytest.fail(f"{item.nodeid}: initcheck does not take {hints}", pytrace=False)
+    try:
+        report = verify(init, expect=expect, alpha=alpha, **kwargs)
+    except ValueError as exc:  # bad input in the test: one line that names the fix
+        error = f"{item.nodeid}: {exc}"
+    else:
+        error = None
+    if error is not None:
+        pytest.fail(error, pytrace=False)
     state.records.append({"test": item.nodeid, "initializer": report.initializer,
                           "spec": report.spec, "passed": report.passed, "alpha": alpha,
                           "spent": report.alpha_spent, "checks": len(report.checks),
@@ -212,12 +231,9 @@ def _verify_for(item: pytest.Item, init: Any, expect: Any, kwargs: dict[str, Any
     if state.plots and "trace" in report.meta:
         _plot(state.plots, item.nodeid, report.meta["trace"])
     item.add_report_section("call", "initcheck", str(report))
-    if fail and not report.passed:
-        try:
-            report.raise_for_failure()
-        except AssertionError as exc:
-            pytest.fail(f"{exc}\n(pytest: --initcheck-seed={state.seed}; test seed"
-                        f" {state.test_seed(item.nodeid)})", pytrace=False)
+    if fail and not report.passed:  # the message once: no exception chained under it
+        pytest.fail(f"{report.failure_message()}\n(pytest: --initcheck-seed={state.seed}; test"
+                    f" seed {state.test_seed(item.nodeid)})", pytrace=False)
     return report
 
 

@@ -118,10 +118,21 @@ class Report:
         raise KeyError(f"no check {name!r}; this report has {[c.name for c in self.checks]}")
 
     def reproduce(self, shape: tuple[int, ...] | None = None) -> str:
-        """The call that draws the same samples again."""
-        shapes = f"[{tuple(shape)!r}]" if shape is not None else "<same shapes>"
-        return (f"initcheck.verify({self.initializer}, expect={self.spec}, layout={self.layout!r},"
-                f" seed={self.seed}, shapes={shapes}, dtype={self.dtype!r})")
+        """The Python call that runs this verification again, exactly (every shape, the seed,
+        the alpha, the dtype asked); with ``shape``, the call that draws that shape alone.
+        The initializer is named as ``verify`` was given it (an expression, or its module
+        and qualified name: import its module first)."""
+        shapes = [tuple(shape)] if shape is not None else [tuple(s) for s in self.shapes]
+        init = self.meta.get("call", self.initializer)
+        parts = [init, f"expect=initcheck.{self.spec}" if self.spec.startswith("spec(") else
+                 f"expect={self.spec}"]
+        if self.framework != "numpy":
+            parts.append(f"framework={self.framework!r}")
+        parts.append(f"layout={self.meta.get('layout_call', repr(self.layout))}")
+        parts += [f"shapes={shapes!r}", f"seed={self.seed}", f"alpha={self.alpha!r}"]
+        if self.meta.get("dtype_asked", True):
+            parts.append(f"dtype={self.dtype!r}")
+        return f"initcheck.verify({', '.join(parts)})"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -157,6 +168,8 @@ class Report:
                           for r in rows]
         for c in self.failures:
             lines.append(f"  FAIL {c.name}: {c.detail}")
+        for match in self.meta.get("matches", ()):
+            lines.append(f"  the samples match {match}")
         lines.append(f"verdict: {'PASS' if self.passed else 'FAIL'}"
                      f" ({len(self.checks) - len(self.failures)}/{len(self.checks)} checks passed)")
         return "\n".join(lines)
@@ -164,8 +177,14 @@ class Report:
     def raise_for_failure(self) -> None:
         """Raise ``AssertionError`` listing each failed check, its numbers and how to reproduce."""
         __tracebackhide__ = True
+        if not self.passed:
+            raise AssertionError(self.failure_message())
+
+    def failure_message(self) -> str:
+        """Each failed check with its numbers, the conventions the samples match, and the
+        call that reproduces the run ("" when every check passed)."""
         if self.passed:
-            return
+            return ""
         parts = [f"{self.initializer} does not match {self.spec}:"]
         for c in self.failures:
             where = c.extra.get("where") or (tuple(c.shape) if c.shape else "all shapes")
@@ -173,9 +192,9 @@ class Report:
                 f"  {c.name} [{where}]: {c.detail} (observed {_num(c.observed)}, expected"
                 f" {_num(c.expected)}, p = {_num(c.pvalue)}, alpha = {_num(c.alpha)},"
                 f" n = {c.n}, MDE = {_num(c.mde)})")
-        shape = self.failures[0].extra.get("shape")
-        parts.append("reproduce: " + self.reproduce(tuple(shape) if shape else None))
-        raise AssertionError("\n".join(parts))
+        parts += [f"  the samples match {m}" for m in self.meta.get("matches", ())]
+        parts.append("reproduce: " + self.reproduce())
+        return "\n".join(parts)
 
 
 def _jsonable(d: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from initcheck import _validate, checks, memory, stats
+from initcheck import _validate, checks, conventions, memory, stats
 from initcheck.activations import Activation
 from initcheck.adapters import InitializerError, adapter
 from initcheck.contract import InitializerLike
@@ -91,6 +91,19 @@ def _resolve_spec(initializer: Any, expect: Any) -> Spec:
     raise ValueError(
         f"{getattr(initializer, '__qualname__', initializer)!r} carries no spec: say what it"
         " claims with expect='he_normal' or expect=initcheck.spec('he_normal', mode='fan_out').")
+
+
+def _expression(initializer: Any, name: str) -> str:
+    """Python that names ``initializer`` again: initcheck's own rebuilt from its spec and
+    layout, anything else by its module and qualified name."""
+    if isinstance(initializer, Initializer):
+        lay = initializer.layout
+        layout = repr(lay.name) if lay in LAYOUTS.values() else f"initcheck.{lay!r}"
+        extra = "" if initializer.convention == "logical" else f", convention={initializer.convention!r}"
+        if initializer.vectors is not None:
+            extra += f", vectors={initializer.vectors!r}"
+        return f"initcheck.Initializer(initcheck.{initializer.spec!r}, layout={layout}{extra})"
+    return name
 
 
 def _builtin(name: str) -> Initializer:
@@ -202,7 +215,12 @@ def verify(
     report = Report(sampler.name, sampler.framework, sampler.layout.name, repr(claim), seed, alpha,
                     str(dt) if sampler.takes_dtype else "/".join(returned), list(shape_list))
     report.meta["dtype_asked"] = sampler.takes_dtype
+    report.meta["call"] = _expression(initializer, sampler.name)
+    report.meta["layout_call"] = (repr(sampler.layout.name) if sampler.layout in LAYOUTS.values()
+                                  else f"initcheck.{sampler.layout!r}")
     report.checks = checks.run(ctx, alpha)
+    if not report.passed and claim.family in ("normal", "truncated_normal"):
+        report.meta["matches"] = [str(s) for s in conventions.matches(claim, ctx, conv, alpha)]
     if ctx.trace is not None:
         report.meta["trace"] = ctx.trace
     report.meta["draw_seconds"] = drawn + ctx.extra_draw_seconds

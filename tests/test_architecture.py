@@ -26,7 +26,7 @@ FLOORS: list[set[str]] = [
      "frameworks.keras_adapter", "frameworks.torch_catalogue", "frameworks.jax_catalogue",
      "frameworks.keras_catalogue"},
     {"simulation", "propagation", "plot"},
-    {"checks", "verification"},
+    {"checks", "conventions", "verification"},
     {"audit"},
     {"cli_inputs", "cli", "pytest_plugin", "__main__", "report"},
 ]

@@ -2,6 +2,7 @@
 schema, and catalogues that cannot load. Each verify here spends at most 1e-5 / entries."""
 
 import math
+import sys
 
 import jsonschema
 import numpy as np
@@ -79,3 +80,61 @@ def test_builtin_catalogue_covers_every_spec_with_its_activation():
     assert [e.name for e in entries] == list(ic.specs.SPECS)
     meant = {e.name: e.activation for e in entries}
     assert meant["he_normal"] == "relu" and meant["xavier_uniform"] == "tanh" and meant["zeros"] is None
+
+
+PLUGIN = '''
+"""A third party's catalogue: its initializers with the specs they document."""
+import math
+
+import numpy as np
+
+from initcheck.catalogues import Entry
+
+
+def my_he(shape, rng, dtype=np.float32):
+    return (rng.standard_normal(shape) * math.sqrt(2.0 / shape[-2])).astype(dtype)
+
+
+def catalogue():
+    return [Entry("my_he", lambda: my_he, "he_normal", shapes=((256, 128), (512, 64)))]
+'''
+
+
+@pytest.fixture
+def plugin(tmp_path, monkeypatch):
+    """A package installed as pip would leave it: its module, and a dist-info whose
+    entry_points.txt registers the catalogue under initcheck.catalogues."""
+    import importlib
+
+    (tmp_path / "mycat.py").write_text(PLUGIN)
+    info = tmp_path / "mycat-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: mycat\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[initcheck.catalogues]\nmycat = mycat:catalogue\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.invalidate_caches()
+    yield tmp_path
+    sys.modules.pop("mycat", None)  # each test imports its own version
+
+
+def test_a_plugin_catalogue_is_audited_like_the_others(plugin):
+    assert "mycat" in audit.available() and "mycat" not in audit.CATALOGUES
+    result = audit.run("mycat", propagation=False)
+    assert [e.name for e in result.entries] == ["my_he"] and result.passed
+
+
+def test_the_cli_audits_a_plugin_by_name(plugin):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(plugin)}
+    r = subprocess.run([sys.executable, "-m", "initcheck", "audit", "mycat", "--no-propagation"],
+                       capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0 and "audit mycat: 1/1 pass" in r.stdout, r.stdout + r.stderr
+
+
+def test_a_broken_plugin_is_named(plugin):
+    (plugin / "mycat.py").write_text("def catalogue():\n    return ['not an entry']\n")
+    with pytest.raises(ValueError, match="catalogue 'mycat' \\(mycat:catalogue\\) must return a list"):
+        audit.run("mycat")

@@ -146,3 +146,68 @@ def test_json_to_an_unwritable_place_is_a_usage_error(tmp_path):
     r = run("verify", "zeros", "--json", str(tmp_path / "missing" / "r.json"))
     assert r.returncode == 2 and "cannot write JSON" in r.stderr
     no_traceback(r)
+
+
+MY_INIT = """
+import math
+
+import torch
+
+
+def he(shape, rng):  # no dtype parameter: judged in the float64 it returns
+    return rng.standard_normal(shape) * math.sqrt(2.0 / shape[0])
+
+
+def grad_tensor(shape, rng):  # a torch tensor that requires grad
+    return torch.nn.Parameter(torch.from_numpy(he(shape, rng)))
+
+
+def explodes(shape, rng):  # not an input error: a fault in the code under test
+    raise SystemError("internal failure")
+"""
+
+
+def _run_in(directory, *args):
+    return subprocess.run(["initcheck", *args], cwd=directory, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_import_paths_resolve_from_the_current_directory(tmp_path):
+    (tmp_path / "myinit.py").write_text(MY_INIT)
+    r = _run_in(tmp_path, "verify", "myinit:he", "--expect", "he_normal", "--shape", "256,128")
+    assert r.returncode == 0, r.stderr
+    assert "myinit:he" in r.stdout and "dtype float64" in r.stdout
+    r = _run_in(tmp_path, "verify", "myinit:grad_tensor", "--expect", "he_normal", "--shape", "256,128")
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (("verify", "myinit:he"), 2, "carries no spec: say what it claims with --expect NAME"),
+    (("verify", "a:b:c", "--expect", "he_normal"), 2, "has 2 colons: an import path is package.module:attr"),
+    (("verify", "myinit:he", "--expect", "he_normal", "--dtype", "float16"), 2, "takes no dtype"),
+    (("verify", "myinit:explodes", "--expect", "he_normal", "--framework", "numpy"), 2, "raised SystemError"),
+])
+def test_cli_inputs_name_the_fix(tmp_path, args, code, message):
+    (tmp_path / "myinit.py").write_text(MY_INIT)
+    r = _run_in(tmp_path, *args)
+    assert r.returncode == code, (r.returncode, r.stderr)
+    assert message in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (("verify", "he_normal", "--plot", "p.png"), "add --activation"),
+    (("verify", "he_normal", "--activation", "relu", "--plot", "missing/p.png"), "does not exist"),
+    (("simulate", "--profile", "missing/p.png"), "does not exist"),
+])
+def test_plot_targets_are_checked_before_the_run(args, message):
+    r = run(*args)
+    assert r.returncode == 2 and message in r.stderr, r.stderr
+    no_traceback(r)
+
+
+def test_no_timings_json_diffs_clean_across_runs():
+    a = run("verify", "he_normal", "--shape", "64,64", "--json", "-", "--no-timings")
+    b = run("verify", "he_normal", "--shape", "64,64", "--json", "-", "--no-timings")
+    assert a.returncode == b.returncode == 0 and a.stdout == b.stdout
+    assert '"seconds"' not in a.stdout and '"draw_seconds"' not in a.stdout
+    jsonschema.validate(json.loads(a.stdout), REPORT)

@@ -284,3 +284,34 @@ def test_jax_batch_and_several_out_axes_and_a_function_without_dtype():
         return jax.random.normal(key, shape) * math.sqrt(2.0 / ic.compute_fans(shape).fan_in)
     r = ic.verify(no_dtype, expect="he_normal", framework="jax", samples=SAMPLES)
     assert r.passed and "dtype" not in {c.name for c in r.checks}, r
+
+
+# ------------------------------------------- a failure says which convention the samples match
+
+
+def test_a_failed_claim_names_the_convention_the_samples_follow():
+    """jax's he_normal is truncated; torch's xavier_normal_ is not; torch reads a grouped
+    conv's fan_out without the groups. Claimed the other way, each fails, and says so."""
+    jax_he = ic.verify(jax.nn.initializers.he_normal(), expect="he_normal", samples=SAMPLES)
+    assert not jax_he.passed and len(jax_he.meta["matches"]) == 1
+    assert "distribution='truncated_normal'" in jax_he.meta["matches"][0]
+    with pytest.raises(AssertionError, match="the samples match spec\\('variance_scaling', scale=2.0"):
+        jax_he.raise_for_failure()
+
+    truncated = ic.spec("variance_scaling", scale=1.0, mode="fan_avg", distribution="truncated_normal")
+    torch_x = ic.verify(torch.nn.init.xavier_normal_, expect=truncated, samples=SAMPLES)
+    assert torch_x.meta["matches"] == [
+        "spec('variance_scaling', scale=1.0, mode='fan_avg', distribution='normal') (untruncated,"
+        " as torch and the papers mean it)"]
+
+    grouped = next(e for e in audit.CATALOGUES["torch"]() if "grouped" in e.name)
+    report = _verify(grouped, 0)
+    assert any("convention='torch'" in m for m in report.meta["matches"]), report
+
+
+def test_a_failure_no_convention_explains_says_nothing_more():
+    def too_wide(t, generator=None):
+        torch.nn.init.kaiming_normal_(t, generator=generator)
+        return t.mul_(1.5)
+    report = ic.verify(too_wide, expect="he_normal", samples=SAMPLES)
+    assert not report.passed and report.meta["matches"] == []

@@ -233,3 +233,37 @@ def test_a_limit_set_by_the_user_is_kept(monkeypatch):
     assert threads.user_limit() == 3 and threads.limit(1) == 3
     assert "OPENBLAS_NUM_THREADS" not in __import__("os").environ
     assert threads.per_worker(10**6) == 1 and threads.available_cores() >= 1
+
+
+def test_marker_keywords_are_verify_keywords():
+    import inspect
+
+    import initcheck as ic
+    from initcheck import pytest_plugin
+    taken = set(inspect.signature(ic.verify).parameters) - {"initializer", "expect", "alpha"}
+    assert set(pytest_plugin._VERIFY_KEYWORDS) == taken
+
+
+def test_misspellings_and_failures_are_one_message(pytester):
+    pytester.makepyfile("""
+import pytest
+
+@pytest.mark.initcheck(expect="he_normal", activaton="relu")
+def test_keyword():
+    return "he_normal"
+
+@pytest.mark.initcheck(expect="he_nromal")
+def test_spec_name():
+    return "he_normal"
+
+def test_fails(initcheck_verify):
+    initcheck_verify("xavier_uniform", expect="he_normal", shapes=[(256, 128)])
+""")
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=3)
+    out = result.stdout.str()
+    assert "initcheck does not take 'activaton' (did you mean 'activation'?)" in out
+    assert "Did you mean 'he_normal'" in out
+    body = out.split("short test summary info")[0]  # the summary repeats each first line
+    assert body.count("does not match spec('he_normal'") == 1
+    assert "During handling of the above exception" not in out

@@ -229,3 +229,16 @@ def test_propagation_options_set_the_net_and_are_validated():
                          ({"width": 0}, "width must be >= 1"), ({"activation": "rleu"}, "Did you mean")]:
         with pytest.raises(ValueError, match=message):
             ic.PropagationOptions(**{"activation": "relu", **bad})
+
+
+@pytest.mark.parametrize("make", [
+    lambda: ic.initializers.he_uniform(mode="fan_out", layout="torch"),
+    lambda: ic.initializers.orthogonal(layout=ic.Layout("units_first", in_axis=1, out_axis=0)),
+    lambda: ic.initializers.xavier_normal(layout=ic.Layout("dg", in_axis=(0, 1), out_axis=-1)),
+])
+def test_the_reproduce_line_is_python_that_reruns_the_same_run(make):
+    import initcheck
+    report = ic.verify(make(), shapes=[(8, 6, 48), (3, 3, 8, 16)], seed=5, alpha=1e-3)
+    again = eval(report.reproduce(), {"initcheck": initcheck})
+    assert [(c.name, c.statistic, c.pvalue, c.alpha) for c in again.checks] == [
+        (c.name, c.statistic, c.pvalue, c.alpha) for c in report.checks]
