@@ -218,19 +218,22 @@ def predict(
     q = np.empty(depth)
     mean, second = np.empty(depth), np.empty(depth)
     m2 = q0
-    for l in range(depth):
-        q[l] = fwd[l] * m2 + b2[l]
-        mean[l] = moment(act, q[l], "phi")
-        second[l] = moment(act, q[l], "phi2")
-        m2 = second[l]
-    dphi2 = np.array([moment(act, ql, "dphi2") for ql in q])
-    grad = np.empty(depth)
-    g = 1.0  # readout: unit variance per output unit
-    for l in range(depth - 1, -1, -1):
-        grad[l] = dphi2[l] * g
-        g = bwd[l] * grad[l]
-    var_q, var_g = finite_width(act, q, fwd, b2, widths, q0)
-    std = np.sqrt(np.maximum(second - mean**2, 0.0))
+    # an exploding signal overflows to inf (or underflows to 0), which every caller reads as
+    # exploded (vanished): the answer, not a fault to warn about
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        for l in range(depth):
+            q[l] = fwd[l] * m2 + b2[l]
+            mean[l] = moment(act, q[l], "phi")
+            second[l] = moment(act, q[l], "phi2")
+            m2 = second[l]
+        dphi2 = np.array([moment(act, ql, "dphi2") for ql in q])
+        grad = np.empty(depth)
+        g = 1.0  # readout: unit variance per output unit
+        for l in range(depth - 1, -1, -1):
+            grad[l] = dphi2[l] * g
+            g = bwd[l] * grad[l]
+        var_q, var_g = finite_width(act, q, fwd, b2, widths, q0)
+        std = np.sqrt(np.maximum(second - mean**2, 0.0))
     return MeanField(str(act), q0, q, mean, second, std, grad, fwd, bwd, var_q, var_g)
 
 

@@ -185,3 +185,12 @@ def test_bad_input():
         T.expect(np.tanh, -1.0)
     with pytest.raises(ValueError, match="depth \\+ 1"):
         T.predict("tanh", 3, widths=[10, 10])
+
+
+def test_an_exploding_signal_is_inf_not_a_warning():
+    """Large init under ReLU at depth 200 overflows: the prediction says inf, silently."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mf = T.predict("relu", 200, sigma_w2=100.0)
+    assert mf.q[-1] == math.inf and mf.rate("q") == math.inf
