@@ -315,3 +315,19 @@ def test_a_failure_no_convention_explains_says_nothing_more():
         return t.mul_(1.5)
     report = ic.verify(too_wide, expect="he_normal", samples=SAMPLES)
     assert not report.passed and report.meta["matches"] == []
+
+
+def test_packed_qkv_gives_each_projection_0707_of_its_xavier_std():
+    """nn.MultiheadAttention runs xavier_uniform_ on the packed (3E, E) in-projection: each
+    projection, read as the (E, E) layer it is, has std sqrt((E + E) / (3E + E)) = 0.707x."""
+    from initcheck.frameworks.torch_catalogue import module_default
+    packed = module_default("attention", "in_proj_weight")
+
+    def q_projection(t, generator=None):
+        full = torch.empty(3 * t.shape[0], t.shape[1])
+        packed(full, generator)
+        with torch.no_grad():
+            return t.copy_(full[: t.shape[0]])
+    report = ic.verify(q_projection, expect="xavier_uniform", framework="torch",
+                       shapes=[(64, 64), (128, 128), (256, 256)])
+    assert report.check("std").observed == pytest.approx(math.sqrt(0.5), abs=0.01)

@@ -15,28 +15,40 @@ from initcheck.frameworks import require
 from initcheck.frameworks.torch_adapter import takes_generator
 
 
-def module_default(kind: str) -> Callable[..., Any]:
-    """The default initialization of ``torch.nn.Linear`` / ``Conv{1,2,3}d`` weights as it
-    really is: build the module (seeded, on the caller's tensor's shape) and copy its weight."""
+def module_default(kind: str, param: str = "weight") -> Callable[..., Any]:
+    """The default initialization of a torch module's parameter as it really is: build the
+    module (seeded, sized from the caller's tensor's shape) and copy the parameter.
+
+    ``kind``: ``linear`` and ``conv`` (weight (out, in, *k)), ``embedding`` (num, dim),
+    ``layernorm`` and ``batchnorm`` (a vector), ``attention`` (in_proj_weight (3E, E))."""
     torch = require("torch")
+    nn = torch.nn
+
+    def build(shape: tuple[int, ...], dtype: Any) -> Any:
+        if kind == "linear" and len(shape) == 2:
+            return nn.Linear(shape[1], shape[0], dtype=dtype)
+        if kind == "conv" and 3 <= len(shape) <= 5:
+            conv = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}[len(shape) - 2]
+            return conv(shape[1], shape[0], tuple(shape[2:]), dtype=dtype)
+        if kind == "embedding" and len(shape) == 2:
+            return nn.Embedding(shape[0], shape[1], dtype=dtype)
+        if kind in ("layernorm", "batchnorm") and len(shape) == 1:
+            return (nn.LayerNorm if kind == "layernorm" else nn.BatchNorm1d)(shape[0], dtype=dtype)
+        if kind == "attention" and len(shape) == 2 and shape[0] == 3 * shape[1]:
+            return nn.MultiheadAttention(shape[1], num_heads=1, dtype=dtype)
+        raise ValueError(f"a {kind} module has no {param} of shape {shape}")
 
     def init(tensor: Any, generator: Any = None) -> Any:
-        out_c, in_c, *k = tensor.shape
         with torch.random.fork_rng(devices=[]):
             if generator is not None:
                 torch.manual_seed(int(generator.initial_seed()))
-            if kind == "linear":
-                if k:
-                    raise ValueError(f"nn.Linear weights are (out, in), got {tuple(tensor.shape)}")
-                module = torch.nn.Linear(in_c, out_c, dtype=tensor.dtype)
-            else:
-                conv = {1: torch.nn.Conv1d, 2: torch.nn.Conv2d, 3: torch.nn.Conv3d}[len(k)]
-                module = conv(in_c, out_c, tuple(k), dtype=tensor.dtype)
+            module = build(tuple(tensor.shape), tensor.dtype)
         with torch.no_grad():
-            tensor.copy_(module.weight)
+            tensor.copy_(getattr(module, param))
         return tensor
 
-    init.__name__ = f"nn.{'Linear' if kind == 'linear' else 'ConvNd'}.reset_parameters"
+    init.__name__ = f"nn.{kind}.{param} default"
+    init.__qualname__ = init.__name__
     return init
 
 
@@ -98,6 +110,21 @@ def catalogue() -> list[Entry]:
               "torch reads fan_out = out_channels x k, ignoring groups; the logical fan_out of a"
               " conv with 4 groups is 4x smaller, so the std is 0.5x the logical He std",
               ((128, 16, 3, 3), (64, 8, 1, 5), (32, 4, 3, 3))),
+        Entry("nn.Embedding default", lambda: module_default("embedding"),
+              spec("normal", mean=0.0, std=1.0), None, "torch", "torch",
+              "N(0, 1) whatever the dimension: row norms grow as sqrt(dim)",
+              ((1000, 64), (50, 16), (8, 256))),
+        Entry("nn.LayerNorm default weight", lambda: module_default("layernorm"), spec("ones"),
+              None, "torch", "torch", "", ((64,), (768,))),
+        Entry("nn.LayerNorm default bias", lambda: module_default("layernorm", "bias"),
+              spec("zeros"), None, "torch", "torch", "", ((64,), (768,))),
+        Entry("nn.BatchNorm1d default weight", lambda: module_default("batchnorm"), spec("ones"),
+              None, "torch", "torch", "", ((64,), (256,))),
+        Entry("nn.MultiheadAttention in_proj_weight", lambda: module_default("attention", "in_proj_weight"),
+              spec("xavier_uniform"), None, "torch", "torch",
+              "xavier_uniform_ on the packed (3E, E) Q/K/V matrix: fan_out = 3E, so each"
+              " projection's std is 0.707x Xavier's for its own (E, E)",
+              ((192, 64), (96, 32), (768, 256))),
     ]
 
 
