@@ -85,9 +85,11 @@ ADAPTERS: dict[str, Callable[..., Adapter]] = {
     "torch": _framework_adapter("torch"),
     "jax": _framework_adapter("jax"),
     "keras": _framework_adapter("keras"),
+    "haiku": _framework_adapter("haiku"),
 }
-#: Frameworks initcheck has no adapter for: their objects need a NumPy wrapper.
-UNSUPPORTED = ("tensorflow", "flax", "mxnet", "paddle", "mindspore", "oneflow")
+#: Frameworks initcheck has no adapter for: their objects need a NumPy wrapper. (flax's and
+#: equinox's initializers are jax functions: the jax adapter takes them.)
+UNSUPPORTED = ("tensorflow", "mxnet", "paddle", "mindspore", "oneflow")
 
 
 def detect_framework(fn: InitializerLike) -> str:
@@ -99,7 +101,9 @@ def detect_framework(fn: InitializerLike) -> str:
         raise ValueError(
             f"{fn!r} is not callable. Pass an initializer: a function fn(shape, rng) returning"
             " an array, an initcheck Initializer, or a framework initializer.")
-    for module in (getattr(fn, "__module__", None), type(fn).__module__,
+    # the object's module, its class's and every base class's (a user's subclass of a
+    # framework's Initializer), a partial's function's
+    for module in (getattr(fn, "__module__", None), *(c.__module__ for c in type(fn).__mro__),
                    getattr(getattr(fn, "func", None), "__module__", None)):
         top = (module or "").split(".")[0]
         if top in ADAPTERS and top != "numpy":
@@ -119,7 +123,8 @@ def _by_behaviour(fn: Callable[..., Any]) -> str:
     """The calling convention of a callable from no known framework module, by what it does
     on a small shape: a NumPy initializer returns the array for (shape, rng); a torch-style
     in-place function (timm's trunc_normal_, a model's own init helper) fills the tensor it
-    is given. Neither: NumPy, whose adapter then reports the failure and names the
+    is given; a haiku initializer returns it for (shape, dtype) inside hk.transform. None of
+    these: NumPy, whose adapter then reports the failure and names the
     framework= to pass."""
     try:
         out = _numpy_callable(fn, takes_keyword(fn, "dtype"))(
@@ -132,6 +137,10 @@ def _by_behaviour(fn: Callable[..., Any]) -> str:
         torch_adapter = importlib.import_module("initcheck.frameworks.torch_adapter")
         if torch_adapter.fills_in_place(fn, _PROBE_SHAPE):
             return "torch"
+    if importlib.util.find_spec("haiku") is not None:
+        haiku_adapter = importlib.import_module("initcheck.frameworks.haiku_adapter")
+        if haiku_adapter.draws_in_transform(fn, _PROBE_SHAPE):
+            return "haiku"
     return "numpy"
 
 

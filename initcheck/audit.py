@@ -31,8 +31,8 @@ def _framework(name: str) -> Callable[[], list[Entry]]:
 
 #: Catalogue name -> function listing its entries (frameworks import on use).
 CATALOGUES: dict[str, Callable[[], list[Entry]]] = {
-    "builtin": catalogues.builtin, "torch": _framework("torch"), "jax": _framework("jax"),
-    "keras": _framework("keras")}
+    "builtin": catalogues.builtin,
+    **{name: _framework(name) for name in ("torch", "jax", "keras", "haiku", "flax", "equinox")}}
 #: The entry-point group through which other packages add catalogues: in their
 #: pyproject.toml, ``[project.entry-points."initcheck.catalogues"] NAME = "pkg.mod:function"``,
 #: the function returning a list of ``initcheck.catalogues.Entry``.

@@ -279,7 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_verify)
 
     p = sub.add_parser("audit", formatter_class=_HELP, help="verify a whole set of initializers against their specs")
-    p.add_argument("target", nargs="?", default="builtin", help="builtin, torch, jax, keras or all")
+    p.add_argument("target", nargs="?", default="builtin",
+                   help="builtin, torch, jax, keras, haiku, flax, equinox, a plug-in catalogue, or all")
     _common(p)
     p.add_argument("--alpha", type=parse_alpha, default=DEFAULT_AUDIT_ALPHA,
                    help="family-wise false-alarm budget of the whole audit")

@@ -11,6 +11,9 @@ FRAMEWORKS: dict[str, tuple[str, str]] = {
     "torch": ("torch", "torch"),
     "jax": ("jax", "jax"),
     "keras": ("keras", "keras"),
+    "haiku": ("haiku", "haiku"),
+    "flax": ("flax", "flax"),
+    "equinox": ("equinox", "equinox"),
 }
 
 

@@ -1,0 +1,65 @@
+"""Haiku, flax (linen and nnx) and equinox: their initializers and module defaults against
+the specs they document, on several seeds each, and a broken twin that fails. CI installs all
+three (the test extra), so nothing here is skipped there. Each verify spends at most 1e-6;
+the ~200 calls here fail a correct initializer with probability below 2e-4."""
+
+import math
+
+import pytest
+
+import initcheck as ic
+from initcheck import audit
+
+jax = pytest.importorskip("jax")
+hk = pytest.importorskip("haiku")
+pytest.importorskip("flax")
+pytest.importorskip("equinox")
+
+SEEDS = range(5)
+SAMPLES = 200_000
+FAMILY = ("haiku", "flax", "equinox")
+ENTRIES = {(fw, e.name): e for fw in FAMILY for e in audit.CATALOGUES[fw]()}
+
+
+def _verify(entry, seed, **kw):
+    return ic.verify(entry.make(), expect=entry.expect, framework=entry.framework,
+                     layout=entry.layout, seed=seed, name=entry.name,
+                     shapes=list(entry.shapes) if entry.shapes else None,
+                     samples=None if entry.shapes else SAMPLES, **kw)
+
+
+@pytest.mark.parametrize("seed", SEEDS, ids=lambda s: f"seed{s}")
+@pytest.mark.parametrize("key", list(ENTRIES), ids=lambda k: f"{k[0]}:{k[1]}")
+def test_documented_initializers_and_module_defaults_pass(key, seed):
+    report = _verify(ENTRIES[key], seed)
+    assert report.passed, report
+
+
+@pytest.mark.parametrize("catalogue", FAMILY)
+def test_audit_of_each_runs_end_to_end(catalogue):
+    result = audit.run(catalogue, propagation=False)
+    assert result.passed and len(result.entries) == len(audit.CATALOGUES[catalogue]())
+
+
+class _FanOutByMistake(hk.initializers.Initializer):
+    """A haiku initializer that means He normal but divides by fan_out."""
+
+    def __call__(self, shape, dtype):
+        fan_out = ic.compute_fans(tuple(shape)).fan_out
+        return jax.random.normal(hk.next_rng_key(), shape, dtype) * math.sqrt(2.0 / fan_out)
+
+
+def test_broken_twins_fail():
+    he = ic.verify(_FanOutByMistake(), expect="he_normal", samples=SAMPLES)
+    assert he.framework == "haiku" and "std" in {c.name for c in he.failures}
+
+    dense = ENTRIES[("flax", "linen Dense default kernel")]
+    untruncated = ic.verify(dense.make(), expect="lecun_normal", framework="jax",
+                            shapes=list(dense.shapes))
+    assert not untruncated.passed
+    assert any("truncated_normal" in m for m in untruncated.meta["matches"])
+
+    linear = ENTRIES[("equinox", "nn.Linear default weight")]
+    as_he = ic.verify(linear.make(), expect="he_uniform", framework="jax", layout="torch",
+                      shapes=list(linear.shapes))
+    assert "std" in {c.name for c in as_he.failures}
