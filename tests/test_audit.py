@@ -60,7 +60,7 @@ def test_propagation_finding_reports_the_rates(monkeypatch):
 
 
 def test_unknown_target_lists_the_catalogues():
-    with pytest.raises(ValueError, match="Allowed values: 'builtin', 'torch', 'jax', 'keras', 'all'"):
+    with pytest.raises(ValueError, match="Allowed values: 'builtin', 'torch', 'jax', 'keras', 'haiku', 'flax', 'equinox'.*'all'"):
         audit.run("caffe")
 
 
