@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import math
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,8 @@ def _framework(name: str) -> Callable[[], list[Entry]]:
     return entries
 
 
+#: Columns the audit's terminal text fits in.
+TEXT_WIDTH = 100
 #: Catalogue name -> function listing its entries (frameworks import on use).
 CATALOGUES: dict[str, Callable[[], list[Entry]]] = {
     "builtin": catalogues.builtin,
@@ -111,12 +114,30 @@ class AuditResult:
             rows.append((entry.name, claims, entry.activation or "-", verdict, checks, self.finding(i)))
         return rows
 
+    def text(self, width: int = TEXT_WIDTH) -> str:
+        """The audit as terminal text within ``width`` columns: one line per initializer
+        (name, activation, verdict, checks passed), its claim and finding wrapped below it."""
+        rows = self.rows()
+        name_w = min(max(len(r[0]) for r in rows), width - 30)
+        lines = []
+        for name, claims, activation, verdict, checks, finding in rows:
+            lines.append(f"{name[:name_w]:<{name_w}}  {activation[:10]:<10}  {verdict:<7}  {checks}".rstrip())
+            if name == "initializer":  # the header
+                continue
+            for label, value in (("claims", claims), ("finding", finding)):
+                lines += textwrap.wrap(value, width, initial_indent=f"    {label}: ",
+                                       subsequent_indent=" " * (6 + len(label)))
+        return "\n".join(lines)
+
     def summary(self) -> str:
         ok = sum(1 for r in self.reports if r is not None and r.passed)
         text = (f"audit {self.target}: {ok}/{len(self.reports)} pass; seed {self.seed}, family-wise"
                 f" alpha {self.alpha:g} ({self.alpha / max(1, len(self.reports)):.3g} per initializer)")
         for name, why in self.skipped:
             text += f"\nskipped {name}: {why}"
+        if self.target == "all" and self.skipped and {e.framework for e in self.entries} <= {"numpy"}:
+            text += ("\nno framework is installed: only initcheck's own initializers were audited"
+                     " (pip install 'initcheck[all]')")
         return text
 
     def to_dict(self) -> dict[str, Any]:

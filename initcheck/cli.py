@@ -158,7 +158,7 @@ def _audit(args: argparse.Namespace) -> int:
                            propagation=not args.no_propagation)
     progress.done()
     if args.json != "-":
-        _table(result.rows())
+        print(result.text())
         print(result.summary())
     if args.json:
         _write_json(result.to_dict(), args.json, timings=not args.no_timings)

@@ -71,6 +71,8 @@ def test_a_catalogue_that_cannot_load_is_skipped_in_all_and_raised_alone(monkeyp
     result = audit.run("all", propagation=False)
     assert result.skipped == [("torch", "torch is not installed: pip install 'initcheck[torch]'")]
     assert "skipped torch" in result.summary() and len(result.entries) == 3
+    assert "no framework is installed" in result.summary()
+    assert all(len(line) <= audit.TEXT_WIDTH for line in result.text().splitlines())
     with pytest.raises(ImportError, match="initcheck\\[torch\\]"):
         audit.run("torch")
 
