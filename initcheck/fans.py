@@ -69,26 +69,28 @@ class Layout:
     """Which axes of a weight hold the inputs and which the outputs.
 
     As jax's ``variance_scaling``, ``in_axis`` and ``out_axis`` may each be one axis or a
-    tuple of axes (a flax ``DenseGeneral`` kernel, haiku's ``fan_in_axes``): the fan
-    counts the product of their sizes. Axes that are neither in, out nor batch form the
+    tuple of axes (a flax ``DenseGeneral`` kernel): the fan counts the product of their
+    sizes. ``out_axis=None`` makes every axis that is neither in nor batch an out axis, as
+    haiku's ``fan_in_axes`` reads a kernel. Axes that are neither in, out nor batch form the
     receptive field (kernel taps); ``batch_axes`` hold independent copies and count in no
     fan. ``groups`` and ``transposed`` need a single in and a single out axis.
     """
 
     name: str
     in_axis: Axes
-    out_axis: Axes
+    out_axis: Axes | None
     batch_axes: tuple[int, ...] = ()
     groups: int = 1
     transposed: bool = False
 
     def __post_init__(self) -> None:
         _validate.integer("groups", self.groups, minimum=1)
-        ins, outs = _axis_tuple("in_axis", self.in_axis), _axis_tuple("out_axis", self.out_axis)
+        ins = _axis_tuple("in_axis", self.in_axis)
+        outs = () if self.out_axis is None else _axis_tuple("out_axis", self.out_axis)
         object.__setattr__(self, "batch_axes", _axis_tuple("batch_axes", self.batch_axes))
         if not isinstance(self.transposed, bool):
             raise ValueError(f"transposed must be True or False, got {self.transposed!r}.")
-        if (self.groups > 1 or self.transposed) and (len(ins) > 1 or len(outs) > 1):
+        if (self.groups > 1 or self.transposed) and (len(ins) > 1 or len(outs) != 1):
             raise ValueError(f"layout {self.name!r}: groups and transposed need a single in and"
                              " a single out axis. Pass one axis each, or groups=1, transposed=False.")
 
@@ -103,8 +105,14 @@ class Layout:
                         " Pass a shape of higher rank or a Layout with other axes.")
             return tuple(a % rank for a in axes)
 
-        ins, outs = norm(_axis_tuple("in_axis", self.in_axis)), norm(_axis_tuple("out_axis", self.out_axis))
-        batch = norm(self.batch_axes)
+        ins, batch = norm(_axis_tuple("in_axis", self.in_axis)), norm(self.batch_axes)
+        if self.out_axis is None:  # every other axis
+            outs = tuple(a for a in range(rank) if a not in (*ins, *batch))
+            if not outs:
+                raise ValueError(f"layout {self.name!r}: no axis of a rank-{rank} shape is left"
+                                 " for the outputs. Pass a shape of higher rank.")
+        else:
+            outs = norm(_axis_tuple("out_axis", self.out_axis))
         if len({*ins, *outs, *batch}) != len(ins) + len(outs) + len(batch):
             raise ValueError(
                 f"layout {self.name!r}: in axes {ins}, out axes {outs} and batch axes {batch}"
@@ -244,8 +252,10 @@ class Layer(NamedTuple):
         i, o, g = self.in_channels, self.out_channels, self.groups
         # literal axes: the in axes store per-group channels, the out axes all of them
         on_in, on_out = (o // g, i) if self.transposed else (i // g, o)
-        n_in, n_out = (len(_axis_tuple("in_axis", lay.in_axis)),
-                       len(_axis_tuple("out_axis", lay.out_axis)))
+        n_in = len(_axis_tuple("in_axis", lay.in_axis))
+        if lay.out_axis is None:  # the out channels on one axis, the taps on the others
+            lay = replace(lay, out_axis=_last_free_axis(lay, n_in + 1 + len(self.kernel)))
+        n_out = len(_axis_tuple("out_axis", lay.out_axis))
         rank = n_in + n_out + len(self.kernel) + len(lay.batch_axes)
         ins, outs, batch = replace(lay, groups=1, transposed=False).axis_sets(rank)
         dims: list[int] = [1] * rank
@@ -257,6 +267,13 @@ class Layer(NamedTuple):
             if axis not in (*ins, *outs, *batch):
                 dims[axis] = next(taps)
         return tuple(dims)
+
+
+def _last_free_axis(layout: Layout, core_rank: int) -> int:
+    """The last axis that is neither in nor batch, in a shape of ``core_rank`` plus batch axes."""
+    rank = core_rank + len(layout.batch_axes)
+    taken = {a % rank for a in (*_axis_tuple("in_axis", layout.in_axis), *layout.batch_axes)}
+    return max(a for a in range(rank) if a not in taken)
 
 
 def split_evenly(n: int, parts: int) -> tuple[int, ...]:

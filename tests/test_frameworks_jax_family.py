@@ -63,3 +63,16 @@ def test_broken_twins_fail():
     as_he = ic.verify(linear.make(), expect="he_uniform", framework="jax", layout="torch",
                       shapes=list(linear.shapes))
     assert "std" in {c.name for c in as_he.failures}
+
+
+@pytest.mark.parametrize("shape, axes", [((3, 3, 16, 32), (0, 1)), ((8, 4, 3, 3), (0,)),
+                                         ((2, 5, 7, 3, 4), (1, 3)), ((6, 9, 4), (2,))])
+def test_haiku_fan_in_axes_is_a_layout_with_every_other_axis_out(shape, axes):
+    """Against haiku's own fan function, for kernels of rank >= 3 (where it applies them)."""
+    from haiku._src.initializers import _compute_fans
+    from initcheck.frameworks.haiku_adapter import own_layout
+    layout = own_layout(hk.initializers.VarianceScaling(fan_in_axes=axes))
+    fans = ic.compute_fans(shape, layout)
+    assert (fans.fan_in, fans.fan_out) == tuple(int(f) for f in _compute_fans(shape, axes))
+    with pytest.raises(ValueError, match="no axis of a rank-2 shape is left for the outputs"):
+        ic.compute_fans((4, 4), ic.Layout("all in", in_axis=(0, 1), out_axis=None))

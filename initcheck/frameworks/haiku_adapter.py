@@ -24,7 +24,18 @@ def adapter(init: Any, *, layout: str | Layout | None = None, name: str | None =
         sample = hk.transform(lambda: init(shape, jax.numpy.dtype(dt.name)))
         return np.asarray(sample.apply({}, key))
 
-    return Adapter("haiku", label, get_layout("keras" if layout is None else layout), draw)
+    return Adapter("haiku", label, get_layout(layout) if layout is not None else own_layout(init), draw)
+
+
+def own_layout(init: Any) -> Layout:
+    """The layout haiku reads ``init``'s shapes in: ``fan_in_axes`` where it was given (the
+    fan in is their product, the fan out the product of every other axis; haiku applies it
+    to kernels of rank 3 and more), else keras's (*k, in, out)."""
+    axes = getattr(init, "fan_in_axes", None)
+    if axes is None:
+        return get_layout("keras")
+    axes = tuple(int(a) for a in axes)
+    return Layout(f"haiku(fan_in_axes={axes})", in_axis=axes, out_axis=None)
 
 
 def draws_in_transform(init: Any, shape: tuple[int, ...]) -> bool:
