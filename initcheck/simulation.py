@@ -28,6 +28,8 @@ from initcheck.seeding import seed_sequence
 from initcheck.fans import Layer, Layout
 from initcheck.specs import Spec, spec as make_spec
 
+#: Frameworks that run on jax, which draws float64 only with jax_enable_x64.
+JAX_BASED: tuple[str, ...] = ("jax", "keras", "haiku")
 QUANTILES: tuple[float, ...] = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 #: Quantiles and histograms use at most this many values of a layer (evenly strided over the
 #: flattened batch x width array); exact below it, which covers the article's 1000 x 100.
@@ -207,9 +209,10 @@ def simulate(
     weights, derivs = [], []
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for l, shape in enumerate(shapes):
-            # jax (and keras on jax) sample float64 only with jax_enable_x64: draw float32, cast up
+            # jax (and keras and haiku on it) sample float64 only with jax_enable_x64: draw
+            # float32, cast up
             w = sampler.sample(shape, seed_sequence(seed, "simulate", "weight", l),
-                               np.dtype(np.float32) if sampler.framework in ("jax", "keras") else dt)
+                               np.dtype(np.float32) if sampler.framework in JAX_BASED else dt)
             if w.shape != shape:
                 raise ValueError(f"{sampler.name} returned shape {w.shape} for layer {l + 1}, asked {shape}.")
             w = np.asarray(_dense_matrix(w, sampler.layout), dtype=dt)
