@@ -29,17 +29,17 @@ from initcheck.contract import (
 from initcheck.fans import DEFAULT_LAYOUT, Layout, get_layout
 from initcheck.initializers import Initializer
 
-__all__ = ["ADAPTERS", "Adapter", "InitializerError", "InitializerFunction", "InitializerLike", "adapter",
-           "detect_framework", "numpy_adapter", "to_array"]
+__all__ = ["ADAPTERS", "Adapter", "InitializerError", "InitializerFunction", "InitializerLike",
+           "adapter", "detect_framework", "numpy_adapter", "to_array"]
 
 
 def takes_keyword(fn: Callable[..., Any], name: str) -> bool:
-    """Whether ``fn`` accepts the keyword ``name`` (by name or through ``**kwargs``); True
-    where its signature cannot be read (a builtin), so the call decides."""
+    """Whether ``fn`` accepts the keyword ``name`` (by name or through ``**kwargs``); False
+    where its signature cannot be read (a builtin): the keyword is then not passed."""
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
-        return True
+        return False
     return name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
 
@@ -51,7 +51,8 @@ def _numpy_callable(fn: Callable[..., Any], takes_dtype: bool) -> Callable[..., 
     return draw
 
 
-def numpy_adapter(fn: Initializer | InitializerFunction, *, layout: str | Layout | None = None, name: str | None = None) -> Adapter:
+def numpy_adapter(fn: Initializer | InitializerFunction, *, layout: str | Layout | None = None,
+                  name: str | None = None) -> Adapter:
     """Adapter for an initcheck ``Initializer`` or a NumPy callable ``fn(shape, rng[, dtype])``."""
     if isinstance(fn, Initializer):
         lay = fn.layout if layout is None else get_layout(layout)
