@@ -40,6 +40,15 @@ class Entry:
     dtype: str | None = None  # None: verify's default where the initializer takes a dtype
 
 
+def entry_maker(framework: str, layout: str | Layout | None) -> Callable[..., Entry]:
+    """``e(name, make, expect, activation=None, note="")``: entries of one framework read in
+    one layout (None: the adapter's own choice), as a catalogue lists them."""
+    def e(name: str, make: Callable[[], Any], expect: Any, activation: str | None = None,
+          note: str = "") -> Entry:
+        return Entry(name, make, expect, activation, framework, layout, note)
+    return e
+
+
 def builtin() -> list[Entry]:
     """initcheck's own initializers, each against the spec it carries."""
     from initcheck import initializers, specs

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from initcheck.catalogues import Entry
+from initcheck.catalogues import Entry, entry_maker
 from initcheck.frameworks import require
 
 #: Std of a standard normal cut at +-2 (haiku, like jax, divides by it for variance scaling).
@@ -19,9 +19,7 @@ def catalogue() -> list[Entry]:
     hk = require("haiku")
     hi = hk.initializers
 
-    def e(label: str, make: Callable[[], Any], expect: Any, activation: str | None = None,
-          note: str = "") -> Entry:
-        return Entry(label, make, expect, activation, "haiku", "keras", note)
+    e = entry_maker("haiku", "keras")
 
     trunc = "truncated_normal"
     return [

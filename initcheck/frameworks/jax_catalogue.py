@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from initcheck.catalogues import Entry
+from initcheck.catalogues import Entry, entry_maker
 from initcheck.frameworks import require
 
 
@@ -16,9 +13,7 @@ def catalogue() -> list[Entry]:
     jax = require("jax")
     ini = jax.nn.initializers
 
-    def e(label: str, make: Callable[[], Any], expect: Any, activation: str | None = None,
-          note: str = "") -> Entry:
-        return Entry(label, make, expect, activation, "jax", None, note)  # layout: the closure's
+    e = entry_maker("jax", None)  # layout: the closure's, else jax's
 
     trunc = "truncated_normal"
     return [

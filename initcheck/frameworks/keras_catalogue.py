@@ -3,10 +3,7 @@ keras's fans: rank-1 shapes use shape[0])."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from initcheck.catalogues import Entry
+from initcheck.catalogues import Entry, entry_maker
 from initcheck.frameworks import require
 
 
@@ -18,9 +15,7 @@ def catalogue() -> list[Entry]:
     keras = require("keras")
     ki = keras.initializers
 
-    def e(label: str, make: Callable[[], Any], expect: Any, activation: str | None = None,
-          note: str = "") -> Entry:
-        return Entry(label, make, expect, activation, "keras", "keras", note)
+    e = entry_maker("keras", "keras")
 
     trunc = "truncated_normal"
     return [
