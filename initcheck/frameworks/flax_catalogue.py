@@ -27,6 +27,9 @@ def _param(kind: str, api: str) -> Callable[[], Callable[..., Any]]:
             dtype = dtype or jnp.float32
             if api == "linen":
                 import flax.linen as nn
+                if kind == "dense_general":  # two input axes in, one feature axis out
+                    return nn.DenseGeneral(shape[2], axis=(-2, -1), param_dtype=dtype).init(
+                        key, jnp.ones((1, shape[0], shape[1])))["params"]["kernel"]
                 if kind == "dense":
                     return nn.Dense(shape[1], param_dtype=dtype).init(key, jnp.ones((1, shape[0])))["params"]["kernel"]
                 if kind == "embed":
@@ -51,6 +54,8 @@ def _param(kind: str, api: str) -> Callable[[], Callable[..., Any]]:
     return make
 
 
+#: A DenseGeneral kernel reducing two input axes: (in_a, in_b, features).
+DENSE_GENERAL = Layout("dense_general (in_a, in_b, out)", in_axis=(0, 1), out_axis=2)
 #: Groups of the grouped Conv entries (their kernels hold in/groups input channels).
 CONV_GROUPS = 4
 
@@ -62,7 +67,10 @@ def catalogue() -> list[Entry]:
     lecun = spec("variance_scaling", scale=1.0, mode="fan_in", distribution="truncated_normal")
     dense, conv = ((512, 256), (64, 128), (7, 3)), ((3, 3, 4, 32), (5, 2, 32), (1, 5, 8, 16))
     embed = ((1000, 64), (50, 16))
-    out = []
+    out = [Entry("linen DenseGeneral(axis=(-2, -1)) default kernel", _param("dense_general", "linen"),
+                 lecun, None, "jax", DENSE_GENERAL,
+                 "flattens its two input axes into one fan_in before lecun_normal",
+                 ((8, 32, 16), (4, 4, 64), (16, 2, 8)))]
     for api in ("linen", "nnx"):
         out += [
             Entry(f"{api} Dense default kernel", _param("dense", api), lecun, "selu", "jax", "jax",
@@ -76,4 +84,4 @@ def catalogue() -> list[Entry]:
     return out
 
 
-__all__ = ["CONV_GROUPS", "EMBEDDING", "catalogue"]
+__all__ = ["CONV_GROUPS", "DENSE_GENERAL", "EMBEDDING", "catalogue"]
