@@ -62,13 +62,12 @@ class Samples:
         self.extra_draw_seconds = 0.0
         self.trace: Trace | None = None
         self.tensors = {s: self.draw(s, "main") for s in laws}
-        self._standard: dict[Shape, tuple[np.ndarray, Law]] = {}
         self._summary: dict[Shape, stats.Summary] = {}
 
     def relabelled(self, laws: dict[Shape, Law]) -> Samples:
         """The same draws judged against other laws (another convention of the claim)."""
         other = object.__new__(Samples)
-        other.__dict__.update(self.__dict__, laws=laws, _standard={}, _summary={})
+        other.__dict__.update(self.__dict__, laws=laws, _summary={})
         return other
 
     def draw(self, shape: Shape, purpose: str, k: int = 0) -> np.ndarray:
@@ -82,20 +81,21 @@ class Samples:
     def elements(self) -> int:
         return sum(x.size for x in self.tensors.values())
 
-    def standardized(self, shape: Shape) -> tuple[np.ndarray, Law]:
-        """(x - mean) / std as flat float64, with the law rescaled to match; computed once."""
-        if shape not in self._standard:
-            law = self.laws[shape]
-            z = (self.tensors[shape].astype(np.float64).ravel() - law.mean) / law.std
-            zlaw = Law(law.family, 0.0, 1.0, (law.low - law.mean) / law.std,
-                       (law.high - law.mean) / law.std, law.kurtosis)
-            self._standard[shape] = (z, zlaw)
-        return self._standard[shape]
+    def standardized(self, shape: Shape) -> np.ndarray:
+        """(x - mean) / std of a shape's sample as float64, in its shape. Not kept: the
+        checks that need it (cosines, spectrum) use it one shape at a time, so the working
+        memory stays at one float64 copy of the largest tensor."""
+        law = self.laws[shape]
+        z = self.tensors[shape].astype(np.float64)
+        z -= law.mean
+        z /= law.std
+        return z
 
     def summary(self, shape: Shape) -> stats.Summary:
-        """The moment summary of a shape's sample, computed once for mean, std and tails."""
+        """The moment summary of a shape's sample (chunked), computed once for mean, std
+        and tails."""
         if shape not in self._summary:
-            self._summary[shape] = stats.summarize(*self.standardized(shape))
+            self._summary[shape] = stats.summarize(self.tensors[shape], self.laws[shape])
         return self._summary[shape]
 
     def summaries(self) -> list[stats.Summary]:
@@ -293,21 +293,20 @@ def tails(ctx: Samples, alpha: float) -> CheckResult:
 def unit_correlation(ctx: Samples, alpha: float) -> CheckResult:
     groups = []
     for s in ctx.laws:
-        z = ctx.standardized(s)[0].reshape(s)  # cosines ignore the scale
+        z = ctx.standardized(s)  # cosines ignore the scale
         for axis in range(z.ndim):
             groups.append((f"{label(s)} axis {axis}", stats.slices(z, axis, stats.MAX_SLICES)))
     return stats.max_cosine(groups, alpha)
 
 
 def spectrum(ctx: Samples, alpha: float) -> CheckResult:
-    mats = []
-    for s in ctx.laws:
-        if len(s) < 2:
-            continue
-        m = stats.unit_matrix(ctx.standardized(s)[0].reshape(s), ctx.sampler.layout.unit_axes(len(s)))
-        if min(m.shape) >= 2:
-            mats.append((label(s), m))
-    return stats.spectrum(mats, alpha)
+    def matrices():  # one standardized matrix at a time
+        for s in ctx.laws:
+            if len(s) >= 2:
+                m = stats.unit_matrix(ctx.standardized(s), ctx.sampler.layout.unit_axes(len(s)))
+                if min(m.shape) >= 2:
+                    yield label(s), m
+    return stats.spectrum(matrices(), alpha)
 
 
 def haar(ctx: Samples, alpha: float) -> CheckResult:
@@ -331,10 +330,7 @@ def independent_calls(ctx: Samples, alpha: float) -> CheckResult:
         return replace(same, statistic=1.0, threshold=0.0, alpha=alpha,
                        detail=same.detail + ": the initializer ignores its seed or reuses one",
                        observed=1.0, expected=0.0, extra=_where(s))
-    pair = np.empty((2, a.size))  # filled in place: no float64 temporaries of the tensor
-    pair[0], pair[1] = a.ravel(), b.ravel()
-    pair -= law.mean
-    return stats.max_cosine([(f"{label(s)} call 1 vs 2", pair)], alpha, name="independent_calls")
+    return stats.pair_cosine(a, b, law.mean, alpha, label=f"{label(s)} call 1 vs 2")
 
 
 def propagation_check(ctx: Samples, alpha: float) -> CheckResult:

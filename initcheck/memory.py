@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import os
 
-#: Peak bytes per element ``verify`` holds at once (the draw, its float64 standardized copy,
-#: a second draw and the pair compared by independent_calls): 48 measured with tracemalloc
-#: on 4-8M-element float32 tensors (``python benchmarks/memory.py``), rounded up.
-VERIFY_BYTES_PER_ELEMENT = 64
-#: Orthogonal initializers add their QR's float64 copies: 68-73 measured, rounded up.
+#: Peak bytes per element ``verify`` holds at once (the float32 draw, a second draw, one
+#: transient float64 standardized copy; summaries and the cosine of two draws accumulate in
+#: chunks): 19 measured with tracemalloc on 4-8M-element float32 tensors
+#: (``python benchmarks/memory.py``), rounded up.
+VERIFY_BYTES_PER_ELEMENT = 24
+#: Orthogonal initializers add their QR's float64 copies: 61-65 measured, rounded up.
 ORTHOGONAL_BYTES_PER_ELEMENT = 80
 #: Share of the available memory a run may plan to use: the rest is headroom for the
 #: interpreter, the frameworks and the estimate's error.

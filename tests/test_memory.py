@@ -28,7 +28,7 @@ def test_verify_peak_is_under_the_stated_bound(name):
 
 def test_too_large_is_refused_before_anything_is_drawn(monkeypatch):
     monkeypatch.setattr(memory, "available_bytes", lambda: 2**30)
-    with pytest.raises(ValueError, match=r"needs about 4\.0 GiB, more than the 0\.8 GiB.*smaller shapes"):
+    with pytest.raises(ValueError, match=r"needs about 1\.5 GiB, more than the 0\.8 GiB.*smaller shapes"):
         ic.verify("he_normal", shapes=[(2**13, 2**13)])
     with pytest.raises(ValueError, match="Lower the width or the batch"):
         ic.simulate("he_normal", "relu", width=4096, batch=4096)

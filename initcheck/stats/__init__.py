@@ -34,6 +34,7 @@ from initcheck.stats.structure import (
     duplicates,
     equal,
     max_cosine,
+    pair_cosine,
     slices,
     spaced,
     spectrum,
@@ -46,7 +47,7 @@ __all__ = [
     "KS_EXACT_MAX", "MAX_SLICES", "MIN_COSINE_LENGTH", "MIN_DUPLICATE_LENGTH", "POWER",
     "CheckResult", "Summary", "atoms", "cdf", "check_alpha", "duplicates", "edge",
     "edge_from_extremes", "equal", "finite", "haar", "ks_pvalue", "ks_uniform", "max_cosine",
-    "mean_test", "neighbours", "orthonormality", "sigma_chi2_test", "sigma_mde",
+    "mean_test", "neighbours", "orthonormality", "pair_cosine", "sigma_chi2_test", "sigma_mde",
     "sigma_moment_test", "slices", "spaced", "spectrum", "summarize", "support", "tails_test",
     "thin", "top_singular_value", "unit_matrix", "z_two_sided",
 ]

@@ -50,14 +50,26 @@ class Summary:
     kurtosis: float
 
 
+#: Elements standardized at a time by ``summarize``: its float64 working copy stays at
+#: 8 MiB whatever the tensor's size.
+SUMMARY_CHUNK = 2**20
+
+
 def summarize(x: np.ndarray, law: Law) -> Summary:
-    """The ``Summary`` of ``x`` under ``law`` (one pass for each statistic, no copies of
-    already standardized float64 input)."""
-    z = np.asarray(x, dtype=np.float64).ravel()
-    if law.mean != 0 or law.std != 1:
-        z = (z - law.mean) / law.std
-    return Summary(z.size, float(z.sum()), float(z @ z), float(max(z.max(), -z.min())),
-                   law.kurtosis)
+    """The ``Summary`` of ``x`` under ``law``, standardized in float64 chunks of
+    ``SUMMARY_CHUNK`` elements (so the working memory does not grow with the tensor)."""
+    flat = np.asarray(x).ravel()
+    total = squares = 0.0
+    max_abs = 0.0
+    for start in range(0, flat.size, SUMMARY_CHUNK):
+        z = flat[start:start + SUMMARY_CHUNK].astype(np.float64)
+        if law.mean != 0 or law.std != 1:
+            z -= law.mean
+            z /= law.std
+        total += float(z.sum())
+        squares += float(z @ z)
+        max_abs = max(max_abs, float(z.max()), float(-z.min()))
+    return Summary(flat.size, total, squares, max_abs, law.kurtosis)
 
 
 def sigma_chi2_test(summaries: list[Summary], alpha: float, *, name: str = "std") -> CheckResult:

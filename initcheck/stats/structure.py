@@ -6,6 +6,7 @@ thinning every check shares."""
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 from scipy import special
@@ -129,10 +130,15 @@ def max_cosine(
         p = min(1.0, pairs * _cosine_pvalue(c, d))
         if p <= worst_p:
             worst_p, worst = p, (label, c, d)
-    p = min(1.0, worst_p * len(usable))
-    label, c, d = worst
+    return _cosine_verdict(name, alpha, worst_p, *worst, n=n, groups=len(usable))
+
+
+def _cosine_verdict(name: str, alpha: float, worst_p: float, label: str, c: float, d: int, *,
+                    n: int, groups: int) -> CheckResult:
+    """The largest cosine's verdict, Bonferroni over the ``groups`` compared."""
+    p = min(1.0, worst_p * groups)
     # |cos| the null exceeds with probability alpha at the worst group's size (Bonferroni)
-    crit = math.sqrt(special.betainccinv(0.5, (d - 1) / 2, alpha / len(usable) / max(1, MAX_SLICES**2 // 2)))
+    crit = math.sqrt(special.betainccinv(0.5, (d - 1) / 2, alpha / groups / max(1, MAX_SLICES**2 // 2)))
     return CheckResult(name=name, passed=p >= alpha, statistic=c, threshold=crit, pvalue=p,
                        alpha=alpha, n=n, mde=crit,
                        detail=f"max |cos| = {c:.4f} ({label}, length {d}); P(that large |"
@@ -140,8 +146,35 @@ def max_cosine(
                        observed=c, expected=0.0)
 
 
+#: Elements per step of ``pair_cosine``'s float64 accumulation.
+PAIR_CHUNK = 2**20
+
+
+def pair_cosine(a: np.ndarray, b: np.ndarray, center: float, alpha: float, *, label: str,
+                name: str = "independent_calls") -> CheckResult:
+    """``max_cosine`` of the two rows (a - center, b - center), accumulated in float64
+    chunks: no float64 copy of either tensor is made."""
+    alpha = check_alpha(alpha)
+    x, y = np.asarray(a).ravel(), np.asarray(b).ravel()
+    d = x.size
+    if d < MIN_COSINE_LENGTH:
+        return max_cosine([], alpha, name=name)
+    dot = xx = yy = 0.0
+    for start in range(0, d, PAIR_CHUNK):
+        u = x[start:start + PAIR_CHUNK].astype(np.float64) - center
+        v = y[start:start + PAIR_CHUNK].astype(np.float64) - center
+        dot, xx, yy = dot + float(u @ v), xx + float(u @ u), yy + float(v @ v)
+    if xx == 0 or yy == 0:
+        return CheckResult(name=name, passed=False, statistic=1.0, threshold=math.nan, pvalue=0.0,
+                           alpha=alpha, n=2 * d, mde=math.nan,
+                           detail=f"{label}: a draw is all at the claimed mean (zero vector)",
+                           observed=1.0, expected=0.0)
+    c = abs(dot) / math.sqrt(xx * yy)
+    return _cosine_verdict(name, alpha, min(1.0, _cosine_pvalue(c, d)), label, c, d, n=2 * d, groups=1)
+
+
 def spectrum(
-    matrices: list[tuple[str, np.ndarray]], alpha: float, *, name: str = "spectrum"
+    matrices: Iterable[tuple[str, np.ndarray]], alpha: float, *, name: str = "spectrum"
 ) -> CheckResult:
     """Largest singular value of each standardized (m, n) weight matrix against the bound for
     matrices of independent entries: s_max <= sqrt(m) + sqrt(n) + t with probability
@@ -149,16 +182,17 @@ def spectrum(
     concentrate at least as well). Catches low-rank structure (a rank-one spike) that leaves
     the std intact. s_max comes from power iteration (a lower bound: never a false alarm)."""
     alpha = check_alpha(alpha)
-    worst_p, worst, n = 1.0, ("", 0.0, 0.0), 0
-    for label, m in matrices:
+    worst_p, worst, n, count = 1.0, ("", 0.0, 0.0), 0, 0
+    for label, m in matrices:  # one at a time: a generator keeps one matrix in memory
         m = np.asarray(m, dtype=np.float64)
         n += m.size
+        count += 1
         s = top_singular_value(m)
         edge_ = math.sqrt(m.shape[0]) + math.sqrt(m.shape[1])
         p = math.exp(-((s - edge_) ** 2) / 2) if s > edge_ else 1.0
         if p <= worst_p:
             worst_p, worst = p, (label, s, edge_)
-    k = max(1, len(matrices))
+    k = max(1, count)
     p = min(1.0, worst_p * k)
     label, s, edge_ = worst
     t = math.sqrt(2 * math.log(k / alpha))
