@@ -25,6 +25,7 @@ from initcheck.cli_inputs import (
 )
 from initcheck.defaults import DEFAULT_ALPHA, DEFAULT_AUDIT_ALPHA
 from initcheck.fans import DEFAULT_LAYOUT, LAYOUTS
+from initcheck.results import wrap
 
 #: The article's experiment: 100 x 100 weights (node_num = 100).
 ARTICLE_SHAPE = (100, 100)
@@ -97,8 +98,9 @@ def _list(args: argparse.Namespace) -> int:
         support = "(-inf, inf)" if not law.bounded else f"[{law.low:.4g}, {law.high:.4g}]"
         rows.append((name, init.spec.formula, f"{law.std:.4g}", support))
     _table(rows)
-    print("aliases: " + ", ".join(f"{a} -> {c}" for a, c in specs.ALIASES.items()))
-    print("article methods: " + ", ".join(f"{m} -> {n}" for m, n in initializers.ARTICLE_METHODS.items()))
+    print(wrap("aliases: " + ", ".join(f"{a} -> {c}" for a, c in specs.ALIASES.items())))
+    print(wrap("article methods: " + ", ".join(f"{m} -> {n}"
+                                               for m, n in initializers.ARTICLE_METHODS.items())))
     return EXIT_OK
 
 

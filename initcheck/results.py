@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -155,9 +156,11 @@ class Report:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
     def __str__(self) -> str:
-        head = (f"initcheck: {self.initializer} ({self.framework}, layout {self.layout}) against"
-                f" {self.spec}\n  seed {self.seed}, dtype {self.dtype}, {len(self.shapes)} shapes,"
-                f" family-wise alpha {self.alpha:g} (spent {self.alpha_spent:.3g})")
+        head = "\n".join([
+            wrap(f"initcheck: {self.initializer} ({self.framework}, layout {self.layout}) against"
+                 f" {self.spec}", indent=4),
+            wrap(f"  seed {self.seed}, dtype {self.dtype}, {len(self.shapes)} shapes, family-wise"
+                 f" alpha {self.alpha:g} (spent {self.alpha_spent:.3g})", indent=4)])
         rows = [("check", "where", "observed", "expected", "p-value", "alpha", "MDE", "verdict")]
         for c in self.checks:
             where = "x".join(map(str, c.shape)) if c.shape else c.extra.get("where", "all")
@@ -167,9 +170,9 @@ class Report:
         lines = [head] + ["  " + "  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip()
                           for r in rows]
         for c in self.failures:
-            lines.append(f"  FAIL {c.name}: {c.detail}")
+            lines.append(wrap(f"  FAIL {c.name}: {c.detail}", indent=7))
         for match in self.meta.get("matches", ()):
-            lines.append(f"  the samples match {match}")
+            lines.append(wrap(f"  the samples match {match}", indent=7))
         lines.append(f"verdict: {'PASS' if self.passed else 'FAIL'}"
                      f" ({len(self.checks) - len(self.failures)}/{len(self.checks)} checks passed)")
         return "\n".join(lines)
@@ -195,6 +198,17 @@ class Report:
         parts += [f"  the samples match {m}" for m in self.meta.get("matches", ())]
         parts.append("reproduce: " + self.reproduce())
         return "\n".join(parts)
+
+
+#: Columns the text of a report fits in (long names and details wrap).
+TEXT_WIDTH = 100
+
+
+def wrap(line: str, *, indent: int = 4, width: int = TEXT_WIDTH) -> str:
+    """``line`` wrapped at ``width`` columns, continuation lines indented by ``indent``
+    (its own leading spaces are kept)."""
+    return textwrap.fill(line, width, subsequent_indent=" " * indent, break_long_words=False,
+                         break_on_hyphens=False)
 
 
 def _jsonable(d: dict[str, Any]) -> dict[str, Any]:

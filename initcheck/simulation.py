@@ -26,6 +26,7 @@ from initcheck.contract import Adapter, InitializerLike
 from initcheck.initializers import Initializer
 from initcheck.seeding import seed_sequence
 from initcheck.fans import Layer, Layout
+from initcheck.results import wrap
 from initcheck.specs import Spec, spec as make_spec
 
 #: Frameworks that run on jax, which draws float64 only with jax_enable_x64.
@@ -97,7 +98,7 @@ class Trace:
                 row += [_fmt(s.grad_std), _fmt(math.sqrt(p.grad[i]) if p else None)]
             rows.append(row)
         widths = [max(len(r[k]) for r in rows) for k in range(len(cols))]
-        lines = [head] + ["  " + "  ".join(v.rjust(w) for v, w in zip(r, widths)) for r in rows]
+        lines = [wrap(head)] + ["  " + "  ".join(v.rjust(w) for v, w in zip(r, widths)) for r in rows]
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 

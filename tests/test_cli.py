@@ -211,3 +211,12 @@ def test_no_timings_json_diffs_clean_across_runs():
     assert a.returncode == b.returncode == 0 and a.stdout == b.stdout
     assert '"seconds"' not in a.stdout and '"draw_seconds"' not in a.stdout
     jsonschema.validate(json.loads(a.stdout), REPORT)
+
+
+@pytest.mark.parametrize("args", [("list",), ("verify", "he_normal", "--shape", "64,64"),
+                                  ("verify", "xavier_uniform", "--expect", "he_normal", "--shape", "64,64"),
+                                  ("simulate", "--depth", "3"), ("gain", "tanh")])
+def test_text_output_fits_100_columns(args):
+    r = run(*args)
+    assert r.returncode in (0, 1), r.stderr
+    assert max(len(line) for line in r.stdout.splitlines()) <= 100, r.stdout
