@@ -8,9 +8,8 @@ from typing import Any
 
 from initcheck.catalogues import Entry, entry_maker
 from initcheck.frameworks import require
+from initcheck.laws import TRUNCATED_STD_2
 
-#: Std of a standard normal cut at +-2 (haiku, like jax, divides by it for variance scaling).
-_TRUNCATED_STD_2 = 0.87962566103423978
 
 
 def catalogue() -> list[Entry]:
@@ -64,7 +63,7 @@ def linear_default(spec: Callable[..., Any]) -> Entry:
         return init
 
     return Entry("hk.Linear default w_init", make,
-                 spec("variance_scaling", scale=_TRUNCATED_STD_2**2, mode="fan_in",
+                 spec("variance_scaling", scale=TRUNCATED_STD_2**2, mode="fan_in",
                       distribution="truncated_normal"),
                  None, "jax", "keras",
                  "TruncatedNormal(1/sqrt(fan_in)) without the 0.8796 correction: std 0.88/sqrt(fan_in)",
