@@ -62,6 +62,10 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "simulate": ("initcheck.simulation", "simulate"),
     "Trace": ("initcheck.simulation", "Trace"),
     "gain": ("initcheck.theory", "gain"),
+    "models": ("initcheck.models", None),
+    "check_tensor": ("initcheck.models.tensor", "check_tensor"),
+    "check_model": ("initcheck.models.model", "check_model"),
+    "ModelReport": ("initcheck.models.report", "ModelReport"),
 }
 
 __all__ = sorted(_LAZY)

@@ -1,5 +1,6 @@
 """The ``initcheck`` command (also ``python -m initcheck``).
 
+Commands: ``list``, ``verify``, ``audit``, ``model``, ``simulate``, ``gain``.
 Exit codes: 0 every check passed, 1 a check failed, 2 usage or input error (a message that
 names the fix, never a bare traceback), 3 an internal error (no verdict was reached)."""
 
@@ -21,6 +22,7 @@ from initcheck.cli_inputs import (
     parse_pairs,
     parse_shape,
     positive_int,
+    resolve_target,
     target_initializer,
 )
 from initcheck.defaults import DEFAULT_ALPHA, DEFAULT_AUDIT_ALPHA
@@ -134,6 +136,27 @@ def _verify(args: argparse.Namespace) -> int:
         from initcheck import plot
 
         plot.save(plot.depth_profile(trace), args.plot)
+    return EXIT_OK if report.passed else EXIT_FAIL
+
+
+def _model(args: argparse.Namespace) -> int:
+    """Build the model TARGET's factory returns and check it against --policy."""
+    factory = resolve_target(args.target)
+    kwargs = parse_pairs(args.kwarg, "--kwarg")
+    from initcheck.models import as_policy, check_model
+
+    policy = as_policy(args.policy)  # a bad policy is refused before the model is built
+    try:
+        model = factory(**kwargs)
+    except TypeError as exc:  # not callable, or wrong keywords
+        raise UsageError(f"calling {args.target}(**{kwargs}) failed: {exc}. TARGET is a"
+                         " factory that returns the model.") from None
+    report = check_model(model, policy, alpha=args.alpha, strict=args.strict,
+                         framework=args.framework)
+    if args.json != "-":
+        print(report)
+    if args.json:
+        _write_json(report.to_dict(), args.json, timings=not args.no_timings)
     return EXIT_OK if report.passed else EXIT_FAIL
 
 
@@ -289,6 +312,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-propagation", action="store_true",
                    help="skip the propagation property (intended activation) checks")
     p.set_defaults(run=_audit)
+
+    p = sub.add_parser("model", formatter_class=_HELP,
+                       help="check what a model holds against a policy of rules")
+    p.add_argument("target", help="a factory that returns the model (package.module:make_model)")
+    p.add_argument("--policy", required=True,
+                   help="a TOML policy file, or a built-in policy: torch, flax, keras")
+    p.add_argument("--kwarg", action="append", metavar="K=V", help="a keyword argument for the factory")
+    p.add_argument("--framework", default="auto",
+                   help="torch, flax, jax, equinox, keras or auto (from the model's classes)")
+    p.add_argument("--strict", action="store_true", help="fail tensors that no rule claims")
+    p.add_argument("--alpha", type=parse_alpha, default=DEFAULT_ALPHA,
+                   help="family-wise false-alarm budget of the whole model")
+    p.add_argument("--json", metavar="FILE", help="write JSON ('-' for stdout, replacing the table)")
+    p.add_argument("--no-timings", action="store_true",
+                   help="leave wall times out of the JSON, so two runs diff clean")
+    p.set_defaults(run=_model)
 
     p = sub.add_parser("simulate", formatter_class=_HELP,
                        help="run the article's experiment: per-layer statistics vs theory")

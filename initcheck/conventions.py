@@ -30,7 +30,7 @@ class Sibling:
         return f"{self.spec!r}{fans} ({self.meaning})"
 
 
-def siblings(claim: Spec, ctx: checks.Samples, convention: str) -> list[Sibling]:
+def siblings(claim: Spec, ctx: checks.Tensors, convention: str) -> list[Sibling]:
     """The other conventions of ``claim``'s family that could explain the samples."""
     out: list[Sibling] = []
     p = dict(claim.params)
@@ -54,19 +54,19 @@ def siblings(claim: Spec, ctx: checks.Samples, convention: str) -> list[Sibling]
         out.append(Sibling(make_spec("truncated_normal", std=p["std"], mean=p["mean"],
                                      lower=p["a"], upper=p["b"]), convention,
                            "bounds in std units, as jax and keras take them"))
-    if ctx.sampler.layout.groups > 1 and claim.needs_fans:
+    if ctx.layout.groups > 1 and claim.needs_fans:
         other = "torch" if convention == "logical" else "logical"
         out.append(Sibling(claim, other, "torch's fans: groups ignored" if other == "torch"
                            else "logical fans: each unit's true connectivity"))
     return out
 
 
-def matches(claim: Spec, ctx: checks.Samples, convention: str, alpha: float) -> list[Sibling]:
+def matches(claim: Spec, ctx: checks.Tensors, convention: str, alpha: float) -> list[Sibling]:
     """The siblings whose mean, std and distribution tests the samples pass at ``alpha``."""
     found = []
     for sib in siblings(claim, ctx, convention):
         try:
-            laws = {s: sib.spec.law(s, ctx.sampler.layout, convention=sib.convention)
+            laws = {s: sib.spec.law(ctx.shape(s), ctx.layout, convention=sib.convention)
                     for s in ctx.laws}
         except ValueError:  # the sibling does not fit these shapes
             continue

@@ -1,6 +1,6 @@
 """initcheck's pytest plugin (registered through the ``pytest11`` entry point).
 
-Fixtures ``initcheck_verify`` and ``initcheck_seed``; the ``initcheck`` marker; options
+Fixtures ``initcheck_verify``, ``initcheck_model`` and ``initcheck_seed``; the ``initcheck`` marker; options
 ``--initcheck-seed`` (int, ``random`` or ``last``), ``--initcheck-alpha`` (the session's
 false-alarm budget), ``--initcheck-samples`` (elements drawn per verify: power),
 ``--initcheck-plots=DIR`` and ``--initcheck-summary``, each with an ini key
@@ -165,7 +165,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
                                   items: list[pytest.Item]) -> None:
     verifying = [i for i in items if i.get_closest_marker("initcheck") is not None
-                 or "initcheck_verify" in getattr(i, "fixturenames", ())]
+                 or {"initcheck_verify", "initcheck_model"} & set(getattr(i, "fixturenames", ()))]
     # every process sees the whole collection, so each computes the same split
     config.stash[_STATE].verifying_tests = max(1, len(verifying))
 
@@ -185,6 +185,41 @@ def initcheck_verify(request: pytest.FixtureRequest, initcheck_seed: int):
     def run(init: Any, expect: Any = None, *, fail: bool = True, **kwargs: Any):
         __tracebackhide__ = True
         return _verify_for(request.node, init, expect, kwargs, fail)
+
+    return run
+
+
+@pytest.fixture
+def initcheck_model(request: pytest.FixtureRequest):
+    """``initcheck_model(model, policy, *, strict=False, framework="auto") -> ModelReport``:
+    ``check_model`` with this test's share of the session budget; a failed tensor fails the
+    test with its numbers (pass ``fail=False`` to get the report back instead)."""
+
+    def run(model: Any, policy: Any, *, strict: bool = False, framework: str = "auto",
+            alpha: float | None = None, fail: bool = True):
+        __tracebackhide__ = True
+        from initcheck.models import check_model
+
+        item = request.node
+        state: _Session = item.config.stash[_STATE]
+        share = state.next_alpha(item.nodeid, alpha)
+        try:
+            report = check_model(model, policy, alpha=share, strict=strict, framework=framework)
+        except ValueError as exc:  # bad input in the test: one line that names the fix
+            error = f"{item.nodeid}: {exc}"
+        else:
+            error = None
+        if error is not None:
+            pytest.fail(error, pytrace=False)
+        state.records.append({"test": item.nodeid, "initializer": report.model,
+                              "spec": f"policy {report.policy}", "passed": report.passed,
+                              "alpha": share, "spent": report.alpha_spent,
+                              "checks": len(report.rows),
+                              "failed": [r.name for r in report.failures]})
+        item.add_report_section("call", "initcheck", str(report))
+        if fail and not report.passed:
+            pytest.fail(report.failure_message(), pytrace=False)
+        return report
 
     return run
 

@@ -123,6 +123,8 @@ class Report:
         the alpha, the dtype asked); with ``shape``, the call that draws that shape alone.
         The initializer is named as ``verify`` was given it (an expression, or its module
         and qualified name: import its module first)."""
+        if "reproduce" in self.meta:  # a check of given tensors (check_tensor) says its call
+            return str(self.meta["reproduce"])
         shapes = [tuple(shape)] if shape is not None else [tuple(s) for s in self.shapes]
         init = self.meta.get("call", self.initializer)
         parts = [init, f"expect=initcheck.{self.spec}" if self.spec.startswith("spec(") else
@@ -212,14 +214,15 @@ def wrap(line: str, *, indent: int = 4, width: int = TEXT_WIDTH) -> str:
 
 
 def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
-    """NaN and infinities become None so the JSON is strict."""
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, float) and not math.isfinite(v):
-            v = None
-        elif isinstance(v, dict):
-            v = _jsonable(v)
-        elif isinstance(v, tuple):
-            v = list(v)
-        out[k] = v
-    return out
+    """NaN and infinities become None so the JSON is strict (in nested dicts and lists too)."""
+    return {k: _plain(v) for k, v in d.items()}
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, dict):
+        return _jsonable(v)
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    return v

@@ -1,5 +1,5 @@
 """JSON Schemas (draft 2020-12) of what initcheck writes: ``report`` (``verify``), ``audit``,
-``trace`` (``simulate``) and ``gain``. CI tooling can validate against them; the test suite
+``trace`` (``simulate``), ``gain`` and ``model_report`` (``check_model``). CI tooling can validate against them; the test suite
 does."""
 
 from __future__ import annotations
@@ -96,4 +96,46 @@ GAIN: dict[str, Any] = {
     },
 }
 
-SCHEMAS = {"report": REPORT, "audit": AUDIT, "trace": TRACE, "gain": GAIN}
+MODEL_REPORT: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "initcheck.model_report/1",
+    "type": "object",
+    "required": ["schema", "model", "framework", "policy", "alpha", "alpha_spent", "strict",
+                 "passed", "tensors", "groups", "unmatched", "checks", "meta"],
+    "properties": {
+        "schema": {"const": "initcheck.model_report/1"},
+        "model": {"type": "string"}, "framework": {"type": "string"},
+        "policy": {"type": "string"},
+        "alpha": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+        "alpha_spent": {"type": "number", "minimum": 0},
+        "strict": {"type": "boolean"}, "passed": {"type": "boolean"},
+        "tensors": {"type": "array", "items": {
+            "type": "object",
+            "required": ["names", "shape", "dtype", "rule", "match", "claim", "verdict", "worst",
+                         "failed"],
+            "properties": {
+                "names": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                "shape": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+                "dtype": {"type": "string"}, "rule": {"type": ["integer", "null"]},
+                "match": {"type": ["string", "null"]}, "claim": {"type": "string"},
+                "verdict": {"enum": ["pass", "FAIL", "skip", "unmatched"]},
+                "worst": {"type": ["object", "null"]},
+                "failed": {"type": "array", "items": {"type": "string"}},
+            }}},
+        "groups": {"type": "array", "items": {
+            "type": "object",
+            "required": ["rule", "match", "claim", "tensors", "elements", "alpha", "mde",
+                         "passed", "checks"],
+            "properties": {"rule": {"type": "integer", "minimum": 1},
+                           "tensors": {"type": "array", "items": {"type": "string"}},
+                           "elements": {"type": "integer", "minimum": 1},
+                           "mde": _NUM, "passed": {"type": "boolean"},
+                           "checks": {"type": "array", "items": CHECK, "minItems": 1}}}},
+        "unmatched": {"type": "array", "items": {"type": "string"}},
+        "checks": {"type": "array", "items": CHECK},
+        "meta": {"type": "object"},
+    },
+}
+
+SCHEMAS = {"report": REPORT, "audit": AUDIT, "trace": TRACE, "gain": GAIN,
+           "model_report": MODEL_REPORT}

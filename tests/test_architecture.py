@@ -29,6 +29,9 @@ FLOORS: list[set[str]] = [
     {"simulation", "propagation", "plot"},
     {"checks", "conventions", "verification"},
     {"audit"},
+    {"models.report", "models.policy", "models.collect", "models.tensor"},
+    {"models.builtin"},
+    {"models.model", "models"},
     {"cli_inputs", "cli", "pytest_plugin", "__main__", "report"},
 ]
 

@@ -38,6 +38,7 @@ from initcheck.stats.structure import (
     slices,
     spaced,
     spectrum,
+    submatrix,
     thin,
     top_singular_value,
     unit_matrix,
@@ -48,6 +49,6 @@ __all__ = [
     "CheckResult", "Summary", "atoms", "cdf", "check_alpha", "duplicates", "edge",
     "edge_from_extremes", "equal", "finite", "haar", "ks_pvalue", "ks_uniform", "max_cosine",
     "mean_test", "neighbours", "orthonormality", "pair_cosine", "sigma_chi2_test", "sigma_mde",
-    "sigma_moment_test", "slices", "spaced", "spectrum", "summarize", "support", "tails_test",
+    "sigma_moment_test", "slices", "spaced", "spectrum", "submatrix", "summarize", "support", "tails_test",
     "thin", "top_singular_value", "unit_matrix", "z_two_sided",
 ]

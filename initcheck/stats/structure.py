@@ -56,6 +56,16 @@ def slices(x: np.ndarray, axis: int, max_slices: int | None = None) -> np.ndarra
     return np.moveaxis(x, axis, 0).reshape(x.shape[axis], -1)
 
 
+def submatrix(m: np.ndarray, most: int) -> np.ndarray:
+    """``m`` itself if it has at most ``most`` elements, else evenly spaced columns (or rows,
+    whichever side is longer) of it: a submatrix of independent entries is one too."""
+    if m.size <= most:
+        return m
+    axis = 1 if m.shape[1] >= m.shape[0] else 0
+    keep = max(2, most // m.shape[1 - axis])
+    return np.take(m, spaced(m.shape[axis], keep), axis)
+
+
 def unit_matrix(x: np.ndarray, unit_axes: int | tuple[int, ...]) -> np.ndarray:
     """The (units, fan) matrix of a weight: units along ``unit_axes`` (one axis, or several
     flattened together), as orthogonal initializers flatten them."""
@@ -68,7 +78,7 @@ def unit_matrix(x: np.ndarray, unit_axes: int | tuple[int, ...]) -> np.ndarray:
 def duplicates(tensors: list[tuple[str, np.ndarray]], *, name: str = "distinct_units") -> CheckResult:
     """Hard check: no two slices along any axis are identical (identical units, tiled slices,
     a constant tensor). Slices shorter than ``MIN_DUPLICATE_LENGTH`` are not compared."""
-    found, compared, n = [], 0, 0
+    found, failed, compared, n = [], [], 0, 0
     for label, x in tensors:
         minimum = MIN_DUPLICATE_LENGTH.get(x.dtype.itemsize, 3)
         n += x.size
@@ -76,22 +86,51 @@ def duplicates(tensors: list[tuple[str, np.ndarray]], *, name: str = "distinct_u
             if x.shape[axis] < 2 or x.size // x.shape[axis] < minimum:
                 continue
             compared += 1
-            dup = _count_repeated_rows(slices(x, axis))
+            dup = _count_repeated_slices(x, axis)
             if dup:
                 found.append(f"{label} axis {axis}: {dup} of {x.shape[axis]} slices repeat another")
+                failed += [label] if label not in failed else []
     detail = "; ".join(found[:3]) if found else f"no identical slices ({compared} axes compared)"
     return CheckResult.hard(name, not found, n=n, statistic=float(len(found)), detail=detail,
-                            observed=float(len(found)), expected=0.0)
+                            observed=float(len(found)), expected=0.0,
+                            extra={"failed": failed} if failed else None)
 
 
-def _count_repeated_rows(rows: np.ndarray) -> int:
-    """Rows equal to an earlier row. Rows are keyed by a fixed random projection (equal rows
-    have equal keys); rows with equal keys are then compared exactly."""
-    r = np.asarray(rows, dtype=np.float64)
-    keys = r @ np.random.default_rng(0).standard_normal(r.shape[1])
+#: Elements keyed at a time by ``_count_repeated_slices`` (its uint64 working copy: 4 MiB).
+KEY_CHUNK = 2**19
+
+
+def _count_repeated_slices(x: np.ndarray, axis: int) -> int:
+    """Slices along ``axis`` equal, bit for bit, to an earlier one. Each slice gets an exact
+    integer key: its elements' bits times fixed odd multipliers (one per position in the
+    slice), summed mod 2^64, so equal slices have equal keys. The sums run over the tensor
+    in memory order, a chunk at a time (no copy of the tensor); slices with equal keys are
+    then compared (-0.0 and 0.0 differ here, a difference no initializer repeats)."""
+    x = np.ascontiguousarray(x)
+    length = x.shape[axis]
+    pre = math.prod(x.shape[:axis])
+    u = x.view(np.dtype(f"u{x.dtype.itemsize}")).reshape(pre, length, -1)
+    post = u.shape[2]
+    keys = np.zeros(length, np.uint64)
+    step = max(1, KEY_CHUNK // max(1, length * post))
+    for p in range(0, pre, step):  # whole slices' positions p.., every slice at once
+        mults = np.random.default_rng([0, p]).integers(0, 2**63, (min(step, pre - p), 1, post),
+                                                       dtype=np.uint64) * 2 + 1
+        if length * post <= KEY_CHUNK:
+            if post == 1:  # 2-d, so numpy's inner loops run along the slices, not length 1
+                part = u[p:p + step, :, 0].astype(np.uint64) * mults[:, :, 0]
+                keys += part.sum(0, dtype=np.uint64)
+            else:
+                keys += (u[p:p + step].astype(np.uint64) * mults).sum((0, 2), dtype=np.uint64)
+            continue
+        rows = max(1, KEY_CHUNK // post)  # one position p, the slices a block at a time
+        for r in range(0, length, rows):
+            part = u[p, r:r + rows].astype(np.uint64) * mults[0]
+            keys[r:r + rows] += part.sum(1, dtype=np.uint64)
     order = np.argsort(keys, kind="stable")
-    same_key = np.flatnonzero(keys[order][1:] == keys[order][:-1])
-    return sum(bool(np.array_equal(r[order[i]], r[order[i + 1]])) for i in same_key)
+    same = np.flatnonzero(keys[order][1:] == keys[order][:-1])
+    return sum(bool(np.array_equal(np.take(x, order[i], axis), np.take(x, order[i + 1], axis)))
+               for i in same)
 
 
 def _cosine_pvalue(c: float, d: int) -> float:
@@ -143,7 +182,7 @@ def _cosine_verdict(name: str, alpha: float, worst_p: float, label: str, c: floa
                        alpha=alpha, n=n, mde=crit,
                        detail=f"max |cos| = {c:.4f} ({label}, length {d}); P(that large |"
                               f" independent) = {p:.3g}",
-                       observed=c, expected=0.0)
+                       observed=c, expected=0.0, extra={"where": label})
 
 
 #: Elements per step of ``pair_cosine``'s float64 accumulation.
@@ -184,7 +223,9 @@ def spectrum(
     alpha = check_alpha(alpha)
     worst_p, worst, n, count = 1.0, ("", 0.0, 0.0), 0, 0
     for label, m in matrices:  # one at a time: a generator keeps one matrix in memory
-        m = np.asarray(m, dtype=np.float64)
+        m = np.asarray(m)
+        if m.dtype not in (np.float32, np.float64):
+            m = m.astype(np.float64)
         n += m.size
         count += 1
         s = top_singular_value(m)
@@ -200,7 +241,7 @@ def spectrum(
                        alpha=alpha, n=n, mde=t,
                        detail=f"s_max = {s:.2f} sigma ({label}); independent entries stay below"
                               f" {edge_:.2f} + {t:.2f}",
-                       observed=s, expected=edge_)
+                       observed=s, expected=edge_, extra={"where": label})
 
 
 def top_singular_value(m: np.ndarray) -> float:
@@ -208,16 +249,18 @@ def top_singular_value(m: np.ndarray) -> float:
     from a fixed start, stopped when the estimate settles (it approaches s_max from below)."""
     if min(m.shape) <= EXACT_NORM_MAX_SIDE:
         return float(np.linalg.norm(m, 2))
-    v = np.random.default_rng(0).standard_normal(m.shape[1])
+    v = np.random.default_rng(0).standard_normal(m.shape[1]).astype(m.dtype)  # no upcast of m
+    v /= np.linalg.norm(v)
     s = 0.0
     for _ in range(POWER_ITERATIONS):
         mv = m @ v
-        s_new = float(np.linalg.norm(mv)) / float(np.linalg.norm(v))
+        s_new = float(np.linalg.norm(mv))  # ||M v|| with ||v|| = 1
         if s_new == 0.0:
             return 0.0
         if abs(s_new - s) <= POWER_RTOL * s_new:
             return s_new
-        s, v = s_new, m.T @ (mv / s_new)
+        s, v = s_new, m.T @ mv
+        v /= np.linalg.norm(v)  # kept unit: no overflow in float32
     return s
 
 

@@ -1,0 +1,196 @@
+"""What a model holds: its tensors with their dotted names, their owning module's types and
+attributes, and the layout their framework stores weights in. torch ``nn.Module``s
+(parameters and buffers; a tensor held under several names, tied, appears once with all of
+them), flax nnx modules, jax parameter pytrees (linen ``params`` dicts, equinox modules) and
+keras models. Frameworks are recognised by their classes and imported only when found.
+
+Tensors reach NumPy lazily (``Held.array``), one rule group at a time: a CPU tensor is a
+view, not a copy; nothing copies the model as a whole.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from initcheck.contract import from_torch
+from initcheck.fans import LAYOUTS, Layout
+
+#: Frameworks ``check_model`` reads, and the layout each stores weights in.
+FRAMEWORK_LAYOUTS = {"torch": "torch", "flax": "flax", "jax": "flax", "equinox": "torch",
+                     "keras": "keras"}
+
+
+@dataclass
+class Held:
+    """One tensor of a model: every name it is held under (tied tensors have several), the
+    class names of its module and that module's bases, the module (for attributes such as
+    ``groups`` and ``padding_idx``; None in a bare pytree), its name in the module, the
+    layout its framework stores it in, and a loader that returns it as NumPy."""
+
+    names: list[str]
+    module_types: tuple[str, ...]
+    module: Any
+    local: str
+    framework: str
+    layout: Layout
+    shape: tuple[int, ...]
+    dtype: str
+    load: Callable[[], np.ndarray] = field(repr=False)
+    #: The module's other tensors by local name (for claims relative to a sibling).
+    siblings: dict[str, Held] = field(default_factory=dict, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.names[0]
+
+    def attribute(self, attr: str) -> Any:
+        return getattr(self.module, attr, None)
+
+
+def framework_of(model: Any) -> str:
+    """``torch``, ``flax`` (nnx), ``keras``, ``equinox`` or ``jax`` (a pytree of arrays), from
+    the model's classes; else a ValueError that says what a model is."""
+    mro = [f"{c.__module__}.{c.__name__}" for c in type(model).__mro__]
+    if "torch.nn.modules.module.Module" in mro:
+        return "torch"
+    if any(m.startswith("keras.") and m.endswith((".Layer", ".Model")) for m in mro):
+        return "keras"
+    if any(m.startswith("flax.nnx.") and m.endswith(".Module") for m in mro):
+        return "flax"
+    if any(m.startswith("equinox.") and m.endswith(".Module") for m in mro):
+        return "equinox"
+    if isinstance(model, dict) or hasattr(model, "items"):
+        return "jax"
+    raise ValueError(
+        f"a {type(model).__name__} is not a model initcheck can read. Pass a torch nn.Module, a"
+        " flax nnx Module, a jax/flax parameter pytree (dict), an equinox Module or a keras"
+        " model; for one tensor use initcheck.check_tensor.")
+
+
+def collect(model: Any, framework: str = "auto") -> list[Held]:
+    """Every tensor ``model`` holds, tied ones once, in the model's own order."""
+    found = framework_of(model) if framework == "auto" else framework
+    reader = {"torch": _torch, "flax": _nnx, "keras": _keras, "equinox": _pytree,
+              "jax": _pytree}.get(found)
+    if reader is None:
+        raise ValueError(f"framework={framework!r} is not supported. Allowed values: 'auto',"
+                         f" {', '.join(repr(f) for f in FRAMEWORK_LAYOUTS)}.")
+    held = list(reader(model, found))
+    if not held:
+        raise ValueError(f"the {type(model).__name__} holds no tensors: nothing to check. Pass"
+                         " the model after it is built (flax: its params; keras: after build).")
+    by_module: dict[int, dict[str, Held]] = {}
+    for h in held:
+        by_module.setdefault(id(h.module) if h.module is not None else hash(_parent(h.name)),
+                             {})[h.local] = h
+    for h in held:
+        h.siblings = by_module[id(h.module) if h.module is not None else hash(_parent(h.name))]
+    return held
+
+
+def _parent(name: str) -> str:
+    return name.rpartition(".")[0]
+
+
+def _types(obj: Any) -> tuple[str, ...]:
+    return tuple(c.__name__ for c in type(obj).__mro__ if c is not object)
+
+
+# ---------------------------------------------------------------------------------- torch
+
+
+def _torch(model: Any, framework: str) -> Iterator[Held]:
+    seen: dict[int, Held] = {}
+    for prefix, module in model.named_modules(remove_duplicate=False):
+        for local, t in [*module._parameters.items(), *module._buffers.items()]:
+            if t is None:
+                continue
+            full = f"{prefix}.{local}" if prefix else local
+            if id(t) in seen:
+                if full not in seen[id(t)].names:
+                    seen[id(t)].names.append(full)
+                continue
+            layout = replace(LAYOUTS["torch"], groups=int(getattr(module, "groups", 1) or 1),
+                             transposed=bool(getattr(module, "transposed", False)))
+            seen[id(t)] = h = Held([full], _types(module), module, local, framework, layout,
+                                   tuple(t.shape), str(t.dtype).replace("torch.", ""),
+                                   lambda t=t: from_torch(t))
+            yield h
+
+
+# ------------------------------------------------------------------------------ flax nnx
+
+
+def _nnx(model: Any, framework: str) -> Iterator[Held]:
+    from flax import nnx
+
+    nodes = dict(nnx.iter_graph(model))
+    for path, node in nodes.items():
+        if not isinstance(node, nnx.Variable) or isinstance(node, nnx.RngState):
+            continue
+        owner = nodes.get(path[:-1])
+        value = node.get_value() if hasattr(node, "get_value") else node.value
+        yield Held([".".join(map(str, path))], _types(owner), owner, str(path[-1]), framework,
+                   LAYOUTS["flax"], tuple(value.shape), str(value.dtype),
+                   lambda v=value: np.asarray(v))
+
+
+# ------------------------------------------------------------------ jax pytrees, equinox
+
+#: flax linen names submodules ``Dense_0``: the class name is the key without its index.
+_LINEN_INDEX = re.compile(r"_\d+$")
+
+
+def _pytree(tree: Any, framework: str) -> Iterator[Held]:
+    """Leaves with a shape and a dtype, walked through dicts, lists, tuples and dataclass
+    modules (equinox). The module type is the owning object's class, or for a plain dict
+    the key it sits under with flax's ``_<index>`` removed (``Dense_0`` -> ``Dense``)."""
+    def walk(node: Any, path: tuple[str, ...], owner: Any, types: tuple[str, ...]):
+        if hasattr(node, "shape") and hasattr(node, "dtype") and not isinstance(node, type):
+            layout = LAYOUTS["torch" if "Module" in types and owner is not None else "flax"]
+            yield Held([".".join(path)], types, owner, path[-1] if path else "", framework,
+                       layout, tuple(node.shape), str(node.dtype), lambda v=node: np.asarray(v))
+            return
+        if isinstance(node, dict) or (hasattr(node, "items") and hasattr(node, "keys")):
+            sub = (_LINEN_INDEX.sub("", path[-1]),) if path else ()
+            for k, v in node.items():
+                yield from walk(v, (*path, str(k)), None if sub else owner, sub or types)
+        elif isinstance(node, (list, tuple)):
+            for i, v in enumerate(node):
+                yield from walk(v, (*path, str(i)), owner, types)
+        elif hasattr(node, "__dataclass_fields__"):
+            for name in node.__dataclass_fields__:
+                yield from walk(getattr(node, name, None), (*path, name), node, _types(node))
+
+    yield from walk(tree, (), None, ())
+
+
+# ---------------------------------------------------------------------------------- keras
+
+
+def _keras(model: Any, framework: str) -> Iterator[Held]:
+    from keras import ops
+
+    layers = list(model._flatten_layers(include_self=True, recursive=True))
+    inner: dict[int, set[int]] = {}
+    for layer in layers:
+        inner[id(layer)] = {id(v) for sub in layer._flatten_layers(include_self=False)
+                            for v in sub.weights}
+    seen: set[int] = set()
+    for layer in layers:
+        for v in layer.weights:
+            if id(v) in inner[id(layer)] or id(v) in seen:
+                continue
+            seen.add(id(v))
+            layout = replace(LAYOUTS["keras"], groups=int(getattr(layer, "groups", 1) or 1))
+            name = v.path.replace("/", ".")
+            yield Held([name], _types(layer), layer, name.rpartition(".")[2], framework, layout,
+                       tuple(v.shape), str(v.dtype), lambda v=v: ops.convert_to_numpy(v))
+
+
+__all__ = ["FRAMEWORK_LAYOUTS", "Held", "collect", "framework_of"]

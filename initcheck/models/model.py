@@ -1,0 +1,302 @@
+"""``check_model``: did a model come out of its constructor initialized as its policy says?
+
+Every tensor the model holds is matched to the first rule of the policy that claims it.
+Tensors that share a rule and a claim form a group, checked as ``verify`` checks shapes:
+pooled for the scale, mean and distribution tests (the power a real model's many small
+tensors need) and each alone (an error confined to one tensor), with the checks that fit
+one fixed draw. Alpha is split over every statistical check of the model (Bonferroni), in
+proportion to each group's count. One model-wide check more: no two tensors hold the same
+values (a copy made where an independent draw was meant). Groups are loaded and checked one
+at a time; CPU tensors are read in place.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from initcheck import checks, stats
+from initcheck.defaults import DEFAULT_ALPHA
+from initcheck.fans import Layout, get_layout
+from initcheck.models.collect import Held, collect
+from initcheck.models.builtin import as_policy
+from initcheck.models.policy import SKIP, Except, Policy, Relative, Rule, Split, closest
+from initcheck.models.report import GroupResult, ModelReport, TensorRow
+from initcheck.models.tensor import prepared
+from initcheck.results import CheckResult
+from initcheck.specs import Spec
+
+#: Elements of each tensor compared for the model-wide duplicate check (evenly spaced;
+#: equal fingerprints are then compared whole).
+FINGERPRINT = 4096
+
+
+@dataclass
+class Piece:
+    """A tensor, or a slice of one under a composite claim, with the claim it is judged by:
+    ``law_shape`` is the shape the claim's law is resolved at (the tensor's, the piece's or
+    a sibling's), ``select`` cuts the piece from the whole tensor."""
+
+    label: str
+    held: Held
+    claim: Spec
+    law_shape: tuple[int, ...]
+    layout: Layout
+    convention: str
+    select: Callable[[np.ndarray], np.ndarray]
+
+
+def _whole(x: np.ndarray) -> np.ndarray:
+    return x
+
+
+def _layout(rule: Rule, held: Held) -> Layout:
+    if rule.layout is None:
+        return held.layout
+    if isinstance(rule.layout, Layout):
+        return rule.layout
+    return get_layout(rule.layout, groups=held.layout.groups, transposed=held.layout.transposed)
+
+
+def pieces(held: Held, rule: Rule, number: int) -> list[Piece]:
+    """The pieces a rule's claim cuts a tensor into (one for a plain spec)."""
+    where = f"rule {number} ({rule.describe()}) on {held.name} {list(held.shape)}"
+    lay, conv, c = _layout(rule, held), rule.convention, rule.claim
+    if isinstance(c, Spec):
+        return [Piece(held.name, held, c, held.shape, lay, conv, _whole)]
+    if isinstance(c, Relative):
+        sibling = held.siblings.get(c.of)
+        if sibling is None:
+            raise ValueError(f"{where}: the claim is relative to {c.of!r}, but the module holds"
+                             f" {sorted(held.siblings)}. Name one of them: Relative(spec, of=...).")
+        return [Piece(held.name, held, c.claim, sibling.shape, lay, conv, _whole)]
+    if isinstance(c, Except):
+        return _except(held, c, lay, conv, where)
+    if isinstance(c, Split):
+        return _split(held, c, lay, conv, where)
+    raise AssertionError(f"unknown claim {c!r}")  # claims are validated when the rule is made
+
+
+def _axis(axis: int, held: Held, where: str) -> int:
+    if not -len(held.shape) <= axis < len(held.shape):
+        raise ValueError(f"{where}: axis {axis} does not exist in a tensor of rank"
+                         f" {len(held.shape)}.")
+    return axis % len(held.shape)
+
+
+def _except(held: Held, c: Except, lay: Layout, conv: str, where: str) -> list[Piece]:
+    axis = _axis(c.axis, held, where)
+    length = held.shape[axis]
+    indices: dict[int, Spec] = {}
+    for index, claim in c.index.items():
+        i = held.attribute(index) if isinstance(index, str) else index
+        if i is None:  # the module has no such row (padding_idx=None)
+            continue
+        if not -length <= int(i) < length:
+            raise ValueError(f"{where}: index {i} is outside axis {axis} of length {length}.")
+        indices[int(i) % length] = claim
+    at = "" if axis == 0 else f"axis {axis}: "
+    out = [Piece(f"{held.name}[{at}{i}]", held, claim, held.shape, lay, conv,
+                 lambda x, i=i: np.take(x, [i], axis)) for i, claim in sorted(indices.items())]
+    rest = sorted(indices)
+    out.append(Piece(held.name, held, c.claim, held.shape, lay, conv,
+                     (lambda x: np.delete(x, rest, axis)) if rest else _whole))
+    return out
+
+
+def _split(held: Held, c: Split, lay: Layout, conv: str, where: str) -> list[Piece]:
+    axis = _axis(c.axis, held, where)
+    length, k = held.shape[axis], len(c.claims)
+    if c.sizes is None:
+        if length % k:
+            raise ValueError(f"{where}: axis {axis} of length {length} does not split into {k}"
+                             " equal parts; give sizes=(...).")
+        sizes = [length // k] * k
+    else:
+        sizes = list(c.sizes)
+        if len(sizes) != k or sum(sizes) != length:
+            raise ValueError(f"{where}: sizes {sizes} must be {k} lengths summing to {length}.")
+    out, start = [], 0
+    for size, claim in zip(sizes, c.claims):
+        stop = start + size
+        if claim != SKIP:
+            cut = (slice(None),) * axis + (slice(start, stop),)
+            shape = held.shape[:axis] + (size,) + held.shape[axis + 1:]
+            at = "" if axis == 0 else ":, " * axis
+            out.append(Piece(f"{held.name}[{at}{start}:{stop}]", held, claim, shape, lay, conv,
+                             lambda x, cut=cut: x[cut]))
+        start = stop
+    return out
+
+
+def _match(held: list[Held], pol: Policy) -> tuple[dict[int, int], list[Held]]:
+    """Each tensor's rule (the first that claims any of its names), and those none claims."""
+    ruled, unmatched = {}, []
+    for i, h in enumerate(held):
+        hits = [r for r in (pol.rule_for(n, h.module_types, h.framework) for n in h.names)
+                if r is not None]
+        if hits:
+            ruled[i] = min(hits)
+        else:
+            unmatched.append(h)
+    if not pol.optional:
+        used = set(ruled.values())
+        names = [n for h in held for n in h.names]
+        for k, r in enumerate(pol.rules):
+            if k not in used:
+                raise ValueError(
+                    f"rule {k + 1} ({r.describe()}) of policy {pol.name!r} matches no tensor of"
+                    f" the model; closest names: {', '.join(closest(r.match, names))}. Fix the"
+                    " glob, or remove the rule.")
+    return ruled, unmatched
+
+
+def check_model(model: Any, policy: Any, *, alpha: float = DEFAULT_ALPHA, strict: bool = False,
+                framework: str = "auto") -> ModelReport:
+    """Check every tensor ``model`` holds against ``policy``; ``alpha`` is the family-wise
+    false-alarm budget of the whole model. ``strict`` fails tensors no rule claims.
+
+    ``model``: a torch ``nn.Module`` (parameters and buffers), a flax nnx module, a jax/flax
+    parameter pytree (paths joined with '.'), an equinox module or a keras model. ``policy``:
+    a list of ``initcheck.models.rule(...)``, a ``Policy``, a built-in's name (``"torch"``,
+    ``"flax"``) or a TOML file's path. Returns a ``ModelReport``.
+    """
+    start = time.perf_counter()
+    alpha = stats.check_alpha(alpha)
+    pol = as_policy(policy)
+    held = collect(model, framework)
+    ruled, unmatched = _match(held, pol)
+    groups: dict[tuple[int, str], list[Piece]] = {}
+    skipped = []
+    for i, r in ruled.items():
+        rule = pol.rules[r]
+        if rule.claim == SKIP:
+            skipped.append(held[i])
+            continue
+        for p in pieces(held[i], rule, r + 1):
+            try:
+                p.claim.law(p.law_shape, p.layout, convention=p.convention)
+            except ValueError as exc:
+                raise ValueError(f"rule {r + 1} ({rule.describe()}): {p.claim!r} does not fit"
+                                 f" {p.label} of shape {list(p.law_shape)}: {exc}") from None
+            groups.setdefault((r, repr(p.claim)), []).append(p)
+    counts = {k: len(checks.plan(ps[0].claim.family, False, False, False)[1])
+              for k, ps in groups.items()}
+    total = max(1, sum(counts.values()))
+    results: list[GroupResult] = []
+    prints: dict[tuple, list[Piece]] = {}
+    for key, ps in groups.items():
+        share = alpha * counts[key] / total if counts[key] else alpha
+        results.append(_check_group(pol.rules[key[0]], key[0] + 1, ps, share, prints))
+    distinct = _distinct(prints)
+    results.sort(key=lambda g: g.rule)
+    rows = _rows(held, ruled, pol, groups, results, distinct, skipped)
+    return ModelReport(
+        model=type(model).__name__, framework=held[0].framework, policy=pol.name, alpha=alpha,
+        strict=bool(strict), rows=rows, groups=results, unmatched=[h.name for h in unmatched],
+        checks=[distinct], meta={"seconds": time.perf_counter() - start,
+                                 "elements": sum(math.prod(h.shape) for h in held)})
+
+
+def _check_group(rule: Rule, number: int, ps: list[Piece], alpha: float,
+                 prints: dict[tuple, list[Piece]]) -> GroupResult:
+    """Load a group's pieces, run the checks that fit fixed tensors, and keep each
+    non-constant piece's fingerprint for the model-wide duplicate check."""
+    tensors, laws = {}, {}
+    for p in ps:
+        x = prepared(p.select(p.held.load()), p.claim, p.label)
+        tensors[p.label] = x
+        laws[p.label] = p.claim.law(p.law_shape, p.layout, convention=p.convention)
+        if p.claim.family != "constant" and x.size >= 2:
+            fp = (x.shape, str(x.dtype), stats.thin(x.reshape(-1), FINGERPRINT).tobytes())
+            prints.setdefault(fp, []).append(p)
+    ctx = checks.Tensors(ps[0].claim, tensors, laws, ps[0].layout)
+    found = checks.run(ctx, alpha)
+    std = next((c for c in found if c.name == "std"), None)
+    return GroupResult(rule=number, match=rule.describe(), claim=repr(ps[0].claim),
+                       tensors=[p.label for p in ps], elements=ctx.elements, alpha=alpha,
+                       checks=found, mde=std.mde if std is not None else math.nan)
+
+
+def _distinct(prints: dict[tuple, list[Piece]]) -> CheckResult:
+    """Hard check: no two tensors of independent claims hold identical values (tensors
+    with equal fingerprints are loaded again and compared whole)."""
+    copies = []
+    for same in prints.values():
+        for k, p in enumerate(same[1:], 1):
+            x = p.select(p.held.load())
+            original = next((q for q in same[:k] if np.array_equal(x, q.select(q.held.load()))),
+                            None)
+            if original is not None:
+                copies.append((p.label, original.label))
+    n = sum(len(v) for v in prints.values())
+    if copies:
+        text = "; ".join(f"{a} holds the same values as {b}" for a, b in copies[:3])
+        return CheckResult.hard("distinct_tensors", False, n=n, statistic=float(len(copies)),
+                                detail=f"{text}: a copy where an independent draw was meant",
+                                observed=float(len(copies)), expected=0.0,
+                                extra={"failed": [a for a, _ in copies], "where": copies[0][0]})
+    return CheckResult.hard("distinct_tensors", True, n=n, observed=0.0, expected=0.0,
+                            detail=f"no two of {n} independently claimed tensors are equal")
+
+
+def _implicated(c: CheckResult, label: str) -> tuple[bool, dict[str, Any]] | None:
+    """Whether check ``c`` speaks of tensor ``label``: its own part of a pooled-and-each
+    test, or the tensor a failure names. Returns (failed, facts) or None."""
+    for part in c.extra.get("parts", ()):
+        if part["where"] == label:
+            return not part["passed"], {"check": c.name, "hard": False, **part}
+    if not c.passed and (label in c.extra.get("failed", ()) or c.extra.get("where") == label):
+        return True, {"check": c.name, "hard": c.alpha == 0, "where": label, "pvalue": c.pvalue,
+                      "observed": c.observed,
+                      "expected": c.expected, "mde": c.mde, "detail": c.detail, "passed": False}
+    return None
+
+
+def _rows(held: list[Held], ruled: dict[int, int], pol: Policy,
+          groups: dict[tuple[int, str], list[Piece]], results: list[GroupResult],
+          distinct: CheckResult, skipped: list[Held]) -> list[TensorRow]:
+    by_label: dict[str, list[CheckResult]] = {}
+    for g in results:
+        for label in g.tensors:
+            by_label.setdefault(label, []).extend(g.checks)
+    labels: dict[int, list[str]] = {}
+    claims: dict[int, str] = {}
+    for (r, claim), ps in groups.items():
+        for p in ps:
+            labels.setdefault(id(p.held), []).append(p.label)
+            claims.setdefault(id(p.held), repr(pol.rules[r].claim) if not isinstance(
+                pol.rules[r].claim, Spec) else claim)
+    rows = []
+    skip = {id(h) for h in skipped}
+    for i, h in enumerate(held):
+        rule = ruled.get(i)
+        base = TensorRow(names=list(h.names), shape=list(h.shape), dtype=h.dtype,
+                         rule=None if rule is None else rule + 1,
+                         match=None if rule is None else pol.rules[rule].describe(),
+                         claim=claims.get(id(h), "skip" if id(h) in skip else ""),
+                         verdict="unmatched" if rule is None else "skip" if id(h) in skip else "pass")
+        if rule is None or id(h) in skip:
+            rows.append(base)
+            continue
+        facts = []
+        for label in labels.get(id(h), []):
+            for c in [*by_label.get(label, []), distinct]:
+                hit = _implicated(c, label)
+                if hit is not None:
+                    facts.append(hit)
+        failed = [f for bad, f in facts if bad]
+        pool = failed or [f for _, f in facts]
+        # a statistical failure's numbers say more than a deterministic one's
+        worst = min(pool, key=lambda f: (f["hard"], f["pvalue"])) if pool else None
+        rows.append(replace(base, verdict="FAIL" if failed else "pass", worst=worst,
+                            failed=sorted({f["check"] for f in failed})))
+    return rows
+
+
+__all__ = ["FINGERPRINT", "Piece", "check_model", "pieces"]

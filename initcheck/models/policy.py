@@ -1,0 +1,248 @@
+"""Policies: what a model's tensors claim. An ordered list of rules, first match wins; a rule
+matches a tensor's dotted name (a glob) and optionally its module's type, and claims a spec,
+an exact value (``zeros``, ``ones``, ``constant``: a constant spec), ``"skip"``, or one of the
+composite claims real models need:
+
+- ``Except(claim, {index: claim}, axis=0)``: exceptions by index (an embedding's padding
+  row); an index may name an attribute of the module (``"padding_idx"``);
+- ``Split(axis, (claim, ...), sizes=None)``: a claim per slice along an axis (a fused qkv
+  projection, a gated MLP's halves); each piece's fans are the piece's own;
+- ``Relative(spec, of="weight")``: the spec resolved at a sibling tensor's shape (torch's
+  bias ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` from its weight's fan_in).
+
+Policies load from TOML for the CLI (``load``); the built-in ones, and ``as_policy`` which
+resolves any of these forms, are in ``initcheck.models.builtin`` (docs/models.md).
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+from initcheck import _validate
+from initcheck.fans import CONVENTIONS, LAYOUTS, Layout
+from initcheck.specs import Spec, spec
+
+#: The claim that excludes a tensor from the check (it is reported as skipped).
+SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class Except:
+    """``claim`` everywhere except the given indices along ``axis``, which claim their own
+    (usually an exact value). An index may be a module attribute's name, read per tensor
+    (``"padding_idx"``; ``None`` there means no exception). Fans are the whole tensor's."""
+
+    claim: Spec
+    index: Mapping[int | str, Spec]
+    axis: int = 0
+
+
+@dataclass(frozen=True)
+class Split:
+    """One claim per slice along ``axis``: equal parts, or the given ``sizes`` (which sum
+    to the axis length). Each piece is judged as a tensor of its own shape."""
+
+    axis: int
+    claims: tuple[Any, ...]
+    sizes: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Relative:
+    """``claim`` resolved at the shape of the sibling tensor ``of`` (same module), applied
+    element-wise to this tensor: a bias whose bound comes from its weight's fan_in."""
+
+    claim: Spec
+    of: str = "weight"
+
+
+Claim = Union[Spec, Except, Split, Relative, str]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One line of a policy: tensors whose dotted name matches ``match`` (a glob; the root
+    module's tensors match as if prefixed by a dot, so ``*.weight`` matches ``weight``) and,
+    if given, whose module's class or one of its bases matches ``module`` (a glob or several)
+    claim ``claim``. ``layout`` and ``convention`` say how fans are read (default: the
+    framework's layout, logical fans); ``framework`` limits the rule to one framework."""
+
+    match: str
+    claim: Claim
+    module: tuple[str, ...] = ()
+    layout: str | Layout | None = None
+    convention: str = "logical"
+    framework: str | None = None
+
+    def matches(self, name: str, module_types: Sequence[str], framework: str) -> bool:
+        if self.framework is not None and self.framework != framework:
+            return False
+        if not (fnmatch.fnmatchcase(name, self.match) or fnmatch.fnmatchcase("." + name, self.match)):
+            return False
+        return not self.module or any(fnmatch.fnmatchcase(t, m)
+                                      for m in self.module for t in module_types)
+
+    def describe(self) -> str:
+        where = f" in {'/'.join(self.module)}" if self.module else ""
+        return f"{self.match}{where}"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """An ordered list of rules; the first that matches a tensor claims it."""
+
+    rules: tuple[Rule, ...]
+    name: str = "policy"
+    #: Rules that may match nothing without error (built-in policies cover many modules).
+    optional: bool = field(default=False, compare=False)
+
+    def rule_for(self, name: str, module_types: Sequence[str], framework: str) -> int | None:
+        """The index of the first rule that claims the tensor, or None."""
+        for i, r in enumerate(self.rules):
+            if r.matches(name, module_types, framework):
+                return i
+        return None
+
+
+# ------------------------------------------------------------------------- construction
+
+
+def claim(value: Any, where: str) -> Claim:
+    """A claim from what a user writes: a Spec, a spec's name, ``"skip"``, or a composite."""
+    if isinstance(value, (Spec, Except, Split, Relative)):
+        if isinstance(value, Split):
+            for c in value.claims:
+                claim(c, where)
+        return value
+    if value == SKIP:
+        return SKIP
+    if isinstance(value, str):
+        try:
+            return spec(value)
+        except ValueError as exc:
+            raise ValueError(f"{where}: {exc}") from None
+    raise ValueError(f"{where}: claim={value!r} is not a claim. Pass initcheck.spec(name,"
+                     " **params), a spec's name, 'skip', or Except/Split/Relative.")
+
+
+def rule(match: str, claim_: Any, *, module: str | Sequence[str] | None = None,
+         layout: str | Layout | None = None, convention: str = "logical",
+         framework: str | None = None) -> Rule:
+    """A validated ``Rule``: ``rule("*.c_proj.weight", ic.spec("normal", std=0.02))``."""
+    if not isinstance(match, str) or not match:
+        raise ValueError(f"rule match={match!r}: pass a glob over dotted tensor names, e.g."
+                         " '*.attn.c_proj.weight'.")
+    where = f"rule {match!r}"
+    modules = (module,) if isinstance(module, str) else tuple(module or ())
+    if not all(isinstance(m, str) and m for m in modules):
+        raise ValueError(f"{where}: module={module!r}: pass a class name ('Linear') or several.")
+    if layout is not None and not isinstance(layout, Layout):
+        _validate.choice(f"{where}: layout", layout, LAYOUTS)
+    _validate.choice(f"{where}: convention", convention, CONVENTIONS)
+    return Rule(match, claim(claim_, where), modules, layout, convention, framework)
+
+
+# ----------------------------------------------------------------------------------- TOML
+
+_RULE_KEYS = ("match", "module", "layout", "convention", "framework", "skip", "spec", "params",
+              "except", "split", "relative_to")
+
+
+def load(path: str | Path) -> Policy:
+    """A policy from a TOML file: a ``name`` and ``[[rule]]`` tables (docs/models.md)."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: the same parser as a package
+        import tomli as tomllib
+
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"policy file {str(path)!r} does not exist. Pass the path of a TOML"
+                         " policy, or a built-in policy's name ('torch', 'flax').")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"policy file {str(path)!r} is not valid TOML: {exc}") from None
+    _validate.keywords(f"policy file {str(path)!r}", data, ("name", "rule"))
+    rules = data.get("rule")
+    if not isinstance(rules, list) or not rules:
+        raise ValueError(f"policy file {str(path)!r} has no [[rule]] tables: add one per group"
+                         " of tensors (match = '...', spec = '...').")
+    return Policy(tuple(_toml_rule(r, i, path) for i, r in enumerate(rules)),
+                  str(data.get("name", path.stem)))
+
+
+def _toml_rule(table: dict[str, Any], i: int, path: Path) -> Rule:
+    where = f"{path.name} rule {i + 1}"
+    _validate.keywords(where, table, _RULE_KEYS)
+    if "match" not in table:
+        raise ValueError(f"{where} has no match: add match = '<glob over tensor names>'.")
+    where = f"{path.name} rule {i + 1} ({table['match']!r})"
+    kinds = [k for k in ("skip", "spec", "split") if k in table]
+    if len(kinds) != 1:
+        raise ValueError(f"{where}: give exactly one of skip = true, spec = '<name>' or"
+                         f" split = {{...}}; got {kinds or 'none'}.")
+    if "skip" in table:
+        c: Any = SKIP
+    elif "split" in table:
+        c = _toml_split(table["split"], where)
+    else:
+        c = _toml_spec(table, where)
+        if "except" in table:
+            c = Except(c, {_index(e, where): _toml_spec(e, where) for e in table["except"]},
+                       _axis(table["except"], where))
+        if "relative_to" in table:
+            c = Relative(c, str(table["relative_to"]))
+    return rule(table["match"], c, module=table.get("module"), layout=table.get("layout"),
+                convention=table.get("convention", "logical"), framework=table.get("framework"))
+
+
+def _toml_spec(table: Mapping[str, Any], where: str) -> Spec:
+    params = table.get("params", {})
+    if not isinstance(params, Mapping):
+        raise ValueError(f"{where}: params must be a table, e.g. params = {{std = 0.02}}.")
+    try:
+        return spec(table.get("spec"), **params)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+
+
+def _index(entry: Mapping[str, Any], where: str) -> int | str:
+    index = entry.get("index")
+    if isinstance(index, bool) or not isinstance(index, (int, str)):
+        raise ValueError(f"{where}: each except entry needs index = <int> or a module"
+                         " attribute's name ('padding_idx').")
+    return index
+
+
+def _axis(entries: Sequence[Mapping[str, Any]], where: str) -> int:
+    axes = {int(e.get("axis", 0)) for e in entries}
+    if len(axes) != 1:
+        raise ValueError(f"{where}: all except entries of a rule share one axis, got {sorted(axes)}.")
+    return axes.pop()
+
+
+def _toml_split(table: Mapping[str, Any], where: str) -> Split:
+    parts = table.get("parts")
+    if not isinstance(parts, list) or len(parts) < 2:
+        raise ValueError(f"{where}: split needs parts = [{{spec = ...}}, ...] with two or more"
+                         " entries.")
+    sizes = table.get("sizes")
+    return Split(int(table.get("axis", 0)),
+                 tuple(SKIP if p.get("skip") else _toml_spec(p, where) for p in parts),
+                 None if sizes is None else tuple(int(s) for s in sizes))
+
+
+def closest(pattern: str, names: Sequence[str], n: int = 3) -> list[str]:
+    """The tensor names closest to a glob that matched none (for the error message)."""
+    stem = pattern.replace("*", "").replace("?", "")
+    return difflib.get_close_matches(stem, names, n=n, cutoff=0.3) or list(names[:n])
+
+
+__all__ = ["SKIP", "Claim", "Except", "Policy", "Relative", "Rule", "Split", "claim", "closest",
+           "load", "rule"]

@@ -1,0 +1,101 @@
+"""``check_tensor``: does one given tensor hold what its claim says? The checks of ``verify``
+that apply to one fixed draw (finite, support, mean, std, distribution, edge, atoms, tails,
+distinct units, unit correlation, spectrum, orthonormality), none that needs a second draw,
+each with its minimum detectable effect at the tensor's size; one alpha for the call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from initcheck import _validate, checks, conventions, stats
+from initcheck.contract import from_torch
+from initcheck.defaults import DEFAULT_ALPHA
+from initcheck.fans import DEFAULT_LAYOUT, Layout, get_layout
+from initcheck.results import Report
+from initcheck.specs import Spec, spec as make_spec
+
+
+def as_numpy(x: Any, what: str = "x") -> np.ndarray:
+    """A NumPy array (a view where possible) of a NumPy array, a torch tensor (any device,
+    grad or dtype, bfloat16 included) or a jax array; anything else is a ValueError."""
+    if isinstance(x, np.ndarray):
+        return x
+    if hasattr(x, "detach") and hasattr(x, "dtype"):  # torch
+        return from_torch(x)
+    if hasattr(x, "__array__") and hasattr(x, "shape") and hasattr(x, "dtype"):  # jax, keras
+        return np.asarray(x)
+    raise ValueError(f"{what} is a {type(x).__name__}, not a tensor. Pass a NumPy array, a torch"
+                     " tensor or a jax array (np.asarray(...) for a list).")
+
+
+def is_float(x: np.ndarray) -> bool:
+    return x.dtype.kind == "f" or x.dtype.name in _validate.ML_FLOATS
+
+
+def prepared(x: np.ndarray, claim: Spec, what: str) -> np.ndarray:
+    """``x`` ready for the checks: float as it is; an integer or boolean tensor (a buffer)
+    as float64 when the claim is an exact value; else a ValueError naming the tensor."""
+    if is_float(x):
+        return x
+    if claim.family == "constant" and x.dtype.kind in "biu":
+        return x.astype(np.float64)
+    raise ValueError(f"{what} has dtype {x.dtype}: a {claim.name} claim is about floating-point"
+                     " weights. Claim an exact value (zeros, ones, constant) or skip it.")
+
+
+def check_tensor(
+    x: Any,
+    expect: str | Spec,
+    *,
+    layout: str | Layout | None = None,
+    alpha: float = DEFAULT_ALPHA,
+    name: str | None = None,
+    convention: str = "logical",
+) -> Report:
+    """Check that the tensor ``x`` holds a draw of ``expect`` (a spec or its name).
+
+    ``layout`` says how fans are read from the shape (default: ``torch`` for a torch
+    tensor, else ``keras``'s ``(*k, in, out)``); ``alpha`` is the family-wise false-alarm
+    budget of the call. Returns a ``Report`` (``report.passed``, ``raise_for_failure()``).
+
+    >>> import numpy as np, initcheck as ic
+    >>> w = np.random.default_rng(0).normal(0, 0.02, (512, 256))
+    >>> ic.check_tensor(w, ic.spec("normal", std=0.02)).passed
+    True
+    >>> ic.check_tensor(w * 1.05, ic.spec("normal", std=0.02)).check("std").passed
+    False
+    """
+    alpha = stats.check_alpha(alpha)
+    label = "tensor" if name is None else str(name)
+    claim = make_spec(expect) if isinstance(expect, (str, Spec)) else None
+    if claim is None:
+        raise ValueError(f"expect={expect!r} is not a spec. Pass a name ('he_normal') or"
+                         " initcheck.spec(name, **params).")
+    torch = hasattr(x, "detach") and hasattr(x, "dtype")
+    lay = get_layout(layout if layout is not None else ("torch" if torch else DEFAULT_LAYOUT))
+    array = prepared(as_numpy(x), claim, label)
+    if array.size == 0:
+        raise ValueError(f"{label} has shape {array.shape}: no elements to check.")
+    try:
+        law = claim.law(array.shape, lay, convention=convention)
+    except ValueError as exc:
+        raise ValueError(f"expect={claim!r} does not fit {label} of shape {array.shape}: {exc}"
+                         ) from None
+    ctx = checks.Tensors(claim, {label: array}, {label: law}, lay)
+    report = Report(label, "torch" if torch else type(x).__module__.split(".")[0], lay.name,
+                    repr(claim), 0, alpha, str(getattr(x, "dtype", array.dtype)).replace("torch.", ""),
+                    [tuple(array.shape)])
+    report.checks = checks.run(ctx, alpha)
+    if not report.passed and claim.family in ("normal", "truncated_normal"):
+        report.meta["matches"] = [str(s) for s in conventions.matches(claim, ctx, convention, alpha)]
+    layout_arg = repr(lay.name) if layout is None or isinstance(layout, str) else f"initcheck.{lay!r}"
+    report.meta["reproduce"] = (f"initcheck.check_tensor({label if name else 'x'},"
+                                f" initcheck.{claim!r}, layout={layout_arg}, alpha={alpha!r})")
+    report.meta["elements"] = int(array.size)
+    return report
+
+
+__all__ = ["as_numpy", "check_tensor", "is_float", "prepared"]

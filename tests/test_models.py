@@ -1,0 +1,231 @@
+"""check_model on models built by each framework: a model fresh from its constructor passes
+its framework's built-in policy; one whose own init code ran, or one broken on purpose,
+fails naming the tensor. Policies: globs, module types, composite and relative claims,
+TOML; bad policies are one-line errors."""
+
+import json
+import math
+
+import jsonschema
+import numpy as np
+import pytest
+
+import initcheck as ic
+from initcheck.models import Except, Relative, Split, rule
+from initcheck.schema import MODEL_REPORT
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+
+
+def torch_model(seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(
+        nn.Conv2d(3, 64, 3), nn.BatchNorm2d(64), nn.Conv2d(64, 64, 3, groups=8),
+        nn.ConvTranspose2d(64, 32, 3), nn.Flatten(), nn.Linear(512, 256), nn.LayerNorm(256),
+        nn.Embedding(1000, 64, padding_idx=3), nn.MultiheadAttention(64, 4), nn.LSTM(32, 64),
+        nn.PReLU())
+
+
+def test_torch_modules_pass_the_torch_policy_and_buffers_are_checked():
+    r = ic.check_model(torch_model(), "torch")
+    assert r.passed, r.failure_message()
+    assert r.row("1.num_batches_tracked").verdict == "pass"  # an int64 buffer: exact value
+    assert r.row("7.weight").rule is not None
+    assert not r.unmatched
+    jsonschema.validate(json.loads(r.to_json()), MODEL_REPORT)
+    assert "PASS" in str(r).splitlines()[0]
+
+
+@pytest.mark.parametrize("breaks, tensor, check", [
+    (lambda m: m[5].weight.mul_(1.05), "5.weight", "std"),
+    (lambda m: m[7].weight[3].normal_(), "7.weight", "support"),  # padding row not zero
+    (lambda m: m[2].weight.copy_(m[2].weight * 0 + m[2].weight[:1]), "2.weight", "distinct_units"),
+    (lambda m: m[8].in_proj_bias.uniform_(-0.1, 0.1), "8.in_proj_bias", "support"),
+    (lambda m: nn.init.kaiming_normal_(m[0].weight), "0.weight", "support"),
+])
+def test_a_broken_twin_fails_naming_the_tensor(breaks, tensor, check):
+    m = torch_model()
+    with torch.no_grad():
+        breaks(m)
+    r = ic.check_model(m, "torch")
+    assert not r.passed
+    row = r.row(tensor)
+    assert row.verdict == "FAIL" and check in row.failed, str(r)
+    assert [x.name for x in r.failures] == [tensor]
+    first_fail = next(line for line in str(r).splitlines() if line.startswith("  FAIL"))
+    assert tensor in r.failure_message() and tensor in first_fail
+
+
+def test_tied_parameters_are_checked_once_under_every_name_and_copies_fail():
+    emb = nn.Embedding(500, 64)
+    head = nn.Linear(64, 500, bias=False)
+    head.weight = emb.weight  # tied, as language models tie their embeddings
+    model = nn.ModuleDict({"emb": emb, "head": head, "other": nn.Embedding(500, 64)})
+    pol = [rule("*.weight", "normal", module=("Embedding", "Linear"))]
+    r = ic.check_model(model, pol)
+    assert r.passed, r.failure_message()
+    assert r.row("head.weight").names == ["emb.weight", "head.weight"]
+    with torch.no_grad():
+        model["other"].weight.copy_(emb.weight)  # a copy, not a tie: the same draw twice
+    r = ic.check_model(model, pol)
+    assert not r.passed and r.row("other.weight").failed == ["distinct_tensors"]
+    assert "holds the same values as emb.weight" in r.failure_message()
+
+
+def test_pooling_gives_power_that_each_small_tensor_lacks():
+    """48 layers of 32x32, all 2.5% too wide: alone, each tensor's std test sees z ~ 1.1
+    against a critical 4.8; pooled, z ~ 7.8 (power > 0.999). The group fails, no tensor."""
+    torch.manual_seed(1)
+    model = nn.Sequential(*[nn.Linear(32, 32, bias=False) for _ in range(48)])
+    with torch.no_grad():
+        for layer in model:
+            nn.init.normal_(layer.weight, std=0.03 * 1.025)
+    r = ic.check_model(model, [rule("*.weight", ic.spec("normal", std=0.03))], alpha=1e-3)
+    assert not r.passed and not r.failures  # no single tensor fails ...
+    (group,) = r.groups
+    assert [c.name for c in group.pooled_failures] == ["std"]  # ... their pooled test does
+    std = next(c for c in group.checks if c.name == "std")
+    assert std.extra["where"] == "pooled"
+    assert group.mde < 0.025 < std.extra["parts"][1]["mde"]
+    assert "48 tensors pooled: std" in r.failure_message()
+
+
+def test_composite_and_relative_claims():
+    torch.manual_seed(2)
+    qkv = nn.Linear(64, 192)
+    with torch.no_grad():
+        qkv.weight[:64].normal_(0, 0.01)
+        qkv.weight[64:].normal_(0, 0.02)
+        qkv.bias.uniform_(-1 / 8, 1 / 8)
+    model = nn.ModuleDict({"qkv": qkv})
+    bound = ic.spec("variance_scaling", scale=1 / 3, mode="fan_in", distribution="uniform")
+    small, big = ic.spec("normal", std=0.01), ic.spec("normal", std=0.02)
+    good = [rule("qkv.weight", Split(0, (small, big, big))),
+            rule("qkv.bias", Relative(bound, of="weight"), convention="torch")]
+    r = ic.check_model(model, good)
+    assert r.passed, r.failure_message()
+    assert {g.claim for g in r.groups} >= {repr(small), repr(big)}
+    swapped = [rule("qkv.weight", Split(0, (big, small, big))), good[1]]
+    r = ic.check_model(model, swapped)
+    assert r.row("qkv.weight").verdict == "FAIL"
+    assert "qkv.weight[0:64]" in r.failure_message()
+    explicit = [rule("qkv.weight", Except(big, {0: small, 1: small}, axis=0)), good[1]]
+    assert not ic.check_model(model, explicit).passed  # rows 2..63 are small too
+
+
+def test_toml_policy_gives_the_python_policys_verdicts(tmp_path):
+    path = tmp_path / "policy.toml"
+    path.write_text("""
+name = "mine"
+[[rule]]
+match = "*.weight"
+module = "Embedding"
+spec = "normal"
+except = [{index = "padding_idx", spec = "zeros"}]
+[[rule]]
+match = "*"
+skip = true
+""")
+    torch.manual_seed(3)
+    model = nn.ModuleDict({"e": nn.Embedding(300, 32, padding_idx=0), "l": nn.Linear(3, 3)})
+    r = ic.check_model(model, str(path), strict=True)
+    assert r.passed and r.policy == "mine", r.failure_message()
+    assert r.row("l.weight").verdict == "skip"
+    with torch.no_grad():
+        model["e"].weight[0] = 1.0
+    assert ic.check_model(model, path).row("e.weight").failed == ["support"]
+
+
+def test_strict_fails_what_no_rule_claims():
+    model = nn.Sequential(nn.Linear(16, 16), nn.Bilinear(4, 4, 4))
+    assert ic.check_model(model, "torch").passed
+    r = ic.check_model(model, "torch", strict=True)
+    assert not r.passed and r.unmatched == ["1.weight", "1.bias"]
+
+
+def test_flax_linen_and_nnx_pass_the_flax_policy_and_break():
+    jax = pytest.importorskip("jax")
+    pytest.importorskip("flax")
+    import flax.linen as ln
+    from flax import nnx
+
+    class Net(ln.Module):
+        @ln.compact
+        def __call__(self, x):
+            x = ln.Conv(32, (3, 3), feature_group_count=4)(x)
+            x = ln.BatchNorm(use_running_average=True)(x)
+            x = ln.LayerNorm()(x.reshape(x.shape[0], -1))
+            return ln.Dense(10)(ln.Dense(256)(x))
+
+    variables = Net().init(jax.random.key(0), jax.numpy.ones((1, 6, 6, 8)))
+    r = ic.check_model(variables, "flax")
+    assert r.passed and r.framework == "jax", r.failure_message()
+    assert r.row("params.Dense_0.kernel").rule == 1
+    broken = jax.tree_util.tree_map(lambda x: x, variables)
+    broken["params"]["Dense_0"]["kernel"] = broken["params"]["Dense_0"]["kernel"] * 1.05
+    r = ic.check_model(broken, "flax")
+    assert [x.name for x in r.failures] == ["params.Dense_0.kernel"]
+
+    class Block(nnx.Module):
+        def __init__(self, rngs):
+            self.dense = nnx.Linear(256, 128, rngs=rngs)
+            self.embed = nnx.Embed(500, 64, rngs=rngs)
+            self.norm = nnx.LayerNorm(128, rngs=rngs)
+
+    block = Block(nnx.Rngs(0))
+    r = ic.check_model(block, "flax")
+    assert r.passed and r.framework == "flax", r.failure_message()
+    block.embed.embedding.value = block.embed.embedding.value * 2
+    assert [x.name for x in ic.check_model(block, "flax").failures] == ["embed.embedding"]
+
+
+def test_keras_and_equinox_models():
+    keras = pytest.importorskip("keras")
+    model = keras.Sequential([keras.Input((10, 10, 3)), keras.layers.Conv2D(16, 3),
+                              keras.layers.Flatten(), keras.layers.Dense(64),
+                              keras.layers.LayerNormalization()])
+    r = ic.check_model(model, "keras")
+    assert r.passed and r.framework == "keras", r.failure_message()
+    jax = pytest.importorskip("jax")
+    eqx = pytest.importorskip("equinox")
+    mlp = eqx.nn.MLP(64, 32, 128, 2, key=jax.random.key(0))
+    bound = ic.spec("variance_scaling", scale=1 / 3, mode="fan_in", distribution="uniform")
+    pol = [rule("*.weight", bound, module="Linear"),  # equinox stores (out, in), like torch
+           rule("*.bias", Relative(bound), module="Linear")]
+    r = ic.check_model(mlp, pol)
+    assert r.passed and r.framework == "equinox", r.failure_message()
+    assert r.row("layers.0.weight").shape == [128, 64]
+
+
+@pytest.mark.parametrize("policy, match", [
+    ([rule("*.wieght", "normal")], r"rule 1 \(\*\.wieght\).*matches no tensor.*closest names"),
+    ([rule("*.bias", "orthogonal")], "orthogonal.*does not fit 0.bias"),
+    ([rule("*.bias", Relative(ic.spec("he_normal"), of="kernel"))], "relative to 'kernel'"),
+    ([rule("*.weight", Split(0, ("zeros", "zeros", "zeros")))], "does not split into 3"),
+    ("pytorch", "policy='pytorch' is not supported. Did you mean 'torch'"),
+])
+def test_bad_policies_are_one_line_errors(policy, match):
+    with pytest.raises(ValueError, match=match):
+        ic.check_model(nn.Sequential(nn.Linear(4, 4)), policy)
+
+
+def test_bad_rules_and_models_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="name='he_nromal' is not supported. Did you mean"):
+        rule("*", "he_nromal")
+    with pytest.raises(ValueError, match="not a model initcheck can read"):
+        ic.check_model(object(), "torch")
+    bad = tmp_path / "p.toml"
+    bad.write_text('[[rule]]\nmatch = "*"\nspec = "normal"\nparams = {sd = 1}\n')
+    with pytest.raises(ValueError, match=r"p.toml rule 1 \('\*'\): .*sd"):
+        ic.check_model(nn.Linear(2, 2), bad)
+    bad.write_text('[[rule]]\nmatch = "*"\n')
+    with pytest.raises(ValueError, match="exactly one of skip"):
+        ic.check_model(nn.Linear(2, 2), bad)
+
+
+def test_check_model_uses_whole_model_bonferroni():
+    r = ic.check_model(torch_model(), "torch", alpha=1e-4)
+    assert r.alpha_spent == pytest.approx(1e-4)
+    assert all(math.isnan(g.mde) or g.mde > 0 for g in r.groups)
+    assert np.isfinite([g.alpha for g in r.groups]).all()
