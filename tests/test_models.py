@@ -37,6 +37,13 @@ def test_torch_modules_pass_the_torch_policy_and_buffers_are_checked():
     assert "PASS" in str(r).splitlines()[0]
 
 
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16", "float64"])
+def test_models_in_every_float_dtype_pass(dtype):
+    r = ic.check_model(torch_model().to(getattr(torch, dtype)), "torch")
+    assert r.passed, r.failure_message()
+    assert r.row("5.weight").dtype == dtype
+
+
 @pytest.mark.parametrize("breaks, tensor, check", [
     (lambda m: m[5].weight.mul_(1.05), "5.weight", "std"),
     (lambda m: m[7].weight[3].normal_(), "7.weight", "support"),  # padding row not zero

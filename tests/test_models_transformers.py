@@ -53,6 +53,8 @@ LAYER0 = "bert.encoder.layer.0"
      "bert.encoder.layer.1.output.dense.weight", "distinct_tensors"),
     (lambda m: m.bert.encoder.layer[0].attention.self.key.reset_parameters(),
      f"{LAYER0}.attention.self.key.weight", "std"),
+    (lambda m: m.bert.encoder.layer[0].output.dense.bias.uniform_(-0.04, 0.04),  # left at torch's
+     f"{LAYER0}.output.dense.bias", "support"),
 ])
 def test_bert_broken_twins_fail_naming_the_tensor(breaks, tensor, check):
     m = bert()

@@ -26,6 +26,11 @@ def test_readme_pytest_example(pytester):
     pytester.runpytest().assert_outcomes(passed=4)
 
 
+def test_readme_model_example():
+    pytest.importorskip("torch")
+    exec(compile(block("model"), "README.md (model example)", "exec"), {})
+
+
 CI_COMMANDS = [line.split("  #")[0].strip() for line in block("ci").strip().splitlines()]
 
 

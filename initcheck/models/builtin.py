@@ -7,13 +7,14 @@ policy covers many module types). Sources: each module's ``reset_parameters`` (t
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from initcheck.fans import Layout
 from initcheck import _validate
-from initcheck.models.policy import Except, Policy, Relative, Rule, load, rule
+from initcheck.models.policy import Except, Policy, Relative, Rule, claim, load, rule
 from initcheck.specs import spec
 
 #: flax's Embed draws variance_scaling(1, 'fan_in', 'normal', out_axis=0): its fan is the
@@ -116,7 +117,9 @@ def as_policy(value: Any) -> Policy:
             return load(path)
         _validate.choice("policy", value, list(POLICIES))
     if isinstance(value, Sequence) and value and all(isinstance(r, Rule) for r in value):
-        return Policy(tuple(value))
+        # rules built directly (not through rule()) are validated here
+        return Policy(tuple(replace(r, claim=claim(r.claim, f"rule {i + 1} ({r.describe()})"))
+                            for i, r in enumerate(value)))
     raise ValueError(f"policy={value!r}: pass a list of initcheck.models.rule(...), a built-in"
                      " policy's name ('torch', 'flax') or a TOML file's path.")
 

@@ -113,14 +113,29 @@ class Policy:
 
 
 def claim(value: Any, where: str) -> Claim:
-    """A claim from what a user writes: a Spec, a spec's name, ``"skip"``, or a composite."""
-    if isinstance(value, (Spec, Except, Split, Relative)):
-        if isinstance(value, Split):
-            for c in value.claims:
-                claim(c, where)
-        return value
+    """A claim from what a user writes: a Spec or a spec's name, ``"skip"``, or a composite
+    whose parts are those (validated and made Specs now)."""
+    if isinstance(value, Except):
+        if not isinstance(value.index, Mapping) or not value.index:
+            raise ValueError(f"{where}: Except needs a mapping of index -> claim, e.g."
+                             " Except(spec, {'padding_idx': 'zeros'}).")
+        return Except(_spec(value.claim, where), {k: _spec(v, where) for k, v in value.index.items()},
+                      value.axis)
+    if isinstance(value, Split):
+        parts = tuple(SKIP if c == SKIP else _spec(c, where) for c in value.claims)
+        if len(parts) < 2:
+            raise ValueError(f"{where}: Split needs two or more claims, one per slice.")
+        return Split(value.axis, parts, None if value.sizes is None else tuple(value.sizes))
+    if isinstance(value, Relative):
+        return Relative(_spec(value.claim, where), value.of)
     if value == SKIP:
         return SKIP
+    return _spec(value, where)
+
+
+def _spec(value: Any, where: str) -> Spec:
+    if isinstance(value, Spec):
+        return value
     if isinstance(value, str):
         try:
             return spec(value)
