@@ -66,11 +66,12 @@ class Tensors:
         self.options: PropagationOptions | None = None
         self.takes_dtype = False
         self._summary: dict[Key, stats.Summary] = {}
+        self._units: dict[Key, stats.UnitSums] = {}
 
     def relabelled(self, laws: dict[Key, Law]) -> Tensors:
         """The same tensors judged against other laws (another convention of the claim)."""
         other = object.__new__(type(self))
-        other.__dict__.update(self.__dict__, laws=laws, _summary={})
+        other.__dict__.update(self.__dict__, laws=laws, _summary={}, _units={})
         return other
 
     def label(self, key: Key) -> str:
@@ -94,6 +95,16 @@ class Tensors:
 
     def summaries(self) -> list[stats.Summary]:
         return [self.summary(s) for s in self.laws]
+
+    def units(self, key: Key) -> stats.UnitSums | None:
+        """Per-unit sums of a tensor of rank >= 2 (None for a vector), computed once for the
+        unit mean and unit scale checks."""
+        x = self.tensors[key]
+        if x.ndim < 2:
+            return None
+        if key not in self._units:
+            self._units[key] = stats.unit_sums(x, self.layout.unit_axes(x.ndim), self.laws[key])
+        return self._units[key]
 
     def pit(self, key: Key) -> np.ndarray:
         """F(x) for at most KS_MAX evenly spaced elements (iid, so any fixed subset is a
@@ -162,7 +173,9 @@ def plan(family: str, with_propagation: bool, dtype_asked: bool = True,
             if can_draw:
                 statistical.append(haar)
         else:
-            statistical += [unit_correlation, spectrum]
+            statistical += [fourth_moment, unit_correlation, unit_dependence, unit_means,
+                            unit_scales, spectrum]
+        statistical.append(resolution)
         if can_draw:
             statistical.append(independent_calls)
     if can_draw:
@@ -340,6 +353,60 @@ def atoms(ctx: Tensors, alpha: float) -> CheckResult:
 def tails(ctx: Tensors, alpha: float) -> CheckResult:
     widest = max(ctx.laws, key=lambda s: ctx.summary(s).max_abs)
     return stats.tails_test(ctx.summaries(), alpha).with_extra(where=ctx.label(widest))
+
+
+def fourth_moment(ctx: Tensors, alpha: float) -> CheckResult:
+    """Heavy or light tails at the right std: the sample kurtosis pooled over tensors."""
+    return stats.kurtosis_test(ctx.summaries(), [ctx.laws[s].standard_moments for s in ctx.laws],
+                               alpha)
+
+
+def _sums_each(ctx: Tensors, alpha: float, parts: dict[Key, object],
+               test: Callable[..., CheckResult]) -> CheckResult:
+    """``pooled_and_each`` for a test over per-tensor sums: each tensor's sums are computed
+    once, and the pooled test adds them up. Tensors the test cannot judge (None) drop out."""
+    parts = {s: p for s, p in parts.items() if p is not None}
+    if not parts:
+        return test([], alpha)
+    sub = ctx.relabelled({s: ctx.laws[s] for s in parts})
+    return pooled_and_each(sub, alpha, lambda s, a: test([parts[s]], a),
+                           lambda a: test(list(parts.values()), a))
+
+
+def unit_means(ctx: Tensors, alpha: float) -> CheckResult:
+    """Units whose means differ at the right overall mean (ANOVA across units)."""
+    return _sums_each(ctx, alpha, {s: ctx.units(s) for s in ctx.laws}, stats.unit_means_test)
+
+
+def unit_scales(ctx: Tensors, alpha: float) -> CheckResult:
+    """Units whose scales differ at the right overall std (Bartlett, kurtosis-corrected)."""
+    return _sums_each(ctx, alpha, {s: ctx.units(s) for s in ctx.laws}, stats.unit_scales_test)
+
+
+def unit_dependence(ctx: Tensors, alpha: float) -> CheckResult:
+    """Weak correlation spread over many unit pairs: the sum of squared cosines of the
+    first DEPENDENCE_UNITS units (contiguous, so groups of neighbours stay whole)."""
+    parts = {}
+    for s, x in ctx.tensors.items():
+        axes = ctx.layout.unit_axes(x.ndim) if x.ndim >= 2 else ()
+        units = math.prod(x.shape[a] for a in axes)
+        if axes and units >= 2 and x.size // units >= stats.MIN_DEPENDENCE_LENGTH:
+            if len(axes) == 1:  # the first units only are copied
+                x = np.take(x, np.arange(min(x.shape[axes[0]], stats.DEPENDENCE_UNITS)), axes[0])
+            m = stats.unit_matrix(x, axes)[:stats.DEPENDENCE_UNITS]
+            parts[s] = stats.pair_sums(_standardize(m, ctx.laws[s]))
+    return _sums_each(ctx, alpha, parts, stats.dependence)
+
+
+def resolution(ctx: Tensors, alpha: float) -> CheckResult:
+    """Values on a grid coarser than the dtype holds, in the KS sample of each tensor. A
+    drawn sample is judged in its own dtype; a given tensor at most in float32's (a model
+    cast to float64 after its float32 init holds float32 values, and that is no defect)."""
+    parts = {}
+    for s, x in ctx.tensors.items():
+        grid = x.dtype if ctx.can_draw or x.dtype.itemsize <= 4 else np.dtype(np.float32)
+        parts[s] = stats.repeats(stats.thin(x.ravel(), KS_MAX), ctx.laws[s], grid)
+    return _sums_each(ctx, alpha, parts, stats.resolution_test)
 
 
 def unit_correlation(ctx: Tensors, alpha: float) -> CheckResult:

@@ -56,6 +56,22 @@ class Law:
         """The scipy frozen distribution of one element (built on first use: it is slow)."""
         return None if self.make_dist is None else self.make_dist()
 
+    @functools.cached_property
+    def standard_moments(self) -> tuple[float, ...]:
+        """E[z^k] for k = 0..12, z = (x - mean) / std: what the fourth-moment test needs
+        (the variance and skewness of its statistic). Closed forms for the normal and the
+        uniform; from scipy's raw moments otherwise."""
+        if self.family == "normal":  # (k-1)!! for even k
+            return tuple(0.0 if k % 2 else float(math.prod(range(k - 1, 0, -2))) for k in range(13))
+        if self.family == "uniform":  # U(-sqrt 3, sqrt 3): 3^(k/2) / (k + 1)
+            return tuple(0.0 if k % 2 else 3.0 ** (k / 2) / (k + 1) for k in range(13))
+        if self.dist is None:
+            return (1.0,) + (math.nan,) * 12
+        raw = [1.0] + [float(self.dist.moment(j)) for j in range(1, 13)]
+        # central moments of x by the binomial expansion, then standardized
+        return tuple(sum(math.comb(k, j) * raw[j] * (-self.mean) ** (k - j) for j in range(k + 1))
+                     / self.std**k for k in range(13))
+
     @property
     def bounded(self) -> bool:
         return math.isfinite(self.low) and math.isfinite(self.high)

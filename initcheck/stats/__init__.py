@@ -10,7 +10,11 @@ By concern (docs/statistics.md states the null law and the power of each):
 - ``distribution``: the probability transform ``cdf`` and the exact KS test ``ks_uniform``;
 - ``extremes``: ``finite``, ``support``, ``edge``, ``tails_test``, ``atoms``;
 - ``structure``: ``duplicates``, ``max_cosine``, ``spectrum``, ``equal``, thinning;
-- ``orthogonal``: ``orthonormality``, ``haar``.
+- ``orthogonal``: ``orthonormality``, ``haar``;
+- ``units``: ``unit_sums``, ``unit_means_test``, ``unit_scales_test`` (heterogeneous units);
+- ``resolution``: ``resolution_test`` (values on a grid coarser than their dtype);
+- ``moments.kurtosis_test`` (heavy or light tails at the right std) and
+  ``structure.dependence`` (weak correlation spread over many unit pairs).
 """
 
 from initcheck.results import POWER, CheckResult
@@ -19,6 +23,7 @@ from initcheck.stats.extremes import atoms, edge, edge_from_extremes, finite, ne
 from initcheck.stats.moments import (
     Summary,
     check_alpha,
+    kurtosis_test,
     mean_test,
     sigma_chi2_test,
     sigma_mde,
@@ -27,10 +32,17 @@ from initcheck.stats.moments import (
     z_two_sided,
 )
 from initcheck.stats.orthogonal import haar, orthonormality
+from initcheck.stats.resolution import Repeats, repeats, resolution_test
+from initcheck.stats.units import UnitSums, unit_means_test, unit_scales_test, unit_sums
 from initcheck.stats.structure import (
     MAX_SLICES,
     MIN_COSINE_LENGTH,
+    MIN_DEPENDENCE_LENGTH,
     MIN_DUPLICATE_LENGTH,
+    DEPENDENCE_UNITS,
+    PairSums,
+    dependence,
+    pair_sums,
     duplicates,
     equal,
     max_cosine,
@@ -45,10 +57,11 @@ from initcheck.stats.structure import (
 )
 
 __all__ = [
-    "KS_EXACT_MAX", "MAX_SLICES", "MIN_COSINE_LENGTH", "MIN_DUPLICATE_LENGTH", "POWER",
-    "CheckResult", "Summary", "atoms", "cdf", "check_alpha", "duplicates", "edge",
+    "KS_EXACT_MAX", "MAX_SLICES", "MIN_DEPENDENCE_LENGTH", "MIN_COSINE_LENGTH", "MIN_DUPLICATE_LENGTH", "POWER",
+    "CheckResult", "DEPENDENCE_UNITS", "Summary", "UnitSums", "atoms", "cdf", "check_alpha", "duplicates", "edge",
     "edge_from_extremes", "equal", "finite", "haar", "ks_pvalue", "ks_uniform", "max_cosine",
     "mean_test", "neighbours", "orthonormality", "pair_cosine", "sigma_chi2_test", "sigma_mde",
     "sigma_moment_test", "slices", "spaced", "spectrum", "submatrix", "summarize", "support", "tails_test",
-    "thin", "top_singular_value", "unit_matrix", "z_two_sided",
+    "thin", "top_singular_value", "unit_matrix", "z_two_sided", "dependence", "kurtosis_test",
+    "resolution_test", "unit_means_test", "PairSums", "pair_sums", "Repeats", "repeats", "unit_scales_test", "unit_sums",
 ]

@@ -48,6 +48,8 @@ class Summary:
     squares: float
     max_abs: float
     kurtosis: float
+    #: sum of z^4 (the fourth-moment test)
+    fourth: float = math.nan
 
 
 #: Elements standardized at a time by ``summarize``: its float64 working copy stays at
@@ -59,7 +61,7 @@ def summarize(x: np.ndarray, law: Law) -> Summary:
     """The ``Summary`` of ``x`` under ``law``, standardized in float64 chunks of
     ``SUMMARY_CHUNK`` elements (so the working memory does not grow with the tensor)."""
     flat = np.asarray(x).ravel()
-    total = squares = 0.0
+    total = squares = fourth = 0.0
     max_abs = 0.0
     for start in range(0, flat.size, SUMMARY_CHUNK):
         z = flat[start:start + SUMMARY_CHUNK].astype(np.float64)
@@ -69,7 +71,9 @@ def summarize(x: np.ndarray, law: Law) -> Summary:
         total += float(z.sum())
         squares += float(z @ z)
         max_abs = max(max_abs, float(z.max()), float(-z.min()))
-    return Summary(flat.size, total, squares, max_abs, law.kurtosis)
+        z *= z  # in place: z is this chunk's own copy
+        fourth += float(z @ z)
+    return Summary(flat.size, total, squares, max_abs, law.kurtosis, fourth)
 
 
 def sigma_chi2_test(summaries: list[Summary], alpha: float, *, name: str = "std") -> CheckResult:
@@ -129,3 +133,56 @@ def mean_test(summaries: list[Summary], alpha: float, *, name: str = "mean") -> 
         detail=f"mean - claimed = {shift:+.4f} sigma, z = {z:.2f}, |z| <= {crit:.2f}",
         observed=shift, expected=0.0,
     )
+
+
+#: Fewest elements the fourth-moment test judges: below it the skewness of the sample
+#: kurtosis (about 10/sqrt(n) for a normal) makes even an Edgeworth-corrected tail loose.
+KURTOSIS_MIN_N = 10_000
+
+
+def _influence_moments(m: tuple[float, ...]) -> tuple[float, float]:
+    """E[L^2] and E[L^3] of the sample kurtosis's influence function L = z^4 - 2 k z^2 + k
+    (k = E[z^4]): b2 - k is the mean of L to first order (delta method)."""
+    k = m[4]
+    poly = np.polynomial.Polynomial([k, 0.0, -2.0 * k, 0.0, 1.0])
+    expect = lambda p: float(sum(c * m[j] for j, c in enumerate(p.coef)))  # noqa: E731
+    return expect(poly**2), expect(poly**3)
+
+
+def kurtosis_test(summaries: list[Summary], moments: list[tuple[float, ...]], alpha: float, *,
+                  name: str = "fourth_moment") -> CheckResult:
+    """Heavy or light tails at the right std: the sample kurtosis b2 = m4 / m2^2 of each
+    tensor (scale-free: a std error does not enter) against its law's, pooled as
+    sum n (b2 - k) over tensors. ``moments`` are each law's standardized moments E[z^k],
+    k = 0..12 (``Law.standard_moments``): the statistic's variance and skewness come from
+    them (delta method), and the p-value is Edgeworth-corrected for that skewness. The MDE
+    is in excess kurtosis."""
+    alpha = check_alpha(alpha)
+    # a tensor with every value at the claimed mean has no kurtosis (std sees it)
+    pairs = [(s, m) for s, m in zip(summaries, moments) if s.squares > 0]
+    n = sum(s.n for s, _ in pairs)
+    if n < KURTOSIS_MIN_N:
+        return CheckResult(name=name, passed=True, statistic=math.nan, threshold=math.nan,
+                           pvalue=1.0, alpha=alpha, n=n, mde=math.nan,
+                           detail=f"{n} elements: too few for the fourth moment (at least"
+                                  f" {KURTOSIS_MIN_N})", extra={"skipped": True})
+    t = var = third = 0.0
+    for s, m in pairs:
+        m2, m4 = s.squares / s.n, s.fourth / s.n
+        v, k3 = _influence_moments(m)
+        t += s.n * (m4 / m2**2 - m[4])
+        var += s.n * v
+        third += s.n * k3
+    sd = math.sqrt(var)
+    z, gamma = t / sd, third / var**1.5
+    corr = float(np.exp(-z * z / 2) / math.sqrt(2 * math.pi)) * gamma / 6 * (z * z - 1)
+    upper, lower = float(special.ndtr(-z)) + corr, float(special.ndtr(z)) - corr
+    p = float(min(1.0, max(0.0, 2 * min(upper, lower))))
+    crit = z_two_sided(alpha)
+    excess = t / n
+    return CheckResult(
+        name=name, passed=p >= alpha, statistic=z, threshold=crit, pvalue=p, alpha=alpha, n=n,
+        mde=(crit + float(special.ndtri(POWER))) * sd / n,
+        detail=f"kurtosis - claimed = {excess:+.4f}, z = {z:.2f} (Edgeworth, skewness"
+               f" {gamma:.3f}), |z| <= {crit:.2f}",
+        observed=excess, expected=0.0)

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import special
 
-from initcheck.results import CheckResult
+from initcheck.results import POWER, CheckResult
 from initcheck.stats.moments import check_alpha
 
 #: Shortest slice compared for exact duplicates, by bytes per element: two independent
@@ -96,37 +97,35 @@ def duplicates(tensors: list[tuple[str, np.ndarray]], *, name: str = "distinct_u
                             extra={"failed": failed} if failed else None)
 
 
-#: Elements keyed at a time by ``_count_repeated_slices`` (its uint64 working copy: 4 MiB).
-KEY_CHUNK = 2**19
+#: Elements keyed at a time by ``_count_repeated_slices`` (its integer working copy).
+KEY_CHUNK = 2**20
 
 
 def _count_repeated_slices(x: np.ndarray, axis: int) -> int:
     """Slices along ``axis`` equal, bit for bit, to an earlier one. Each slice gets an exact
     integer key: its elements' bits times fixed odd multipliers (one per position in the
-    slice), summed mod 2^64, so equal slices have equal keys. The sums run over the tensor
-    in memory order, a chunk at a time (no copy of the tensor); slices with equal keys are
-    then compared (-0.0 and 0.0 differ here, a difference no initializer repeats)."""
+    slice), summed with wrap-around (a batched integer matmul), so equal slices have equal
+    keys. The tensor is keyed in memory order, a chunk of positions at a time (no copy of
+    the whole tensor); slices with equal keys are then compared (a key collision is only
+    a comparison more; -0.0 and 0.0 differ here, a difference no initializer repeats)."""
     x = np.ascontiguousarray(x)
     length = x.shape[axis]
     pre = math.prod(x.shape[:axis])
+    word = np.uint64 if x.dtype.itemsize == 8 else np.uint32
     u = x.view(np.dtype(f"u{x.dtype.itemsize}")).reshape(pre, length, -1)
     post = u.shape[2]
-    keys = np.zeros(length, np.uint64)
+    keys = np.zeros(length, word)
     step = max(1, KEY_CHUNK // max(1, length * post))
-    for p in range(0, pre, step):  # whole slices' positions p.., every slice at once
-        mults = np.random.default_rng([0, p]).integers(0, 2**63, (min(step, pre - p), 1, post),
-                                                       dtype=np.uint64) * 2 + 1
-        if length * post <= KEY_CHUNK:
-            if post == 1:  # 2-d, so numpy's inner loops run along the slices, not length 1
-                part = u[p:p + step, :, 0].astype(np.uint64) * mults[:, :, 0]
-                keys += part.sum(0, dtype=np.uint64)
-            else:
-                keys += (u[p:p + step].astype(np.uint64) * mults).sum((0, 2), dtype=np.uint64)
-            continue
-        rows = max(1, KEY_CHUNK // post)  # one position p, the slices a block at a time
-        for r in range(0, length, rows):
-            part = u[p, r:r + rows].astype(np.uint64) * mults[0]
-            keys[r:r + rows] += part.sum(1, dtype=np.uint64)
+    for p in range(0, pre, step):
+        mults = np.random.default_rng([0, p]).integers(0, 2**31, (min(step, pre - p), post, 1),
+                                                       dtype=word) * 2 + 1
+        block = u[p:p + step]
+        if block.dtype != word:
+            block = block.astype(word)  # 2-byte floats: 16-bit keys would collide too often
+        if post == 1:  # one (positions) @ (positions, slices) product, not many tiny ones
+            keys += mults[:, 0, 0] @ block[:, :, 0]
+        else:
+            keys += np.matmul(block, mults).sum(0, dtype=word)[:, 0]
     order = np.argsort(keys, kind="stable")
     same = np.flatnonzero(keys[order][1:] == keys[order][:-1])
     return sum(bool(np.array_equal(np.take(x, order[i], axis), np.take(x, order[i + 1], axis)))
@@ -271,3 +270,66 @@ def equal(a: np.ndarray, b: np.ndarray, *, should_be: bool, name: str, what: str
                             threshold=float(should_be),
                             detail=f"{what}: {'identical' if same else 'different'}",
                             observed=float(same), expected=float(should_be))
+
+
+#: Units (the first ones, contiguous: groups of correlated neighbours stay whole) whose
+#: pairwise cosines enter the dependence test.
+DEPENDENCE_UNITS = 128
+#: Shortest unit the dependence test judges: its null moments are the Gaussian ones, exact
+#: to O(1/d) for other families.
+MIN_DEPENDENCE_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class PairSums:
+    """One tensor's share of the dependence test: the sum of squared cosines over its unit
+    pairs, that sum's null mean and variance, the number of pairs and of elements."""
+
+    total: float
+    mean: float
+    var: float
+    pairs: float
+    n: int
+
+
+def pair_sums(m: np.ndarray) -> PairSums | None:
+    """``PairSums`` of a (units, d) matrix of centred units (None if it has fewer than two
+    units or units shorter than MIN_DEPENDENCE_LENGTH)."""
+    units, d = m.shape
+    if units < 2 or d < MIN_DEPENDENCE_LENGTH:
+        return None
+    m = np.asarray(m, dtype=np.float32)
+    m = m / np.linalg.norm(m, axis=1, keepdims=True)
+    gram = m @ m.T
+    k = units * (units - 1) / 2
+    return PairSums((float(np.einsum("ij,ij->", gram, gram, dtype=np.float64)) - units) / 2,
+                    k / d, k * 2 * (d - 1) / (d * d * (d + 2)), k, m.size)
+
+
+def dependence(parts: list[PairSums | None], alpha: float, *,
+               name: str = "unit_dependence") -> CheckResult:
+    """Weak dependence spread over many pairs of units, which the largest cosine misses:
+    T = sum over pairs of cos^2 of centred units, pooled over tensors (``pair_sums``). Under
+    independence cos^2 has mean 1/d exactly (any symmetric iid law) and variance
+    2(d-1)/(d^2(d+2)) (Gaussian), and distinct pairs are uncorrelated; T is referred to
+    the scaled chi-square with those two moments (Satterthwaite). One-sided. The MDE is
+    the root-mean-square correlation over all pairs."""
+    alpha = check_alpha(alpha)
+    use = [p for p in parts if p is not None]
+    if not use:
+        return CheckResult(name=name, passed=True, statistic=math.nan, threshold=math.nan,
+                           pvalue=1.0, alpha=alpha, n=0, mde=math.nan, extra={"skipped": True},
+                           detail=f"no tensor with 2 units of >= {MIN_DEPENDENCE_LENGTH} elements")
+    t, mean, var = (sum(getattr(p, f) for p in use) for f in ("total", "mean", "var"))
+    pairs, n = sum(p.pairs for p in use), sum(p.n for p in use)
+    scale, dof = var / (2 * mean), 2 * mean * mean / var
+    p = float(special.chdtrc(dof, t / scale))
+    crit = scale * float(special.chdtri(dof, alpha))
+    zb = float(special.ndtri(POWER))
+    excess = crit - mean + zb * math.sqrt(var)  # sum of rho^2 over pairs detected at POWER
+    return CheckResult(
+        name=name, passed=p >= alpha, statistic=t, threshold=crit, pvalue=p, alpha=alpha, n=n,
+        mde=math.sqrt(max(0.0, excess) / pairs),
+        detail=f"sum of squared cosines over {int(pairs)} unit pairs = {t:.3f}, expected"
+               f" {mean:.3f} +- {math.sqrt(var):.3f} if independent, at most {crit:.3f}",
+        observed=math.sqrt(max(0.0, t - mean) / pairs), expected=0.0)

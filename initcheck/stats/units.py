@@ -1,0 +1,132 @@
+"""Unit heterogeneity: units (output slices) whose means or scales differ while the tensor's
+overall mean and std are right. From per-unit sums of z = (x - mean) / std, computed in
+one chunked pass: a one-way ANOVA F test of the unit means (exact for a normal claim), and
+Bartlett's test of equal unit variances with Layard's kurtosis correction (divided by
+(k - 1) / 2: exact to first order for any claimed family, Bartlett's own for a normal).
+Tensors pool by adding their statistics and degrees of freedom."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+from initcheck.results import POWER, CheckResult
+from initcheck.specs import Law
+from initcheck.stats.moments import check_alpha
+
+#: Shortest unit whose mean is compared (below it the F test leans on normality).
+MIN_UNIT_LENGTH = 8
+#: Shortest unit whose variance is compared: Bartlett's log-variance statistic needs it.
+MIN_SCALE_LENGTH = 32
+
+
+@dataclass(frozen=True)
+class UnitSums:
+    """Per-unit sums of z and z^2 over units of ``length`` elements, and the law's kurtosis."""
+
+    total: np.ndarray
+    squares: np.ndarray
+    length: int
+    kurtosis: float
+
+
+def unit_sums(x: np.ndarray, unit_axes: tuple[int, ...], law: Law) -> UnitSums:
+    """Per-unit sums of z = (x - mean) / std; units index ``unit_axes``. The raw sums of x and
+    x^2 accumulate in float64 inside numpy's reductions (buffered: no float64 copy of the
+    tensor) and are then standardized."""
+    x = np.asarray(x)
+    if x.dtype.kind != "f" or x.dtype.itemsize < 4:
+        x = x.astype(np.float32)  # half and ml_dtypes floats: einsum needs a native float
+    axes = tuple(sorted(a % x.ndim for a in unit_axes))
+    letters = "abcdefghijklmnopqrstuvwxyz"[:x.ndim]
+    out = "".join(letters[a] for a in axes)
+    other = tuple(a for a in range(x.ndim) if a not in axes)
+    s1 = x.sum(axis=other, dtype=np.float64).reshape(-1)
+    s2 = np.einsum(f"{letters},{letters}->{out}", x, x, dtype=np.float64).reshape(-1)
+    length = x.size // s1.size
+    mu, sd = law.mean, law.std
+    return UnitSums((s1 - length * mu) / sd, (s2 - 2 * mu * s1 + length * mu * mu) / sd**2,
+                    length, law.kurtosis)
+
+
+def _skipped(name: str, alpha: float, why: str) -> CheckResult:
+    return CheckResult(name=name, passed=True, statistic=math.nan, threshold=math.nan, pvalue=1.0,
+                       alpha=alpha, n=0, mde=math.nan, detail=why, extra={"skipped": True})
+
+
+def _mde(dof: float, alpha: float, per_unit_information: float) -> float:
+    """The spread (std across units) whose noncentrality is detected with probability POWER:
+    to first order lambda = (z_alpha + z_power) sqrt(2 dof) + (z_power^2)."""
+    za, zb = -float(special.ndtri(alpha)), float(special.ndtri(POWER))
+    lam = (za + zb) * math.sqrt(2 * dof) + zb * zb
+    return math.sqrt(lam / per_unit_information)
+
+
+def unit_means_test(parts: list[UnitSums], alpha: float, *, name: str = "unit_means") -> CheckResult:
+    """One-way ANOVA across units, pooled over tensors: F = (between / dof_b) / (within /
+    dof_w), F(dof_b, dof_w) under the claim. The MDE is the std of the unit means, in sigmas."""
+    alpha = check_alpha(alpha)
+    use = [p for p in parts if len(p.total) >= 2 and p.length >= MIN_UNIT_LENGTH]
+    if not use:
+        return _skipped(name, alpha, f"no tensor with 2 units of >= {MIN_UNIT_LENGTH} elements")
+    between = within = dof_b = dof_w = info = 0.0
+    for p in use:
+        means = p.total / p.length
+        between += p.length * float(((means - means.mean()) ** 2).sum())
+        within += float((p.squares - p.total**2 / p.length).sum())
+        dof_b += len(p.total) - 1
+        dof_w += len(p.total) * (p.length - 1)
+        info += len(p.total) * p.length
+    if within <= 0:  # every unit constant: equal means pass, different ones cannot be chance
+        f = math.inf if between > 0 else 1.0
+    else:
+        f = (between / dof_b) / (within / dof_w)
+    p = float(special.fdtrc(dof_b, dof_w, f)) if math.isfinite(f) else 0.0
+    crit = float(special.fdtri(dof_b, dof_w, 1 - alpha))
+    n = int(sum(len(q.total) * q.length for q in use))
+    return CheckResult(
+        name=name, passed=p >= alpha, statistic=f, threshold=crit, pvalue=p, alpha=alpha, n=n,
+        mde=_mde(dof_b, alpha, info),
+        detail=f"F = {f:.3f} over {int(dof_b) + len(use)} units (unit means' spread"
+               f" {math.sqrt(max(0.0, between / info)):.4f} sigma), F <= {crit:.3f}",
+        observed=f, expected=1.0)
+
+
+def unit_scales_test(parts: list[UnitSums], alpha: float, *, name: str = "unit_scales") -> CheckResult:
+    """Bartlett's test of equal unit variances, divided by (kurtosis - 1) / 2 (Layard), pooled
+    over tensors: chi-square with sum (units - 1) degrees of freedom under the claim. The
+    MDE is the std across units of their log std (about the relative spread of unit stds)."""
+    alpha = check_alpha(alpha)
+    use = [p for p in parts if len(p.total) >= 2 and p.length >= MIN_SCALE_LENGTH]
+    if not use:
+        return _skipped(name, alpha, f"no tensor with 2 units of >= {MIN_SCALE_LENGTH} elements")
+    stat = dof = info = 0.0
+    spread = []
+    for p in use:
+        k, d = len(p.total), p.length
+        var = np.maximum((p.squares - p.total**2 / d) / (d - 1), 0.0)
+        pooled = float(var.mean())
+        if pooled == 0:  # a constant tensor: no scale to compare (std and distinct_units see it)
+            continue
+        # a unit of zero variance among varying ones: infinitely unlikely under the claim
+        bartlett = (k * (d - 1) * math.log(pooled) - (d - 1) * float(np.log(var).sum())
+                    if var.min() > 0 else math.inf)
+        c = 1 + (k / (d - 1) - 1 / (k * (d - 1))) / (3 * (k - 1))
+        stat += bartlett / c / ((p.kurtosis - 1) / 2)
+        dof += k - 1
+        info += 4 * k * (d - 1) / (p.kurtosis - 1)
+        spread.append(float(np.std(0.5 * np.log(np.maximum(var, 1e-300)))))
+    if dof == 0:
+        return _skipped(name, alpha, "every unit constant: no scales to compare")
+    pv = float(special.chdtrc(dof, stat)) if math.isfinite(stat) else 0.0
+    crit = float(special.chdtri(dof, alpha))
+    n = int(sum(len(q.total) * q.length for q in use))
+    return CheckResult(
+        name=name, passed=pv >= alpha, statistic=stat, threshold=crit, pvalue=pv, alpha=alpha, n=n,
+        mde=_mde(dof, alpha, info),
+        detail=f"chi2 = {stat:.1f} on {int(dof)} dof (kurtosis-corrected Bartlett; unit log-std"
+               f" spread {max(spread):.4f}), <= {crit:.1f}",
+        observed=stat / dof, expected=1.0)
