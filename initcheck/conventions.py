@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from initcheck import checks
+from initcheck.contexts import Tensors
 from initcheck.specs import Spec, spec as make_spec
 
 #: The untruncated variance-scaling specs and the fan mode each divides by.
@@ -30,7 +31,7 @@ class Sibling:
         return f"{self.spec!r}{fans} ({self.meaning})"
 
 
-def siblings(claim: Spec, ctx: checks.Tensors, convention: str) -> list[Sibling]:
+def siblings(claim: Spec, ctx: Tensors, convention: str) -> list[Sibling]:
     """The other conventions of ``claim``'s family that could explain the samples."""
     out: list[Sibling] = []
     p = dict(claim.params)
@@ -61,7 +62,7 @@ def siblings(claim: Spec, ctx: checks.Tensors, convention: str) -> list[Sibling]
     return out
 
 
-def matches(claim: Spec, ctx: checks.Tensors, convention: str, alpha: float) -> list[Sibling]:
+def matches(claim: Spec, ctx: Tensors, convention: str, alpha: float) -> list[Sibling]:
     """The siblings whose mean, std and distribution tests the samples pass at ``alpha``."""
     found = []
     for sib in siblings(claim, ctx, convention):

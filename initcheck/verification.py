@@ -15,6 +15,7 @@ import numpy as np
 
 from initcheck import _validate, checks, conventions, memory, stats
 from initcheck.activations import Activation
+from initcheck.contexts import Samples
 from initcheck.adapters import InitializerError, adapter
 from initcheck.contract import InitializerLike
 from initcheck.defaults import DEFAULT_ALPHA
@@ -209,7 +210,7 @@ def verify(
             raise ValueError(f"expect={claim!r} does not fit shape {shape}: {exc}") from None
 
     start = time.perf_counter()
-    ctx = checks.Samples(sampler, claim, laws, seed, dt, options)
+    ctx = Samples(sampler, claim, laws, seed, dt, options)
     drawn = time.perf_counter() - start
     returned = sorted({str(x.dtype) for x in ctx.tensors.values()})
     report = Report(sampler.name, sampler.framework, sampler.layout.name, repr(claim), seed, alpha,

@@ -178,6 +178,55 @@ def _gaussian_claiming_orthogonal(shape, rng, dtype=np.float32):
     return (rng.standard_normal(shape) / math.sqrt(n)).astype(dtype)
 
 
+def _student_t(shape, rng, dtype=np.float32):
+    # Student-t with 34 degrees of freedom scaled to the right std: excess kurtosis 6/30 = 0.2
+    nu = 34
+    return (rng.standard_t(nu, size=shape) * math.sqrt((nu - 2) / nu) * _he_std(shape)).astype(dtype)
+
+
+def _unit_scales_differ(x, shape, rng):
+    # each output unit (last axis) scaled by a log-normal factor of spread 0.1, normalized so
+    # the tensor's variance is unchanged
+    if len(shape) < 2:
+        return x
+    f = np.exp(rng.normal(0.0, 0.1, shape[-1]))
+    return x * f / math.sqrt(float(np.mean(f * f)))
+
+
+def _unit_means_differ(x, shape, rng):
+    # each output unit shifted by N(0, (0.1 sigma)^2); the spread is taken out of the scale
+    # so the tensor's variance is unchanged
+    if len(shape) < 2:
+        return x
+    tau = 0.1
+    shift = rng.normal(0.0, tau, shape[-1]) * _he_std(shape)
+    return (x + shift) / math.sqrt(1 + tau * tau)
+
+
+def _equicorrelated_groups(x, shape, rng):
+    # units (last axis) in groups of 16 sharing a component: correlation 0.05 within a group
+    if len(shape) < 2:
+        return x
+    rho, group = 0.05, 16
+    shared = rng.standard_normal((*shape[:-1], -(-shape[-1] // group))) * _he_std(shape)
+    return math.sqrt(1 - rho) * x + math.sqrt(rho) * np.repeat(shared, group, axis=-1)[..., :shape[-1]]
+
+
+def _inverse_cdf_16_bit(shape, rng, dtype=np.float32):
+    # N(0, sigma^2) through the inverse CDF of 16-bit uniforms: at most 65536 distinct values
+    from scipy.special import ndtri
+
+    u = (rng.integers(0, 2**16, size=shape) + 0.5) / 2**16
+    return (ndtri(u) * _he_std(shape)).astype(dtype)
+
+
+def _bfloat16_mantissa(x, shape, rng):
+    # float32 values that carry bfloat16's 8-bit mantissa (computed in bfloat16, then cast)
+    import ml_dtypes
+
+    return x.astype(ml_dtypes.bfloat16).astype(np.float32)
+
+
 TRUNC = ic.spec("variance_scaling", scale=1.0, mode="fan_in", distribution="truncated_normal")
 
 DEFECTS = [
@@ -216,4 +265,19 @@ DEFECTS = [
     Defect("orthogonal without the sign fix", "orthogonal", _orthogonal_no_sign_fix, ("haar",)),
     Defect("Gaussian claiming orthogonal", "orthogonal", _gaussian_claiming_orthogonal,
            ("orthogonal",)),
+    Defect("Student-t at the right std", "he_normal", _student_t, ("fourth_moment",)),
+    Defect("unit scales differ, std intact", "he_normal",
+           normal_with_std(_he_std, _unit_scales_differ), ("unit_scales",)),
+    Defect("unit means differ, mean intact", "he_normal",
+           normal_with_std(_he_std, _unit_means_differ), ("unit_means",)),
+    Defect("equicorrelated groups of 16 units", "he_normal",
+           normal_with_std(_he_std, _equicorrelated_groups), ("unit_dependence",)),
+    Defect("inverse CDF of 16-bit uniforms", "he_normal", _inverse_cdf_16_bit, ("resolution",)),
+    Defect("bfloat16 mantissa in float32", "he_normal", normal_with_std(_he_std, _bfloat16_mantissa),
+           ("resolution",)),
 ]
+
+#: The defects whose marginal std and mean are right: only their own check may see them.
+HIDDEN = {"Student-t at the right std", "unit scales differ, std intact",
+          "unit means differ, mean intact", "equicorrelated groups of 16 units",
+          "inverse CDF of 16-bit uniforms"}

@@ -5,7 +5,7 @@ spike defects is intact, so only their own check can see them)."""
 import pytest
 
 import initcheck as ic
-from defects import DEFECTS, _he_std, _rank_one_spike, normal_with_std
+from defects import DEFECTS, HIDDEN, _he_std, _rank_one_spike, normal_with_std
 
 
 @pytest.mark.parametrize("defect", DEFECTS, ids=[d.name for d in DEFECTS])
@@ -27,3 +27,13 @@ def test_rank_one_spike_leaves_std_and_mean_intact_and_only_structure_checks_see
     # shape checks see it, the scale and location ones must not
     assert "spectrum" in failed and failed <= {"spectrum", "unit_correlation", "unit_dependence",
                                                "unit_scales", "fourth_moment"}
+
+
+@pytest.mark.parametrize("defect", [d for d in DEFECTS if d.name in HIDDEN],
+                         ids=lambda d: d.name)
+def test_hidden_defects_keep_std_and_mean_and_only_the_new_checks_see_them(defect):
+    """Heavy tails, heterogeneous units, weak dependence, a coarse grid: the marginal std and
+    mean are right, so the checks of v0.1 pass them; their own checks do not."""
+    report = ic.verify(defect.fn, expect=defect.expect, seed=2)
+    assert report.check("std").passed and report.check("mean").passed, str(report)
+    assert {c.name for c in report.failures} & set(defect.caught_by), str(report)

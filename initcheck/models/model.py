@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from initcheck import checks, stats
+from initcheck.contexts import Tensors
 from initcheck.defaults import DEFAULT_ALPHA
 from initcheck.fans import Layout, get_layout
 from initcheck.models.collect import Held, collect
@@ -215,7 +216,7 @@ def _check_group(rule: Rule, number: int, ps: list[Piece], alpha: float,
         if p.claim.family != "constant" and x.size >= 2:
             fp = (x.shape, str(x.dtype), stats.thin(x.reshape(-1), FINGERPRINT).tobytes())
             prints.setdefault(fp, []).append(p)
-    ctx = checks.Tensors(ps[0].claim, tensors, laws, ps[0].layout)
+    ctx = Tensors(ps[0].claim, tensors, laws, ps[0].layout)
     found = checks.run(ctx, alpha)
     std = next((c for c in found if c.name == "std"), None)
     return GroupResult(rule=number, match=rule.describe(), claim=repr(ps[0].claim),

@@ -12,6 +12,7 @@ import numpy as np
 
 from initcheck import _validate, checks, conventions, stats
 from initcheck.contract import from_torch
+from initcheck.contexts import Tensors
 from initcheck.defaults import DEFAULT_ALPHA
 from initcheck.fans import DEFAULT_LAYOUT, Layout, get_layout
 from initcheck.results import Report
@@ -84,7 +85,7 @@ def check_tensor(
     except ValueError as exc:
         raise ValueError(f"expect={claim!r} does not fit {label} of shape {array.shape}: {exc}"
                          ) from None
-    ctx = checks.Tensors(claim, {label: array}, {label: law}, lay)
+    ctx = Tensors(claim, {label: array}, {label: law}, lay)
     report = Report(label, "torch" if torch else type(x).__module__.split(".")[0], lay.name,
                     repr(claim), 0, alpha, str(getattr(x, "dtype", array.dtype)).replace("torch.", ""),
                     [tuple(array.shape)])

@@ -299,7 +299,11 @@ def pair_sums(m: np.ndarray) -> PairSums | None:
     if units < 2 or d < MIN_DEPENDENCE_LENGTH:
         return None
     m = np.asarray(m, dtype=np.float32)
-    m = m / np.linalg.norm(m, axis=1, keepdims=True)
+    norms = np.linalg.norm(m, axis=1, keepdims=True)
+    m = m[norms[:, 0] > 0] / norms[norms[:, 0] > 0]  # a unit all at the mean has no direction
+    units = m.shape[0]
+    if units < 2:
+        return None
     gram = m @ m.T
     k = units * (units - 1) / 2
     return PairSums((float(np.einsum("ij,ij->", gram, gram, dtype=np.float64)) - units) / 2,

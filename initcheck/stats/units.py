@@ -58,10 +58,11 @@ def _skipped(name: str, alpha: float, why: str) -> CheckResult:
 
 
 def _mde(dof: float, alpha: float, per_unit_information: float) -> float:
-    """The spread (std across units) whose noncentrality is detected with probability POWER:
-    to first order lambda = (z_alpha + z_power) sqrt(2 dof) + (z_power^2)."""
-    za, zb = -float(special.ndtri(alpha)), float(special.ndtri(POWER))
-    lam = (za + zb) * math.sqrt(2 * dof) + zb * zb
+    """The spread across units detected with probability POWER: the noncentrality lambda at
+    which a chi-square on ``dof`` exceeds its alpha quantile with that probability (exact,
+    scipy's chndtrinc), over the information per unit of squared spread."""
+    crit = float(special.chdtri(dof, alpha))
+    lam = float(special.chndtrinc(crit, dof, 1 - POWER))
     return math.sqrt(lam / per_unit_information)
 
 

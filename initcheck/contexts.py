@@ -1,0 +1,201 @@
+"""The contexts checks run over, and the ways their results combine. ``Tensors``: fixed
+tensors under one claim, keyed by a label (``check_tensor``, ``check_model``), with the
+statistics the checks share computed once; ``Samples``: a verification's own draws, keyed by
+shape, which checks may draw again. ``pooled_and_each`` runs a test on every tensor alone
+and on all pooled, Bonferroni over them; ``hard_merge`` merges a deterministic check."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Hashable
+
+import numpy as np
+
+from initcheck import stats
+from initcheck.contract import Adapter
+from initcheck.fans import Layout
+from initcheck.propagation import PropagationOptions
+from initcheck.results import CheckResult
+from initcheck.seeding import seed_sequence
+from initcheck.simulation import Trace
+from initcheck.specs import Law, Spec
+
+Shape = tuple[int, ...]
+#: What a context keys its tensors by: the shape (verify) or the tensor's name (models).
+Key = Hashable
+
+#: KS tests use at most this many values per shape and pooled (evenly spaced). KS is the
+#: omnibus for shape; scale errors are the sigma test's, which uses every value.
+KS_MAX = 2**15
+#: The probe shape of the checks that draw again is the one nearest this many elements.
+PROBE_ELEMENTS = 4096
+
+
+def label(shape: Shape) -> str:
+    """A shape as reports print it: 3x3x64x128."""
+    return "x".join(map(str, shape))
+
+
+class Tensors:
+    """Fixed tensors under one claim: each with its law, keyed by a label (a tensor's
+    name), and the statistics the checks share, computed on first use. ``check_tensor``
+    and ``check_model`` judge tensors they are given; ``Samples`` draws its own."""
+
+    #: Whether the checks that need fresh draws (reproducible, independent calls, Haar) apply.
+    can_draw = False
+
+    def __init__(self, claim: Spec, tensors: dict[Key, np.ndarray], laws: dict[Key, Law],
+                 layout: Layout) -> None:
+        self.claim, self.family, self.layout = claim, claim.family, layout
+        self.tensors, self.laws = tensors, laws
+        self.options: PropagationOptions | None = None
+        self.takes_dtype = False
+        self._summary: dict[Key, stats.Summary] = {}
+        self._units: dict[Key, stats.UnitSums] = {}
+
+    def relabelled(self, laws: dict[Key, Law]) -> Tensors:
+        """The same tensors judged against other laws (another convention of the claim)."""
+        other = object.__new__(type(self))
+        other.__dict__.update(self.__dict__, laws=laws, _summary={}, _units={})
+        return other
+
+    def label(self, key: Key) -> str:
+        return str(key)
+
+    def shape(self, key: Key) -> Shape:
+        return tuple(self.tensors[key].shape)
+
+    def where(self, key: Key) -> dict[str, object]:
+        return {"where": self.label(key), "shape": list(self.shape(key))}
+
+    @property
+    def elements(self) -> int:
+        return sum(x.size for x in self.tensors.values())
+
+    def summary(self, key: Key) -> stats.Summary:
+        """The moment summary of a tensor (chunked), computed once for mean, std and tails."""
+        if key not in self._summary:
+            self._summary[key] = stats.summarize(self.tensors[key], self.laws[key])
+        return self._summary[key]
+
+    def summaries(self) -> list[stats.Summary]:
+        return [self.summary(s) for s in self.laws]
+
+    def units(self, key: Key) -> stats.UnitSums | None:
+        """Per-unit sums of a tensor of rank >= 2 (None for a vector), computed once for the
+        unit mean and unit scale checks."""
+        x = self.tensors[key]
+        if x.ndim < 2:
+            return None
+        if key not in self._units:
+            self._units[key] = stats.unit_sums(x, self.layout.unit_axes(x.ndim), self.laws[key])
+        return self._units[key]
+
+    def pit(self, key: Key) -> np.ndarray:
+        """F(x) for at most KS_MAX evenly spaced elements (iid, so any fixed subset is a
+        sample): uniform on (0, 1) under the claim."""
+        return stats.cdf(stats.thin(self.tensors[key].ravel(), KS_MAX), self.laws[key])
+
+
+class Samples(Tensors):
+    """One verification's draws: every shape drawn once under its own seed (keyed by the
+    shape), with the laws the claim gives them; checks may draw again."""
+
+    can_draw = True
+
+    def __init__(self, sampler: Adapter, claim: Spec, laws: dict[Shape, Law], seed: int,
+                 dtype: np.dtype, options: PropagationOptions | None = None) -> None:
+        self.sampler, self.seed, self.dtype = sampler, seed, dtype
+        #: Time spent in the initializer on draws beyond the main ones (repeat, Haar).
+        self.extra_draw_seconds = 0.0
+        self.trace: Trace | None = None
+        super().__init__(claim, {s: self.draw(s, "main") for s in laws}, laws, sampler.layout)
+        self.options, self.takes_dtype = options, sampler.takes_dtype
+
+    def label(self, key: Key) -> str:
+        return label(key)
+
+    def shape(self, key: Key) -> Shape:
+        return key
+
+    def draw(self, shape: Shape, purpose: str, k: int = 0) -> np.ndarray:
+        start = time.perf_counter()
+        x = self.sampler.sample(shape, seed_sequence(self.seed, shape, purpose, k), self.dtype)
+        if purpose != "main":
+            self.extra_draw_seconds += time.perf_counter() - start
+        return x
+
+    def probe_shape(self) -> Shape:
+        """A mid-sized shape for checks that draw again (at least 2 elements if possible)."""
+        return min(self.laws, key=lambda s: (math.prod(s) < 2,
+                                             abs(math.log(math.prod(s) / PROBE_ELEMENTS))))
+
+
+
+def pooled_and_each(
+    ctx: Tensors,
+    alpha: float,
+    each: Callable[[Key, float], CheckResult],
+    pooled: Callable[[float], CheckResult] | None = None,
+) -> CheckResult:
+    """One test per tensor, and the pooled test if given; Bonferroni over all of them.
+    Pooling gives power for small errors; each tensor alone catches an error confined to
+    one (wrong only for small fans, a non-square kernel, one layer of a model).
+    ``extra['parts']`` keeps every tensor's own verdict, p-value adjusted (``check_model``
+    reports them tensor by tensor)."""
+    keys = list(ctx.laws)
+    k = len(keys) + (1 if pooled is not None and len(keys) > 1 else 0)
+    share = alpha / k
+    results: list[tuple[Key | None, CheckResult]] = [(s, each(s, share)) for s in keys]
+    if k > len(keys):
+        results.insert(0, (None, pooled(share)))
+    head = results[0][1]
+    where, worst = min(results, key=lambda r: r[1].pvalue)
+    p = min(1.0, worst.pvalue * k)
+    text = "pooled" if where is None else ctx.label(where)
+    parts = [{"where": "pooled" if s is None else ctx.label(s), "passed": r.passed,
+              "pvalue": min(1.0, r.pvalue * k), "observed": r.observed, "expected": r.expected,
+              "mde": r.mde, "n": r.n, "detail": r.detail} for s, r in results]
+    return CheckResult(
+        name=head.name, passed=p >= alpha, statistic=worst.statistic, threshold=worst.threshold,
+        pvalue=p, alpha=alpha, n=sum(r.n for s, r in results if s is not None), mde=head.mde,
+        detail=f"{text}: {worst.detail}", observed=worst.observed, expected=worst.expected,
+        extra={"where": text, "shape": None if where is None else list(ctx.shape(where)),
+               "tests": k, "parts": parts})
+
+
+def hard_merge(ctx: Tensors, name: str, results: list[tuple[Key, CheckResult]], ok_detail: str,
+                clean: float = math.nan) -> CheckResult:
+    """One deterministic check over all tensors: the first failing one (``extra['failed']``
+    lists them all), or a pass (``clean`` is the observed and expected value a pass reports)."""
+    n = sum(r.n for _, r in results)
+    failed = [(s, r) for s, r in results if not r.passed]
+    if failed:
+        s, r = failed[0]
+        return CheckResult.hard(name, False, n=n, statistic=r.statistic, threshold=r.threshold,
+                                detail=f"{ctx.label(s)}: {r.detail}", observed=r.observed,
+                                expected=r.expected,
+                                extra={**ctx.where(s), "failed": [ctx.label(f) for f, _ in failed]})
+    return CheckResult.hard(name, True, n=n, detail=ok_detail, observed=clean, expected=clean)
+
+
+def standardize(x: np.ndarray, law: Law) -> np.ndarray:
+    """(x - mean) / std as a new array, float32 for inputs of 4 bytes or fewer per element
+    (the statistics that use it need no more), else float64."""
+    z = x.astype(np.float32 if x.dtype.itemsize <= 4 else np.float64)
+    z -= law.mean
+    z /= law.std
+    return z
+
+
+def sums_each(ctx: Tensors, alpha: float, parts: dict[Key, object],
+               test: Callable[..., CheckResult]) -> CheckResult:
+    """``pooled_and_each`` for a test over per-tensor sums: each tensor's sums are computed
+    once, and the pooled test adds them up. Tensors the test cannot judge (None) drop out."""
+    parts = {s: p for s, p in parts.items() if p is not None}
+    if not parts:
+        return test([], alpha)
+    sub = ctx.relabelled({s: ctx.laws[s] for s in parts})
+    return pooled_and_each(sub, alpha, lambda s, a: test([parts[s]], a),
+                           lambda a: test(list(parts.values()), a))
