@@ -63,6 +63,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Trace": ("initcheck.simulation", "Trace"),
     "gain": ("initcheck.theory", "gain"),
     "models": ("initcheck.models", None),
+    "identify": ("initcheck.identification", "identify"),
+    "Candidate": ("initcheck.identification", "Candidate"),
     "check_tensor": ("initcheck.models.tensor", "check_tensor"),
     "check_model": ("initcheck.models.model", "check_model"),
     "ModelReport": ("initcheck.models.report", "ModelReport"),

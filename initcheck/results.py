@@ -175,6 +175,8 @@ class Report:
             lines.append(wrap(f"  FAIL {c.name}: {c.detail}", indent=7))
         for match in self.meta.get("matches", ()):
             lines.append(wrap(f"  the samples match {match}", indent=7))
+        for i, found in enumerate(self.meta.get("looks_like", ())):
+            lines.append(wrap(f"  {'looks like' if i == 0 else '   or like'}: {found}", indent=7))
         lines.append(f"verdict: {'PASS' if self.passed else 'FAIL'}"
                      f" ({len(self.checks) - len(self.failures)}/{len(self.checks)} checks passed)")
         return "\n".join(lines)
@@ -198,6 +200,8 @@ class Report:
                 f" {_num(c.expected)}, p = {_num(c.pvalue)}, alpha = {_num(c.alpha)},"
                 f" n = {c.n}, MDE = {_num(c.mde)})")
         parts += [f"  the samples match {m}" for m in self.meta.get("matches", ())]
+        parts += [f"  {'looks like' if i == 0 else '   or like'}: {c}"
+                  for i, c in enumerate(self.meta.get("looks_like", ()))]
         parts.append("reproduce: " + self.reproduce())
         return "\n".join(parts)
 

@@ -16,68 +16,19 @@ import numpy as np
 from initcheck import _validate, checks, conventions, memory, stats
 from initcheck.activations import Activation
 from initcheck.contexts import Samples
+from initcheck.identification import looks_like
 from initcheck.adapters import InitializerError, adapter
 from initcheck.contract import InitializerLike
 from initcheck.defaults import DEFAULT_ALPHA
-from initcheck.fans import LAYOUTS, Layer, Layout
+from initcheck.fans import LAYOUTS, Layout
 from initcheck.initializers import Initializer, get as get_initializer
 from initcheck.propagation import PropagationOptions
+from initcheck.shapes import DEFAULT_LAYERS, default_shapes
 from initcheck.results import Report
 from initcheck.specs import Spec, spec as make_spec
 
-#: The default shapes, as layers: large dense tensors for power, non-square dense, square and
-#: non-square conv kernels in 1d/2d/3d, and small fans (< 32) where fan mistakes hide.
-#: About 870k elements: a relative sigma error of 0.7% is detected with power 0.99.
-DEFAULT_LAYERS: tuple[Layer, ...] = (
-    Layer(1024, 512),
-    Layer(256, 1000),
-    Layer(64, 128, (3, 3)),
-    Layer(32, 16, (1, 5)),
-    Layer(48, 24, (7,)),
-    Layer(8, 16, (3, 3, 3)),
-    Layer(7, 3),
-    Layer(16, 24),
-    Layer(5, 31, (2, 2)),
-)
 #: The dtype asked of an initializer that takes one, where verify is given none.
 DEFAULT_DTYPE = np.float32
-#: A bias-like vector, tested where the spec needs no fans.
-DEFAULT_VECTOR = (64,)
-#: Fewest elements ``samples`` may ask for, and fewest the two large layers keep.
-MIN_SAMPLES = 1000
-
-def default_shapes(spec: Spec, layout: Layout, *, vectors: str | None = None,
-                   samples: int | None = None) -> list[tuple[int, ...]]:
-    """The default shapes for ``spec`` in ``layout``, any ``Layout`` (grouped and transposed
-    layouts get conv layers with channel counts divisible by the groups; layers whose rank
-    does not fit the layout's axes are left out). ``samples`` rescales the two large dense
-    layers so that about that many elements are drawn in all (power control)."""
-    layers = list(DEFAULT_LAYERS)
-    if samples is not None:
-        samples = _validate.integer("samples", samples, minimum=MIN_SAMPLES)
-        big = layers[:2]
-        rest = sum(math.prod(l.weight_shape()) for l in layers[2:])
-        scale = max(samples - rest, MIN_SAMPLES) / sum(math.prod(l.weight_shape()) for l in big)
-        layers[:2] = [l._replace(out_channels=max(1, round(l.out_channels * scale))) for l in big]
-    out = []
-    for layer in layers:
-        if layout.groups > 1 or layout.transposed:
-            if not layer.kernel:
-                continue
-            g = layout.groups
-            layer = Layer(layer.in_channels * g, layer.out_channels * g, layer.kernel, g,
-                          layout.transposed)
-        try:
-            out.append(layer.weight_shape(layout))
-        except ValueError:  # a custom layout whose axes need another rank
-            continue
-    if not out:
-        raise ValueError(f"layout {layout.name!r} fits none of the default layers (its axes"
-                         f" {layout.in_axis}, {layout.out_axis}, {layout.batch_axes} need another"
-                         " rank). Pass the shapes to verify: shapes=[...].")
-    if spec.family != "orthogonal" and (not spec.needs_fans or vectors == "length"):
-        out.append(DEFAULT_VECTOR)
-    return out
 
 
 def _resolve_spec(initializer: Any, expect: Any) -> Spec:
@@ -220,8 +171,10 @@ def verify(
     report.meta["layout_call"] = (repr(sampler.layout.name) if sampler.layout in LAYOUTS.values()
                                   else f"initcheck.{sampler.layout!r}")
     report.checks = checks.run(ctx, alpha)
-    if not report.passed and claim.family in ("normal", "truncated_normal"):
-        report.meta["matches"] = [str(s) for s in conventions.matches(claim, ctx, conv, alpha)]
+    if not report.passed:
+        if claim.family in ("normal", "truncated_normal"):
+            report.meta["matches"] = [str(s) for s in conventions.matches(claim, ctx, conv, alpha)]
+        report.meta["looks_like"] = looks_like(ctx, claim, alpha)
     if ctx.trace is not None:
         report.meta["trace"] = ctx.trace
     report.meta["draw_seconds"] = drawn + ctx.extra_draw_seconds

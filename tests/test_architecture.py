@@ -18,7 +18,7 @@ MAX_LINES = 400
 FLOORS: list[set[str]] = [
     {"_validate", "defaults", "seeding", "schema", "torch_gains", "fans", "contract", "results",
      "threads", "memory"},
-    {"laws", "specs", "initializers", "activations", "gaussian", "theory", "strategies"},
+    {"laws", "specs", "initializers", "activations", "gaussian", "theory", "strategies", "shapes", "claim_space"},
     {"catalogues"},
     {"stats", "stats.moments", "stats.distribution", "stats.extremes", "stats.structure",
      "stats.orthogonal", "stats.units", "stats.resolution"},
@@ -27,12 +27,12 @@ FLOORS: list[set[str]] = [
      "frameworks.jax_catalogue", "frameworks.keras_catalogue", "frameworks.haiku_catalogue",
      "frameworks.flax_catalogue", "frameworks.equinox_catalogue"},
     {"simulation", "propagation", "plot"},
-    {"contexts", "checks", "conventions", "verification"},
+    {"contexts", "checks", "conventions", "identification", "verification"},
     {"audit"},
     {"models.report", "models.policy", "models.collect", "models.tensor"},
     {"models.builtin"},
     {"models.model", "models"},
-    {"cli_inputs", "cli", "pytest_plugin", "__main__", "report"},
+    {"cli_inputs", "cli_commands", "cli", "pytest_plugin", "__main__", "report"},
 ]
 
 

@@ -23,6 +23,7 @@ import numpy as np
 from initcheck import checks, stats
 from initcheck.contexts import Tensors
 from initcheck.defaults import DEFAULT_ALPHA
+from initcheck.identification import looks_like
 from initcheck.fans import Layout, get_layout
 from initcheck.models.collect import Held, collect
 from initcheck.models.builtin import as_policy
@@ -197,6 +198,7 @@ def check_model(model: Any, policy: Any, *, alpha: float = DEFAULT_ALPHA, strict
     distinct = _distinct(prints)
     results.sort(key=lambda g: g.rule)
     rows = _rows(held, ruled, pol, groups, results, distinct, skipped)
+    _explain(rows, groups, alpha)
     return ModelReport(
         model=type(model).__name__, framework=held[0].framework, policy=pol.name, alpha=alpha,
         strict=bool(strict), rows=rows, groups=results, unmatched=[h.name for h in unmatched],
@@ -222,6 +224,26 @@ def _check_group(rule: Rule, number: int, ps: list[Piece], alpha: float,
     return GroupResult(rule=number, match=rule.describe(), claim=repr(ps[0].claim),
                        tensors=[p.label for p in ps], elements=ctx.elements, alpha=alpha,
                        checks=found, mde=std.mde if std is not None else math.nan)
+
+
+#: Failed tensors ``check_model`` explains with ``identify`` (the first ones, in model order).
+EXPLAINED = 5
+
+
+def _explain(rows: list[TensorRow], groups: dict[tuple[int, str], list[Piece]], alpha: float) -> None:
+    """What the first EXPLAINED failed tensors look like instead (their first piece)."""
+    first = {}
+    for ps in groups.values():
+        for p in ps:
+            first.setdefault(p.held.name, p)
+    for row in [r for r in rows if r.verdict == "FAIL"][:EXPLAINED]:
+        p = first.get(row.name)
+        if p is None or p.claim.family == "constant":
+            continue
+        x = prepared(p.select(p.held.load()), p.claim, p.label)
+        law = p.claim.law(p.law_shape, p.layout, convention=p.convention)
+        row.looks_like = looks_like(Tensors(p.claim, {p.label: x}, {p.label: law}, p.layout),
+                                    p.claim, alpha)
 
 
 def _distinct(prints: dict[tuple, list[Piece]]) -> CheckResult:

@@ -31,6 +31,8 @@ class TensorRow:
     verdict: str
     worst: dict[str, Any] | None = None
     failed: list[str] = field(default_factory=list)
+    #: what the values look like instead (``initcheck.identify``), for a failed tensor
+    looks_like: list[str] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -109,8 +111,10 @@ class ModelReport:
                        f" {[r.name for r in self.rows[:3]]}")
 
     def _problems(self) -> list[str]:
-        out = [f"{' = '.join(r.names)}: {', '.join(r.failed)}; {r.summary()}"
-               for r in self.failures]
+        out = []
+        for r in self.failures:
+            out.append(f"{' = '.join(r.names)}: {', '.join(r.failed)}; {r.summary()}")
+            out += [f"  looks like: {c}" for c in r.looks_like[:1]]
         for g in self.groups:
             out += [f"rule {g.rule} ({g.match}), {len(g.tensors)} tensors pooled: {c.name}:"
                     f" {c.detail}" for c in g.pooled_failures]

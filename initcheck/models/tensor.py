@@ -15,6 +15,7 @@ from initcheck.contract import from_torch
 from initcheck.contexts import Tensors
 from initcheck.defaults import DEFAULT_ALPHA
 from initcheck.fans import DEFAULT_LAYOUT, Layout, get_layout
+from initcheck.identification import looks_like
 from initcheck.results import Report
 from initcheck.specs import Spec, spec as make_spec
 
@@ -90,8 +91,10 @@ def check_tensor(
                     repr(claim), 0, alpha, str(getattr(x, "dtype", array.dtype)).replace("torch.", ""),
                     [tuple(array.shape)])
     report.checks = checks.run(ctx, alpha)
-    if not report.passed and claim.family in ("normal", "truncated_normal"):
-        report.meta["matches"] = [str(s) for s in conventions.matches(claim, ctx, convention, alpha)]
+    if not report.passed:
+        if claim.family in ("normal", "truncated_normal"):
+            report.meta["matches"] = [str(s) for s in conventions.matches(claim, ctx, convention, alpha)]
+        report.meta["looks_like"] = looks_like(ctx, claim, alpha)
     layout_arg = repr(lay.name) if layout is None or isinstance(layout, str) else f"initcheck.{lay!r}"
     report.meta["reproduce"] = (f"initcheck.check_tensor({label if name else 'x'},"
                                 f" initcheck.{claim!r}, layout={layout_arg}, alpha={alpha!r})")

@@ -1,0 +1,151 @@
+"""identify: the top candidate is the generating rule wherever that rule lies in the search
+space (defect suite, built-ins, torch's catalogue), nothing is named that its own tests
+reject, and failure messages of verify, check_tensor and check_model say what the values
+look like."""
+
+import math
+
+import numpy as np
+import pytest
+
+import initcheck as ic
+from defects import DEFECTS, TRUNC
+
+KERAS = ic.get_layout("keras")
+
+
+def same_law(candidate, expected, shapes, layout=KERAS, convention="logical"):
+    """The candidate's law is the expected spec's at every shape (family and std to 1e-6)."""
+    for s in shapes:
+        want = expected.law(s, layout, convention=convention, vectors="length")
+        got = candidate.law(s)
+        if got.family != want.family or abs(got.std / want.std - 1) > 1e-6:
+            return False
+    return True
+
+
+#: The generating rule of each defect that lies in the search space (a spec, or the fan
+#: rule's words for rules no spec expresses). The marginal is what identify explains:
+#: dependence, structure and resolution defects draw a He normal marginal.
+IN_SPACE = {
+    "fan_in/fan_out swapped": ic.spec("he_normal", mode="fan_out"),
+    "fan_avg for fan_in": ic.spec("xavier_normal", gain=math.sqrt(2)),
+    "uniform for normal at equal std": ic.spec("he_uniform"),
+    "normal for uniform at equal std": ic.spec("he_normal"),
+    "truncation correction missing": ic.spec("variance_scaling", scale=TRUNC.params["scale"] * 0.8796256610342398**2,
+                                             mode="fan_in", distribution="truncated_normal"),
+    "zero tensor": ic.spec("zeros"),
+    "ignores its rng": ic.spec("he_normal"),
+    "draws from global state": ic.spec("he_normal"),
+    "rank-one spike, std intact": ic.spec("he_normal"),
+    "unit means differ, mean intact": ic.spec("he_normal"),
+    "equicorrelated groups of 16 units": ic.spec("he_normal"),
+    "inverse CDF of 16-bit uniforms": ic.spec("he_normal"),
+    "bfloat16 mantissa in float32": ic.spec("he_normal"),
+    "orthogonal without the sign fix": ic.spec("orthogonal"),
+    # free gains: the fitted spec must have the generating std
+    "scale off by 5%": ic.spec("variance_scaling", scale=2 * 1.05**2, mode="fan_in", distribution="normal"),
+    "uniform bound set to the std": ic.spec("variance_scaling", scale=2 / 3, mode="fan_in",
+                                            distribution="uniform"),
+    "sqrt(24) for sqrt(6)": ic.spec("variance_scaling", scale=4.0, mode="fan_avg", distribution="uniform"),
+    "receptive field ignored": "no receptive field",
+    "square kernel assumed": "a square kernel assumed",
+}
+#: Outside the space: not a zero-mean variance-scaling law of one fan (or not one law).
+OUTSIDE = {"missing sqrt", "clamped instead of truncated", "rare 1000-sigma outliers",
+           "mean shifted by 0.1 sigma", "uniform on [0, r)", "constant tensor", "identical units",
+           "tiled slices", "correlated units", "wrong only for small fans", "a single NaN",
+           "Gaussian claiming orthogonal", "Student-t at the right std",
+           "unit scales differ, std intact"}
+FREE = {"scale off by 5%", "uniform bound set to the std", "sqrt(24) for sqrt(6)"}
+
+
+def test_every_defect_is_classified():
+    assert {d.name for d in DEFECTS} == set(IN_SPACE) | OUTSIDE
+
+
+@pytest.mark.parametrize("defect", [d for d in DEFECTS if d.name in IN_SPACE], ids=lambda d: d.name)
+def test_top_candidate_is_the_generating_rule(defect):
+    found = ic.identify(defect.fn, seed=3)
+    assert found, f"{defect.name}: nothing found"
+    top, want = found[0], IN_SPACE[defect.name]
+    shapes = [s for s in ic.verification.default_shapes(ic.spec("he_normal"), KERAS) if len(s) >= 2]
+    if isinstance(want, str):
+        assert want in top.explanation, top
+    elif defect.name in FREE:  # a fitted gain: the generating std within 4 standard errors
+        assert not top.named
+        for s in shapes:
+            assert abs(top.law(s).std / want.law(s, KERAS).std - 1) < 4 * top.std_ratio_se + 1e-4, top
+    else:
+        assert top.spec == want or same_law(top, want, shapes), f"{defect.name}: {top}"
+
+
+@pytest.mark.parametrize("defect", [d for d in DEFECTS if d.name in OUTSIDE], ids=lambda d: d.name)
+def test_outside_the_space_nothing_is_claimed_that_its_tests_reject(defect):
+    """Whatever is named passes, in verify on the same draws, the tests identify ran: mean,
+    std, distribution (verify splits alpha finer, so they pass there too)."""
+    for c in ic.identify(defect.fn, seed=3)[:2]:
+        assert c.pvalue >= 1e-6
+        if c.spec is not None and c.convention == "logical" and c.layout == "keras":
+            report = ic.verify(defect.fn, expect=c.spec, seed=3)
+            for check in ("mean", "std", "distribution"):
+                assert report.check(check).passed, (c, report.check(check))
+
+
+@pytest.mark.parametrize("name", [n for n in ic.specs.SPECS
+                                  if n not in ("uniform", "constant", "ones", "zeros", "normal")])
+def test_builtins_are_identified_as_their_own_spec(name):
+    init = ic.initializers.get(name)
+    (top, *_) = ic.identify(init, seed=5)
+    shapes = [s for s in ic.verification.default_shapes(init.spec, init.layout) if len(s) >= 2]
+    assert top.spec == init.spec or same_law(top, init.spec, shapes, init.layout), top
+
+
+def test_a_candidate_passes_verify_with_its_own_spec():
+    fn = next(d.fn for d in DEFECTS if d.name == "fan_in/fan_out swapped")
+    top = ic.identify(fn)[0]
+    report = ic.verify(fn, expect=top.spec, seed=11)
+    assert report.passed, report.failure_message()
+
+
+def test_torch_catalogue_top_candidates_are_the_documented_rules():
+    pytest.importorskip("torch")
+    from initcheck.frameworks import torch_catalogue
+
+    checked = 0
+    for entry in torch_catalogue.catalogue():
+        spec = entry.expect
+        if entry.dtype or spec.family in ("constant",) or spec.name in ("uniform", "truncated_normal"):
+            continue
+        layout = entry.layout if isinstance(entry.layout, ic.Layout) else ic.get_layout(entry.layout)
+        shapes = entry.shapes or [(256, 128), (64, 32, 3, 3), (48, 24, 5)]
+        # torch reads fans literally: for the grouped conv that is torch's convention
+        convention = "torch" if layout.groups > 1 else "logical"
+        top = ic.identify(entry.make(), framework="torch", layout=layout, shapes=shapes, seed=1)[0]
+        assert top.spec == spec and top.convention == convention or same_law(
+            top, spec, shapes, layout, convention), f"{entry.name}: {top}"
+        checked += 1
+    assert checked >= 10
+
+
+def test_failure_messages_say_what_the_values_look_like():
+    fn = next(d.fn for d in DEFECTS if d.name == "fan_in/fan_out swapped")
+    assert "looks like: spec('he_normal', mode='fan_out'" in ic.verify(fn, expect="he_normal").failure_message()
+    w = np.random.default_rng(0).normal(0, 0.021, (512, 256))
+    msg = ic.check_tensor(w, ic.spec("normal", std=0.02)).failure_message()
+    assert "looks like: spec('normal', mean=0.0, std=0.021" in msg
+    torch = pytest.importorskip("torch")
+    model = torch.nn.Sequential(torch.nn.Linear(256, 512))
+    torch.nn.init.kaiming_normal_(model[0].weight)  # He normal where torch's default is claimed
+    r = ic.check_model(model, "torch")
+    assert r.row("0.weight").looks_like[0].startswith("spec('he_normal'")
+    assert "looks like: spec('he_normal'" in r.failure_message()
+
+
+def test_identify_a_tensor_and_refuse_nonsense():
+    torch = pytest.importorskip("torch")
+    w = torch.empty(300, 200)
+    torch.nn.init.xavier_uniform_(w, generator=torch.Generator().manual_seed(0))
+    assert ic.identify(w)[0].spec == ic.spec("xavier_uniform")
+    assert ic.identify(np.full((30, 20), 0.5))[0].spec == ic.spec("constant", value=0.5)
+    assert ic.identify(np.array([[np.nan, 1.0], [0.0, 2.0]])) == []
