@@ -87,7 +87,9 @@ class AuditResult:
             return f"error: {error}"
         bad = report.failures
         if bad:
-            looks = "".join(f"matches {m}; " for m in report.meta.get("matches", ()))
+            looks = "".join(f"looks like {m.split(', std ratio')[0]}; "
+                            for m in report.meta.get("looks_like", ())[:1])
+            looks += "".join(f"matches {m}; " for m in report.meta.get("matches", ()))
             return (looks + "; ".join(f"{c.name}: {c.detail}" for c in bad))[:300]
         parts = []
         names = {c.name: c for c in report.checks}

@@ -19,8 +19,9 @@ GAINS: dict[str, float] = {
     "leaky_relu(0.01)": torch_gain("leaky_relu", 0.01), "leaky_relu(0.2)": torch_gain("leaky_relu", 0.2),
     "leaky_relu(sqrt(5))": torch_gain("leaky_relu", math.sqrt(5.0)),
 }
-#: Fixed stds with names (no fan): the article's small and large inits, transformers' 0.02.
-FIXED_STDS: dict[str, float] = {"0.01": 0.01, "0.02": 0.02, "1": 1.0}
+#: Fixed stds with names (no fan): the article's small and large inits, transformers'
+#: initializer_range 0.02, keras's RandomNormal and TruncatedNormal default 0.05.
+FIXED_STDS: dict[str, float] = {"0.01": 0.01, "0.02": 0.02, "0.05": 0.05, "1": 1.0}
 #: Families searched, and the variance of a draw at "scale / fan" relative to scale / fan.
 FAMILIES: dict[str, float] = {
     "normal": 1.0, "uniform": 1.0, "truncated_normal": 1.0,  # jax/keras: corrected

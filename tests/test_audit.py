@@ -41,7 +41,9 @@ def test_verdicts_findings_and_alpha_split(small):
     assert not result.passed
     assert result.reports[0].alpha == pytest.approx(1e-5)  # split evenly over 3 entries
     assert "std within" in result.finding(0)
-    assert result.finding(1).startswith("std:") and "std/claimed = 1.5" in result.finding(1)
+    # the finding says what the samples look like (He with 1.5x the gain), then what failed
+    assert result.finding(1).startswith("looks like spec('variance_scaling', scale=4.5")
+    assert "; std:" in result.finding(1) and "std/claimed = 1.5" in result.finding(1)
     assert result.reports[2] is None and "raised RuntimeError" in result.finding(2)
     verdicts = [row[3] for row in result.rows()[1:]]
     assert verdicts == ["PASS", "FAIL", "ERROR"]
