@@ -136,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("gain", formatter_class=_HELP, help="derived gains for an activation beside torch's table")
     p.add_argument("activation")
     p.add_argument("--param", action="append", metavar="K=V", help="activation parameter, e.g. a=0.2")
+    p.add_argument("--sigma-b", type=float, default=0.0, help="bias std (the edge of chaos moves with it)")
     p.add_argument("--json", metavar="FILE", help="write JSON ('-' for stdout)")
     p.set_defaults(run=cmd_gain)
     return parser

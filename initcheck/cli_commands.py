@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from typing import Any
@@ -227,42 +228,43 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_gain(args: argparse.Namespace) -> int:
-    from initcheck import activations, theory
+    from initcheck import activations, gains
     from initcheck.torch_gains import NONLINEARITIES, torch_gain
 
     params = parse_pairs(args.param, "--param")
     act = activations.get(args.activation, **params)
-    rows = [("target", "gain", "q*", "chi_1", "output std")]
-    gains = []
-    for target in theory.TARGETS:
-        try:
-            g = theory.gain(act, target)
-        except ValueError as exc:
-            rows.append((target, "-", "-", "-", str(exc).split(":")[0]))
-            continue
-        gains.append(g)
-        rows.append((target, f"{g.value:.6g}", f"{g.q_star:.4g}", f"{g.chi1:.4g}", f"{g.output_std:.4g}"))
+    rows = [("target", "gain", "defined at q", "chi_1 there", "q* from q=1", "chi_1 at q*",
+             "output std")]
+    found = [gains.gain(act, target, sigma_b=args.sigma_b) for target in gains.TARGETS]
     torch_name = act.torch_name
     torch_value = None
     if torch_name in NONLINEARITIES:
         torch_value = torch_gain(torch_name, params.get("a")) if torch_name == "leaky_relu" else torch_gain(torch_name)
-        g = theory.gain_effect(act, torch_value, "torch table")
-        gains.append(g)
-        rows.append(("torch table", f"{g.value:.6g}", f"{g.q_star:.4g}", f"{g.chi1:.4g}", f"{g.output_std:.4g}"))
+        found.append(gains.gain_effect(act, torch_value, "torch table", sigma_b=args.sigma_b))
+    for g in found:
+        if math.isnan(g.value):
+            rows.append((g.target, "none", "-", "-", "-", "-", "-"))
+        else:
+            q_def = "q* -> 0" if g.degenerate else f"{g.q_def:.4g}"
+            rows.append((g.target, f"{g.value:.6g}", q_def, f"{g.chi1_def:.4g}", f"{g.q_star:.4g}",
+                         f"{g.chi1:.4g}", f"{g.output_std:.4g}"))
     if args.json != "-":
-        print(f"gains for {act} (weight std = gain / sqrt(fan_in); q* reached from q = 1, sigma_b = 0)")
+        print(wrap(f"gains for {act} (weight std = gain / sqrt(fan_in); sigma_b = {args.sigma_b:g})"))
         _table(rows)
+        for g in found:
+            if g.note:
+                print(wrap(f"  {g.target}: {g.note}", indent=4))
         if torch_value is None:
             print(f"torch's calculate_gain has no entry for {act.name}")
     if args.json:
-        _write_json({"schema": "initcheck.gain/1", "activation": str(act),
-                     "gains": [{"target": g.target, "value": g.value, "q_star": _finite(g.q_star),
-                                "chi1": _finite(g.chi1), "output_std": _finite(g.output_std)}
-                               for g in gains]}, args.json)
+        _write_json({"schema": "initcheck.gain/1", "activation": str(act), "sigma_b": args.sigma_b,
+                     "gains": [{"target": g.target, "value": _finite(g.value),
+                                "q_star": _finite(g.q_star), "chi1": _finite(g.chi1),
+                                "output_std": _finite(g.output_std), "q_def": _finite(g.q_def),
+                                "chi1_def": _finite(g.chi1_def), "degenerate": g.degenerate,
+                                "note": g.note} for g in found]}, args.json)
     return EXIT_OK
 
 
 def _finite(x: float) -> float | None:
-    import math
-
     return x if math.isfinite(x) else None

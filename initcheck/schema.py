@@ -92,7 +92,8 @@ GAIN: dict[str, Any] = {
         "schema": {"const": "initcheck.gain/1"},
         "gains": {"type": "array", "items": {
             "type": "object", "required": ["target", "value", "q_star", "chi1", "output_std"],
-            "properties": {"value": {"type": "number", "exclusiveMinimum": 0}}}},
+            "properties": {"value": {"type": ["number", "null"], "exclusiveMinimum": 0},
+                           "degenerate": {"type": "boolean"}, "note": {"type": "string"}}}},
     },
 }
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from scipy import integrate, optimize
@@ -28,9 +27,9 @@ from initcheck.activations import Activation, get as get_activation
 from initcheck.gaussian import MOMENTS, Z_MAX, expect, log_slope as _log_slope, moment
 
 __all__ = [
-    "MOMENTS", "TARGETS", "TINY", "Z_MAX", "DepthScales", "Gain", "MeanField", "chi1",
-    "correlation_map", "depth_scales", "expect", "finite_width", "fixed_point", "gain",
-    "gain_effect", "half_rate", "length_map", "moment", "predict",
+    "MOMENTS", "TINY", "Z_MAX", "DepthScales", "MeanField", "chi1", "correlation_map",
+    "depth_scales", "expect", "finite_width", "fixed_point", "half_rate", "length_map", "moment",
+    "predict",
 ]
 
 #: Below this, a variance counts as zero (underflow), measured or predicted.
@@ -68,7 +67,7 @@ def fixed_point(activation: str | Activation, sigma_w2: float, sigma_b2: float =
         return length_map(act, q, sigma_w2, sigma_b2) - q
 
     g0 = g(q0)
-    if g0 == 0:
+    if abs(g0) <= 1e-12 * q0:  # q0 is the fixed point, up to the rounding of the map
         return q0
     up = g0 > 0
     # brackets searched over 12 decades of q from q0, 8 points a decade: a root beyond them
@@ -300,77 +299,3 @@ def correlation_map(activation: str | Activation, c: float, q: float, sigma_w2: 
         # 2-d quadrature is slower than the 1-d pieces: a looser 1e-10 relative tolerance
         cross, _ = integrate.dblquad(f, -Z_MAX, Z_MAX, -Z_MAX, Z_MAX, epsabs=1e-12, epsrel=1e-10)
     return (sigma_w2 * cross + sigma_b2) / q_next
-
-
-# ------------------------------------------------------------------------------ gains
-
-TARGETS: tuple[str, ...] = ("forward", "backward", "edge_of_chaos")
-
-
-@dataclass(frozen=True)
-class Gain:
-    """A gain (weight std times sqrt(fan_in)) and what it does: the fixed point q* it leads
-    to from q0 = 1, chi_1 there, and the post-activation std at q*."""
-
-    activation: str
-    target: str
-    value: float
-    q_star: float
-    chi1: float
-    output_std: float
-
-    def __str__(self) -> str:
-        return (f"{self.activation} {self.target}: gain {self.value:.4f} -> q* {self.q_star:.4g},"
-                f" chi_1 {self.chi1:.4g}, output std {self.output_std:.4g}")
-
-
-def gain_effect(activation: str | Activation, value: float, target: str = "given") -> Gain:
-    """What gain ``value`` does: q* from q0 = 1, chi_1 at q*, output std at q*."""
-    act = get_activation(activation)
-    sw2 = value * value
-    q = fixed_point(act, sw2, 0.0, 1.0)
-    if math.isfinite(q):
-        c1 = chi1(act, q, sw2)
-        std = math.sqrt(max(0.0, moment(act, q, "phi2") - moment(act, q, "phi") ** 2))
-    else:
-        c1, std = math.inf, math.inf
-    return Gain(str(act), target, value, q, c1, std)
-
-
-def gain(activation: str | Activation, target: str = "forward", **params: Any) -> Gain:
-    """The gain derived for ``activation``:
-
-    - ``forward``: keeps the forward second moment at q* = 1: 1 / sqrt(E[phi(z)^2]);
-    - ``backward``: chi_1 = 1 at q = 1: 1 / sqrt(E[phi'(z)^2]);
-    - ``edge_of_chaos``: chi_1 = 1 at the fixed point the gain itself leads to.
-    """
-    act = get_activation(activation, **params)
-    target = _validate.choice("target", target, TARGETS)
-    if target == "forward":
-        value = 1.0 / math.sqrt(moment(act, 1.0, "phi2"))
-    elif target == "backward":
-        value = 1.0 / math.sqrt(moment(act, 1.0, "dphi2"))
-    else:
-        value = _edge_of_chaos(act)
-    return gain_effect(act, value, target)
-
-
-def _edge_of_chaos(act: Activation) -> float:
-    if act.slopes is not None:
-        return 1.0 / math.sqrt(moment(act, 1.0, "dphi2"))
-
-    def f(g: float) -> float:
-        q = fixed_point(act, g * g)
-        return (chi1(act, q, g * g) if math.isfinite(q) else math.inf) - 1.0
-
-    # gains searched from 0.2 to 64 (60 log-spaced brackets): beyond, every registered
-    # activation is deep in the ordered or the chaotic phase
-    grid = np.logspace(math.log10(0.2), math.log10(64.0), 60)
-    values = [f(g) for g in grid]
-    for lo, hi, flo, fhi in zip(grid[:-1], grid[1:], values[:-1], values[1:]):
-        if flo == 0:
-            return float(lo)
-        if flo < 0 < fhi:
-            return float(optimize.brentq(f, lo, hi, xtol=1e-10))  # gains to 10 digits
-    raise ValueError(f"no edge of chaos for {act} with gains in [0.2, 64] (sigma_b = 0):"
-                     " chi_1 never crosses 1. Use target='forward' or 'backward'.")

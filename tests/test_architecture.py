@@ -18,7 +18,7 @@ MAX_LINES = 400
 FLOORS: list[set[str]] = [
     {"_validate", "defaults", "seeding", "schema", "torch_gains", "fans", "contract", "results",
      "threads", "memory"},
-    {"laws", "specs", "initializers", "activations", "gaussian", "theory", "strategies", "shapes", "claim_space"},
+    {"laws", "specs", "initializers", "activations", "gaussian", "theory", "strategies", "shapes", "claim_space", "gains"},
     {"catalogues"},
     {"stats", "stats.moments", "stats.distribution", "stats.extremes", "stats.structure",
      "stats.orthogonal", "stats.units", "stats.resolution"},

@@ -68,13 +68,13 @@ def test_design_table():
 
 
 def test_torch_table_gains_and_what_they_do():
-    tanh = T.gain_effect("tanh", ic.torch_gain("tanh"))
+    tanh = ic.gains.gain_effect("tanh", ic.torch_gain("tanh"))
     assert tanh.output_std == pytest.approx(0.651, abs=5e-4) and tanh.chi1 == pytest.approx(1.21, abs=5e-3)
-    sig = T.gain_effect("sigmoid", ic.torch_gain("sigmoid"))
+    sig = ic.gains.gain_effect("sigmoid", ic.torch_gain("sigmoid"))
     assert sig.chi1 == pytest.approx(0.0557, abs=5e-5)  # gradient variance x0.0557 per layer
-    selu = T.gain_effect("selu", ic.torch_gain("selu"))
+    selu = ic.gains.gain_effect("selu", ic.torch_gain("selu"))
     assert selu.q_star == pytest.approx(0.023, abs=5e-4)  # the signal decays
-    relu = T.gain_effect("relu", ic.torch_gain("relu"))
+    relu = ic.gains.gain_effect("relu", ic.torch_gain("relu"))
     assert relu.chi1 == pytest.approx(1.0, rel=1e-15) and relu.q_star == 1.0
 
 
