@@ -23,10 +23,11 @@ from initcheck.cli_commands import (
     cmd_list,
     cmd_model,
     cmd_simulate,
+    cmd_trace,
     cmd_verify,
 )
 from initcheck.cli_inputs import UsageError, nonneg_int, parse_alpha, parse_shape, positive_int
-from initcheck.defaults import DEFAULT_ALPHA, DEFAULT_AUDIT_ALPHA
+from initcheck.defaults import DEFAULT_ALPHA, DEFAULT_AUDIT_ALPHA, PROPAGATION_FACTOR
 from initcheck.fans import DEFAULT_LAYOUT, LAYOUTS
 
 
@@ -112,6 +113,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="leave wall times out of the JSON, so two runs diff clean")
     p.set_defaults(run=cmd_model)
 
+    p = sub.add_parser("trace", formatter_class=_HELP,
+                       help="signal propagation through a real torch model, or a width sweep")
+    p.add_argument("target", help="a factory that returns the model (package.module:make_model)")
+    p.add_argument("--kwarg", action="append", metavar="K=V", help="a keyword argument for the factory")
+    p.add_argument("--input-shape", type=_dims, help="float inputs N(0, 1), e.g. 512,256 (W: the width)")
+    p.add_argument("--input-ids", type=parse_shape, help="token ids of this shape (transformers), e.g. 2,64")
+    p.add_argument("--widths", type=parse_shape, help="a width sweep: the factory takes width=")
+    p.add_argument("--blocks", help="a glob naming the repeated blocks (default: found)")
+    p.add_argument("--factor", type=float, default=PROPAGATION_FACTOR,
+                   help="growth over the depth tolerated before a trend fails")
+    p.add_argument("--seed", type=nonneg_int("seed"), default=0, help="seed of inputs and readout")
+    p.add_argument("--plot", metavar="FILE", help="write the depth profile PNG")
+    p.set_defaults(run=cmd_trace)
+
     p = sub.add_parser("simulate", formatter_class=_HELP,
                        help="run the article's experiment: per-layer statistics vs theory")
     p.add_argument("target", nargs="?", default="xavier_normal",
@@ -147,6 +162,15 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", metavar="FILE", help="write JSON ('-' for stdout, replacing the table)")
     p.add_argument("--no-timings", action="store_true",
                    help="leave wall times out of the JSON, so two runs of one seed diff clean")
+
+
+def _dims(text: str) -> list[int | str]:
+    """A shape whose entries are positive ints or 'W' (the width of a sweep)."""
+    out: list[int | str] = []
+    for part in text.split(","):
+        part = part.strip()
+        out.append("W" if part == "W" else parse_shape(part)[0])
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,5 +1,5 @@
 """The ``initcheck`` commands, one function each (``cli`` parses the arguments and maps
-errors to exit codes): list, verify, identify, model, audit, simulate, gain; and the output
+errors to exit codes): list, verify, identify, model, trace, audit, simulate, gain; and the output
 helpers they share (JSON without wall times, tables, a progress line)."""
 
 from __future__ import annotations
@@ -147,6 +147,59 @@ def cmd_identify(args: argparse.Namespace) -> int:
         if not found:
             print("nothing in the search space explains the samples (docs/identify.md lists it)")
     return EXIT_OK if found else EXIT_FAIL
+
+
+def _trace_inputs(args: argparse.Namespace, model: Any, width: int | None) -> Any:
+    """Seeded inputs: normal floats of --input-shape ('W' stands for the width), or token
+    ids of shape --input-ids below the model's config.vocab_size."""
+    import torch
+
+    g = torch.Generator().manual_seed(args.seed)
+    if args.input_ids:
+        vocab = getattr(getattr(model, "config", None), "vocab_size", None)
+        if vocab is None:
+            raise UsageError("--input-ids needs a model with config.vocab_size (a transformers"
+                             " model); give --input-shape for float inputs")
+        return torch.randint(0, vocab, args.input_ids, generator=g)
+    if not args.input_shape:
+        raise UsageError("give --input-shape (e.g. 512,256, or 512,W with --widths) or --input-ids")
+    dims = [width if d == "W" else d for d in args.input_shape]
+    if any(d is None for d in dims):
+        raise UsageError("'W' in --input-shape stands for the width: give --widths too")
+    return torch.randn(*dims, generator=g)
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    """Trace the model TARGET's factory returns (or, with --widths, builds at each width)."""
+    factory = resolve_target(args.target)
+    kwargs = parse_pairs(args.kwarg, "--kwarg")
+    from initcheck.trace import trace_model, width_sweep
+
+    def build(**extra: Any) -> Any:
+        try:
+            return factory(**kwargs, **extra)
+        except TypeError as exc:
+            raise UsageError(f"calling {args.target}(**{ {**kwargs, **extra} }) failed: {exc}."
+                             " TARGET is a factory that returns a torch model.") from None
+
+    if args.widths:
+        slopes = width_sweep(lambda w: build(width=w), args.widths,
+                             lambda w: _trace_inputs(args, None, w), seed=args.seed)
+        rows = [("module", "slope of log RMS on log width", "99% interval", "flag")]
+        rows += [(s.name, f"{s.slope:+.3f}", f"[{s.low:+.3f}, {s.high:+.3f}]",
+                  "grows" if s.flagged and s.slope > 0 else "shrinks" if s.flagged else "")
+                 for s in slopes]
+        _table(rows)
+        return EXIT_FAIL if any(s.flagged for s in slopes) else EXIT_OK
+    model = build()
+    trace = trace_model(model, _trace_inputs(args, model, None), seed=args.seed,
+                        factor=args.factor, blocks=args.blocks)
+    print(trace)
+    if args.plot:
+        from initcheck import plot
+
+        plot.save(plot.trace_profile(trace, title=args.target), args.plot)
+    return EXIT_OK if trace.passed else EXIT_FAIL
 
 
 def cmd_model(args: argparse.Namespace) -> int:

@@ -11,3 +11,6 @@ DEFAULT_SESSION_ALPHA = 1e-4
 DEFAULT_DEPTH = 50
 DEFAULT_WIDTH = 256
 DEFAULT_BATCH = 256
+#: Growth of the signal over the depth tolerated before it counts as vanishing or
+#: exploding (the propagation property over its net; trace_model over a model's blocks).
+PROPAGATION_FACTOR = 100.0

@@ -71,6 +71,30 @@ def depth_profile(trace: Trace) -> Any:
     return fig
 
 
+def trace_profile(trace: Any, *, title: str = "") -> Any:
+    """A traced model (``initcheck.trace``): forward activation RMS and backward gradient
+    RMS at every module call, in execution order (faint), and at each repeated block
+    (bold), on a log scale: the article's depth profile for a real model."""
+    fig = _figure(figsize=(9, 3.6), layout="constrained")
+    ax_f, ax_b = fig.subplots(1, 2)
+    index = np.array([r.index for r in trace.records])
+    blocks = trace.block_records()
+    for ax, key, label in ((ax_f, "rms", "activation RMS"), (ax_b, "grad_rms", "gradient RMS")):
+        ax.plot(index, [getattr(r, key) for r in trace.records], ".", color="0.7", ms=3,
+                label="every module")
+        ax.plot([r.index for r in blocks], [getattr(r, key) for r in blocks], "o-", lw=1.5,
+                ms=3, label="repeated blocks")
+        ax.set_yscale("log")
+        ax.set_xlabel("module call (execution order)")
+        ax.set_ylabel(label)
+        trend = trace.forward if key == "rms" else trace.backward
+        if trend is not None:
+            ax.set_title(f"x{trend.rate:.3g}/block, x{trend.growth:.3g} over the depth", fontsize=9)
+        ax.legend(fontsize=8)
+    fig.suptitle(title or f"{len(trace.blocks)} repeated blocks")
+    return fig
+
+
 def _panel(ax: Any, layers: np.ndarray, measured: np.ndarray, predicted: np.ndarray | None,
            log_var: np.ndarray | None, title: str) -> None:
     """Measured dots over the theory line, with the 95% finite-width band of one input
@@ -106,4 +130,4 @@ def _short(name: str) -> str:
     return name if len(name) <= 40 else name[:37] + "..."
 
 
-__all__ = ["article_figure", "depth_profile", "histograms", "save"]
+__all__ = ["article_figure", "depth_profile", "histograms", "save", "trace_profile"]

@@ -27,7 +27,7 @@ from scipy import special
 
 from initcheck import _validate, stats, theory
 from initcheck.activations import Activation, get as get_activation
-from initcheck.defaults import DEFAULT_BATCH, DEFAULT_DEPTH, DEFAULT_WIDTH
+from initcheck.defaults import DEFAULT_BATCH, DEFAULT_DEPTH, DEFAULT_WIDTH, PROPAGATION_FACTOR
 from initcheck.contract import InitializerLike
 from initcheck.results import POWER, CheckResult
 from initcheck.simulation import Trace, simulate
@@ -35,7 +35,7 @@ from initcheck.specs import Spec
 from initcheck.theory import TINY
 
 #: Variance may change by at most this factor over BAND_DEPTH layers.
-BAND_FACTOR = 100.0
+BAND_FACTOR = PROPAGATION_FACTOR
 BAND_DEPTH = 50
 RATE_MAX = math.log(BAND_FACTOR) / BAND_DEPTH  # 0.0921 per layer: a factor 1.096
 

@@ -26,7 +26,7 @@ FLOORS: list[set[str]] = [
      "frameworks.keras_adapter", "frameworks.haiku_adapter", "frameworks.torch_catalogue",
      "frameworks.jax_catalogue", "frameworks.keras_catalogue", "frameworks.haiku_catalogue",
      "frameworks.flax_catalogue", "frameworks.equinox_catalogue"},
-    {"simulation", "propagation", "plot"},
+    {"simulation", "propagation", "trace", "plot"},
     {"contexts", "checks", "conventions", "identification", "verification"},
     {"audit"},
     {"models.report", "models.policy", "models.collect", "models.tensor"},

@@ -31,6 +31,11 @@ def test_readme_model_example():
     exec(compile(block("model"), "README.md (model example)", "exec"), {})
 
 
+def test_readme_trace_example():
+    pytest.importorskip("transformers")
+    exec(compile(block("trace"), "README.md (trace example)", "exec"), {})
+
+
 CI_COMMANDS = [line.split("  #")[0].strip() for line in block("ci").strip().splitlines()]
 
 
