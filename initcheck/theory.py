@@ -28,8 +28,8 @@ from initcheck.gaussian import MOMENTS, Z_MAX, expect, log_slope as _log_slope, 
 
 __all__ = [
     "MOMENTS", "TINY", "Z_MAX", "DepthScales", "MeanField", "chi1", "correlation_map",
-    "depth_scales", "expect", "finite_width", "fixed_point", "half_rate", "length_map", "moment",
-    "predict",
+    "depth_scales", "expect", "finite_width", "fixed_point", "half_rate", "length_map",
+    "log_moment", "moment", "predict",
 ]
 
 #: Below this, a variance counts as zero (underflow), measured or predicted.
@@ -141,6 +141,9 @@ class MeanField:
     backward_gain: np.ndarray
     log_var_q: np.ndarray = field(repr=False)
     log_var_grad: np.ndarray = field(repr=False)
+    #: ln q and ln grad, computed in log space: finite where q or grad over- or underflow
+    log_q: np.ndarray | None = field(default=None, repr=False)
+    log_grad: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def depth(self) -> int:
@@ -150,8 +153,16 @@ class MeanField:
         """Per-layer log growth over the deep half of the net (layers L/2..L), where the
         transient from the input has died and only the exponential part remains: of q going
         forward (``"q"``), of the gradient variance going backward from layer L to L/2
-        (``"grad"``)."""
-        return half_rate(self.q if which == "q" else self.grad, forward=which == "q")
+        (``"grad"``). Read from the log-space values, so a signal that explodes past 1e308
+        still has its exact rate."""
+        logs = self.log_q if which == "q" else self.log_grad
+        if logs is None or self.depth < 2:
+            return half_rate(self.q if which == "q" else self.grad, forward=which == "q")
+        half = self.depth // 2
+        start, end = (logs[half - 1], logs[-1]) if which == "q" else (logs[-1], logs[half - 1])
+        if math.isinf(start) or math.isinf(end):  # an exact zero (a dead signal): as before
+            return half_rate(self.q if which == "q" else self.grad, forward=which == "q")
+        return float(end - start) / (self.depth - half)
 
 
 def half_rate(values: np.ndarray, *, forward: bool, tiny: float = TINY) -> float:
@@ -216,24 +227,53 @@ def predict(
 
     q = np.empty(depth)
     mean, second = np.empty(depth), np.empty(depth)
-    m2 = q0
-    # an exploding signal overflows to inf (or underflows to 0), which every caller reads as
-    # exploded (vanished): the answer, not a fault to warn about
-    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+    log_q, log_grad = np.empty(depth), np.empty(depth)
+    log_m2 = math.log(q0)
+    # the recursions run in log space (an exploding signal's q passes 1e308 within a few
+    # dozen layers); q and grad themselves overflow to inf or underflow to 0, which every
+    # caller reads as exploded or vanished: the answer, not a fault to warn about
+    with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
         for l in range(depth):
-            q[l] = fwd[l] * m2 + b2[l]
-            mean[l] = moment(act, q[l], "phi")
-            second[l] = moment(act, q[l], "phi2")
-            m2 = second[l]
-        dphi2 = np.array([moment(act, ql, "dphi2") for ql in q])
-        grad = np.empty(depth)
-        g = 1.0  # readout: unit variance per output unit
+            log_q[l] = np.logaddexp(_log(fwd[l]) + log_m2, _log(b2[l]))
+            q[l] = math.exp(log_q[l]) if log_q[l] <= LOG_MAX else math.inf
+            log_m2 = log_moment(act, log_q[l], "phi2")
+            if log_q[l] <= math.log(Q_BIG):
+                mean[l], second[l] = moment(act, q[l], "phi"), moment(act, q[l], "phi2")
+            else:  # past Q_BIG: the second moment from its logarithm (inf beyond floats)
+                second[l] = math.exp(log_m2) if log_m2 <= LOG_MAX else math.inf
+                mean[l] = moment(act, Q_BIG, "phi") * math.sqrt(second[l] / moment(act, Q_BIG, "phi2"))
+        log_g = 0.0  # readout: unit variance per output unit
         for l in range(depth - 1, -1, -1):
-            grad[l] = dphi2[l] * g
-            g = bwd[l] * grad[l]
+            log_grad[l] = log_moment(act, log_q[l], "dphi2") + log_g
+            log_g = _log(bwd[l]) + log_grad[l]
+        grad = np.where(log_grad <= LOG_MAX, np.exp(np.minimum(log_grad, LOG_MAX)), np.inf)
         var_q, var_g = finite_width(act, q, fwd, b2, widths, q0)
         std = np.sqrt(np.maximum(second - mean**2, 0.0))
-    return MeanField(str(act), q0, q, mean, second, std, grad, fwd, bwd, var_q, var_g)
+    return MeanField(str(act), q0, q, mean, second, std, grad, fwd, bwd, var_q, var_g, log_q, log_grad)
+
+
+#: ln of the largest float (q beyond it is inf as a float, finite as a logarithm).
+LOG_MAX = math.log(np.finfo(float).max)
+#: Moments are integrated up to this q (fourth moments, ~q^2, stay far from overflow);
+#: beyond, continued by their log-slope there (exact
+#: for the piecewise-linear family, asymptotically exact for the others, whose moments
+#: become powers of q).
+Q_BIG = 1e100
+
+
+def _log(x: float) -> float:
+    return math.log(x) if x > 0 else -math.inf
+
+
+def log_moment(activation: str | Activation, log_q: float, kind: str) -> float:
+    """ln E[g(sqrt(q) z)] for q = exp(log_q), finite where q itself would overflow: past
+    Q_BIG continued by the log-slope at Q_BIG."""
+    act = get_activation(activation)
+    if math.isinf(log_q) and log_q < 0:
+        return _log(moment(act, 0.0, kind))
+    if log_q <= math.log(Q_BIG):
+        return _log(moment(act, math.exp(log_q), kind))
+    return _log(moment(act, Q_BIG, kind)) + _log_slope(act, Q_BIG, kind) * (log_q - math.log(Q_BIG))
 
 
 def finite_width(act: Activation, q: np.ndarray, fwd: np.ndarray, b2: np.ndarray,
@@ -249,24 +289,28 @@ def finite_width(act: Activation, q: np.ndarray, fwd: np.ndarray, b2: np.ndarray
     (docs/theory.md: log(q_L/q_MF) has variance about 5(L-1)/n)."""
     depth = q.size
     n = np.asarray(widths, dtype=float)
+    # past Q_BIG the shape statistics (kurtosis, log-slopes) are those at Q_BIG: the moments
+    # are powers of q there
+    qc = np.minimum(q, Q_BIG)
     var_cond = np.empty(depth)  # variance of ln Q_l (conditional variance of h_l)
     v = 2.0 / n[0]  # the input's own mean square over n_0 Gaussian entries
     for l in range(depth):
         if l > 0:
-            m2 = moment(act, q[l - 1], "phi2")
-            m4 = moment(act, q[l - 1], "phi4")
+            m2 = moment(act, qc[l - 1], "phi2")
+            m4 = moment(act, qc[l - 1], "phi4")
             kappa = m4 / (m2 * m2) if m2 > 0 else 1.0
-            share = fwd[l] * m2 / q[l] if q[l] > 0 else 0.0  # part of q_l that came through phi
-            slope = share * _log_slope(act, q[l - 1], "phi2")
+            # part of q_l that came through phi (the rest is the bias): (q_l - b_l^2) / q_l
+            share = (1.0 if math.isinf(q[l]) else (q[l] - b2[l]) / q[l]) if q[l] > 0 else 0.0
+            slope = share * _log_slope(act, qc[l - 1], "phi2")
             v = slope * slope * v + share * share * (kappa - 1.0) / n[l]
         var_cond[l] = v
     var_q = var_cond + 2.0 / n[1:]
     var_g = np.empty(depth)
     acc = 0.0
     for l in range(depth - 1, -1, -1):
-        d2, d4 = moment(act, q[l], "dphi2"), moment(act, q[l], "dphi4")
+        d2, d4 = moment(act, qc[l], "dphi2"), moment(act, qc[l], "dphi4")
         kappa_d = d4 / (d2 * d2) if d2 > 0 else 1.0
-        coupling = _log_slope(act, q[l], "dphi2")
+        coupling = _log_slope(act, qc[l], "dphi2")
         acc += (3.0 * kappa_d - 1.0) / n[l + 1] + coupling * coupling * var_cond[l]
         var_g[l] = acc
     return var_q, var_g

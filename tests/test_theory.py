@@ -188,9 +188,28 @@ def test_bad_input():
 
 
 def test_an_exploding_signal_is_inf_not_a_warning():
-    """Large init under ReLU at depth 200 overflows: the prediction says inf, silently."""
+    """Large init under ReLU at depth 200 overflows: q as a float says inf, silently, and
+    the rate (from the log-space recursion) is still exact: ln(100 / 2) per layer."""
     import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         mf = T.predict("relu", 200, sigma_w2=100.0)
-    assert mf.q[-1] == math.inf and mf.rate("q") == math.inf
+    assert mf.q[-1] == math.inf and mf.rate("q") == pytest.approx(math.log(50.0), rel=1e-12)
+
+
+@pytest.mark.parametrize("name", ["relu", "gelu", "selu", "tanh"])
+def test_exploding_signals_are_computed_in_log_space(name):
+    """large_normal (sigma_w^2 = 1000) for 200 layers: q passes 1e308 by layer 110, yet its
+    logarithm and the per-layer rate stay exact (ln 500 for ReLU), and nothing warns."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = T.predict(name, 200, 1000.0, widths=[1000] * 201)
+    assert np.all(np.isfinite(p.log_q)) and np.all(np.isfinite(p.log_var_q))
+    if name == "relu":
+        assert p.rate("q") == pytest.approx(math.log(500.0), rel=1e-12)
+        assert p.log_q[-1] == pytest.approx(math.log(1000.0) + 199 * math.log(500.0), rel=1e-12)
+        assert math.isinf(p.q[-1]) and p.rate("grad") == pytest.approx(math.log(500.0), rel=1e-12)
+    if name == "tanh":  # bounded: q settles at sigma_w^2 E[tanh^2] ~ 974
+        assert p.rate("q") == pytest.approx(0.0, abs=1e-12) and p.q[-1] == pytest.approx(974.45, rel=1e-4)
