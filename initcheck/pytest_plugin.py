@@ -203,14 +203,8 @@ def initcheck_model(request: pytest.FixtureRequest):
         item = request.node
         state: _Session = item.config.stash[_STATE]
         share = state.next_alpha(item.nodeid, alpha)
-        try:
-            report = check_model(model, policy, alpha=share, strict=strict, framework=framework)
-        except ValueError as exc:  # bad input in the test: one line that names the fix
-            error = f"{item.nodeid}: {exc}"
-        else:
-            error = None
-        if error is not None:
-            pytest.fail(error, pytrace=False)
+        report = _or_fail(item, lambda: check_model(model, policy, alpha=share, strict=strict,
+                                                    framework=framework))
         state.records.append({"test": item.nodeid, "initializer": report.model,
                               "spec": f"policy {report.policy}", "passed": report.passed,
                               "alpha": share, "spent": report.alpha_spent,
@@ -222,6 +216,17 @@ def initcheck_model(request: pytest.FixtureRequest):
         return report
 
     return run
+
+
+def _or_fail(item: pytest.Item, run: Any) -> Any:
+    """``run()`` (a verify or check_model call); bad input fails the test with its one line
+    that names the fix (outside the ``except``, so no exception is chained under it)."""
+    __tracebackhide__ = True
+    try:
+        return run()
+    except ValueError as exc:
+        error = f"{item.nodeid}: {exc}"
+    pytest.fail(error, pytrace=False)
 
 
 def _verify_for(item: pytest.Item, init: Any, expect: Any, kwargs: dict[str, Any], fail: bool):
@@ -251,14 +256,7 @@ def _verify_for(item: pytest.Item, init: Any, expect: Any, kwargs: dict[str, Any
         hints = ", ".join(f"{k!r}" + (f" (did you mean {c[0]!r}?)" if c else "")
                           for k, c in zip(unknown, close))
         pytest.fail(f"{item.nodeid}: initcheck does not take {hints}", pytrace=False)
-    try:
-        report = verify(init, expect=expect, alpha=alpha, **kwargs)
-    except ValueError as exc:  # bad input in the test: one line that names the fix
-        error = f"{item.nodeid}: {exc}"
-    else:
-        error = None
-    if error is not None:
-        pytest.fail(error, pytrace=False)
+    report = _or_fail(item, lambda: verify(init, expect=expect, alpha=alpha, **kwargs))
     state.records.append({"test": item.nodeid, "initializer": report.initializer,
                           "spec": report.spec, "passed": report.passed, "alpha": alpha,
                           "spent": report.alpha_spent, "checks": len(report.checks),
