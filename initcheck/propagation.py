@@ -121,7 +121,7 @@ def check(init: InitializerLike, claim: Spec, options: PropagationOptions, alpha
              f" {factor(m_rate_g)} measured, {factor(rate_g)} predicted; band"
              f" [x{math.exp(-RATE_MAX):.3f}, x{math.exp(RATE_MAX):.3f}] (a factor"
              f" {BAND_FACTOR:g} over {BAND_DEPTH} layers)"]
-    lines.append(_explain(trace, mf, rate_q, rate_g))
+    lines.append(_explain(trace, mf, rate_q, rate_g, options.activation))
     lines.append(("simulation within the finite-width band of the mean-field prediction"
                   if fit_ok else "simulation outside the finite-width band of the mean-field prediction")
                  + f" (worst: {worst or 'none'}; p = {p_fit:.3g})")
@@ -148,14 +148,14 @@ def _layer_pvalue(measured: float, predicted: float, var: float) -> float:
     return float(2 * special.ndtr(-outside / sd)) if outside > 0 else 1.0
 
 
-def _explain(trace: Trace, mf: Any, rate_q: float, rate_g: float) -> str:
-    """One sentence on why, in the theory's terms."""
+def _explain(trace: Trace, mf: Any, rate_q: float, rate_g: float, act: Activation) -> str:
+    """One sentence on why, in the theory's terms (``act`` the Activation itself: its
+    printed form, ``leaky_relu(a=0.01)``, is not a name to look up again)."""
     q_last, q_half = float(mf.q[-1]), float(mf.q[trace.depth // 2 - 1])
-    act = trace.activation
     sw2 = float(mf.forward_gain[-1])
     scales = theory.depth_scales(act, sw2, trace.bias ** 2, q0=float(mf.q[0]))
     parts = [f"sigma_w^2 = {sw2:.4g}, chi_1 at the last layer = {mf.backward_gain[-1] * theory.moment(act, q_last, 'dphi2'):.4g}"]
-    if act == "tanh" and abs(sw2 - 1.0) < 1e-9 and trace.bias == 0:
+    if str(act) == "tanh" and abs(sw2 - 1.0) < 1e-9 and trace.bias == 0:
         parts.append(f"tanh at the critical point: q decays polynomially, not exponentially"
                      f" (q_{trace.depth}/q_{trace.depth // 2} = {q_last / q_half:.3f}; q ~ 1/(2l)),"
                      " chi_1 -> 1")

@@ -60,3 +60,13 @@ def test_propagation_shares_the_alpha_budget():
     assert report.alpha_spent <= 1e-6 * (1 + 1e-12)
     assert "trace" in report.meta and report.meta["trace"].depth == 50
     assert "propagation" in report.to_json()
+
+
+@pytest.mark.parametrize("activation", ["leaky_relu", "elu", "selu", "gelu"])
+def test_parametrized_activations_are_not_looked_up_by_their_printed_form(activation):
+    """An activation with parameters prints as 'leaky_relu(a=0.01)'; verify must judge it,
+    not look that string up as a name (a ValueError before)."""
+    init = ic.initializers.get("he_normal", nonlinearity="leaky_relu", a=0.01) \
+        if activation == "leaky_relu" else ic.initializers.get("he_normal")
+    report = ic.verify(init, activation=activation, shapes=[(256, 128)])
+    assert "propagation" in {c.name for c in report.checks}
