@@ -223,8 +223,10 @@ def _he_gain(gain: float | None, nonlinearity: str | None, a: float) -> tuple[fl
     nonlinearity = "relu" if nonlinearity is None else nonlinearity
     nonlinearity = _validate.choice("nonlinearity", nonlinearity, NONLINEARITIES)
     a = _validate.real("a", a)
-    if nonlinearity == "leaky_relu":
+    if nonlinearity == "leaky_relu" and a != 0.0:
         return torch_gain("leaky_relu", a), dict(nonlinearity=nonlinearity, a=a)
+    if nonlinearity == "leaky_relu":  # slope 0 is ReLU: one spec, one name for it
+        return torch_gain("relu"), dict(nonlinearity="relu")
     if a != 0.0:
         raise ValueError(f"a={a} is leaky_relu's slope; pass nonlinearity='leaky_relu' with it.")
     return torch_gain(nonlinearity), dict(nonlinearity=nonlinearity)
@@ -308,4 +310,11 @@ def spec(name: str | Spec, **params: Any) -> Spec:
     factory = SPECS[canonical_name(name)]
     accepted = list(inspect.signature(factory).parameters)
     _validate.keywords(f"spec {name!r}", params, accepted)
+    if name in TORCH_NAMES and "gain" not in params:
+        # torch's signature: kaiming_*_(a=0, mode='fan_in', nonlinearity='leaky_relu')
+        params = {"nonlinearity": "leaky_relu", **params}
     return factory(**params)
+
+
+#: Names under which a spec follows torch's signature and defaults, not initcheck's.
+TORCH_NAMES = ("kaiming_normal", "kaiming_uniform")

@@ -119,3 +119,15 @@ def test_torch_table_matches_torch():
 
 def test_laws_are_exact_for_float_shapes_of_numpy_ints():
     assert ic.spec("he_normal").law((np.int64(50), 10)).std == pytest.approx(0.2)
+
+
+def test_torch_names_follow_torchs_signature_and_defaults():
+    """kaiming_* take torch's defaults (nonlinearity='leaky_relu', a=0: ReLU's gain), so
+    torch's default Linear init is written as a torch user writes it; he_* keep ReLU."""
+    linear_default = ic.spec("kaiming_uniform", a=math.sqrt(5))
+    assert linear_default == ic.spec("he_uniform", nonlinearity="leaky_relu", a=math.sqrt(5))
+    assert linear_default.law((64, 32), "torch").high == pytest.approx(1 / math.sqrt(32))
+    assert ic.spec("kaiming_normal") == ic.spec("he_normal")  # slope 0 is ReLU: one spec
+    assert ic.spec("kaiming_uniform", nonlinearity="tanh").params["nonlinearity"] == "tanh"
+    with pytest.raises(ValueError, match="leaky_relu's slope"):
+        ic.spec("he_uniform", a=math.sqrt(5))
