@@ -20,7 +20,7 @@ from initcheck.identification import looks_like
 from initcheck.adapters import InitializerError, adapter
 from initcheck.contract import InitializerLike
 from initcheck.defaults import DEFAULT_ALPHA
-from initcheck.fans import LAYOUTS, Layout
+from initcheck.fans import LAYOUTS, Layout, get_layout
 from initcheck.initializers import Initializer, get as get_initializer
 from initcheck.propagation import PropagationOptions
 from initcheck.shapes import DEFAULT_LAYERS, default_shapes
@@ -139,6 +139,12 @@ def verify(
     claim = _resolve_spec(initializer, expect)
     if layout is not None and not isinstance(layout, Layout):
         _validate.choice("layout", layout, LAYOUTS)
+    if isinstance(initializer, Initializer) and layout is not None and \
+            get_layout(layout) != initializer.layout:
+        # a built-in draws in the layout it was made with: re-bind it to the layout asked,
+        # so that its draws and its claim read every shape the same way
+        initializer = Initializer(initializer.spec, layout=layout,
+                                  convention=initializer.convention, vectors=initializer.vectors)
     options = _propagation(activation, propagation)
     sampler = adapter(initializer, framework=framework, layout=layout, name=name)
     if dtype is not None and not sampler.takes_dtype:

@@ -242,3 +242,12 @@ def test_the_reproduce_line_is_python_that_reruns_the_same_run(make):
     again = eval(report.reproduce(), {"initcheck": initcheck})
     assert [(c.name, c.statistic, c.pvalue, c.alpha) for c in again.checks] == [
         (c.name, c.statistic, c.pvalue, c.alpha) for c in report.checks]
+
+
+@pytest.mark.parametrize("name", ["he_normal", "orthogonal", "xavier_uniform", "lecun_uniform"])
+def test_a_layout_given_to_verify_rebinds_a_builtin(name):
+    """A built-in made in the keras layout, verified with layout='torch' on torch shapes:
+    it draws in the layout asked, never a silent false FAIL (std/claimed 0.15 before)."""
+    report = ic.verify(ic.initializers.get(name), layout="torch", shapes=[(128, 64, 3, 3), (96, 32)])
+    assert report.passed, report.failure_message()
+    assert report.layout == "torch" and "layout='torch'" in report.reproduce()
