@@ -82,6 +82,19 @@ def from_torch(tensor: Any) -> np.ndarray:
     return t.numpy()
 
 
+def as_numpy(x: Any, what: str = "x") -> np.ndarray:
+    """A NumPy array (a view where possible) of a NumPy array, a torch tensor (any device,
+    grad or dtype, bfloat16 included) or a jax array; anything else is a ValueError."""
+    if isinstance(x, np.ndarray):
+        return x
+    if hasattr(x, "detach") and hasattr(x, "dtype"):  # torch
+        return from_torch(x)
+    if hasattr(x, "__array__") and hasattr(x, "shape") and hasattr(x, "dtype"):  # jax, keras
+        return np.asarray(x)
+    raise ValueError(f"{what} is a {type(x).__name__}, not a tensor. Pass a NumPy array, a torch"
+                     " tensor or a jax array (np.asarray(...) for a list).")
+
+
 def qualified_name(fn: Any) -> str:
     """``module.qualname`` of a function, of a partial's function, or of an object's class:
     the name reports give an initializer."""

@@ -24,7 +24,7 @@ import numpy as np
 from initcheck import checks, stats
 from initcheck.adapters import adapter
 from initcheck.contexts import Samples, Tensors
-from initcheck.contract import from_torch
+from initcheck.contract import as_numpy
 from initcheck.defaults import DEFAULT_ALPHA
 from initcheck.claim_space import (
     FAMILIES,
@@ -92,7 +92,7 @@ def _samples(target: Any, framework: str, layout: str | Layout | None,
     initializer's draws at ``shapes`` (default: verify's)."""
     if isinstance(target, np.ndarray) or (hasattr(target, "shape") and hasattr(target, "dtype")
                                            and not callable(target)):
-        x = from_torch(target) if hasattr(target, "detach") else np.asarray(target)
+        x = as_numpy(target, "target")
         torch_tensor = hasattr(target, "detach")
         lay = get_layout(layout if layout is not None else ("torch" if torch_tensor else DEFAULT_LAYOUT))
         law = normal_law(0.0, 1.0)

@@ -60,6 +60,13 @@ class CheckResult:
                    pvalue=1.0 if passed else 0.0, alpha=0.0, n=n, mde=math.nan, detail=detail,
                    observed=observed, expected=expected, extra=dict(extra or {}))
 
+    @classmethod
+    def skipped(cls, name: str, alpha: float, detail: str, *, n: int = 0) -> CheckResult:
+        """A statistical check with nothing it can judge (too few elements, units too short):
+        it passes, spends its alpha share on nothing, and says why (``extra['skipped']``)."""
+        return cls(name=name, passed=True, statistic=math.nan, threshold=math.nan, pvalue=1.0,
+                   alpha=alpha, n=n, mde=math.nan, detail=detail, extra={"skipped": True})
+
     def with_extra(self, **facts: Any) -> CheckResult:
         """A copy with ``facts`` added to ``extra`` (results are frozen: never mutated)."""
         return replace(self, extra={**self.extra, **facts})

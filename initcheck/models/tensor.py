@@ -11,26 +11,13 @@ from typing import Any
 import numpy as np
 
 from initcheck import _validate, checks, conventions, stats
-from initcheck.contract import from_torch
+from initcheck.contract import as_numpy
 from initcheck.contexts import Tensors
 from initcheck.defaults import DEFAULT_ALPHA
 from initcheck.fans import DEFAULT_LAYOUT, Layout, get_layout
 from initcheck.identification import looks_like
 from initcheck.results import Report
 from initcheck.specs import Spec, spec as make_spec
-
-
-def as_numpy(x: Any, what: str = "x") -> np.ndarray:
-    """A NumPy array (a view where possible) of a NumPy array, a torch tensor (any device,
-    grad or dtype, bfloat16 included) or a jax array; anything else is a ValueError."""
-    if isinstance(x, np.ndarray):
-        return x
-    if hasattr(x, "detach") and hasattr(x, "dtype"):  # torch
-        return from_torch(x)
-    if hasattr(x, "__array__") and hasattr(x, "shape") and hasattr(x, "dtype"):  # jax, keras
-        return np.asarray(x)
-    raise ValueError(f"{what} is a {type(x).__name__}, not a tensor. Pass a NumPy array, a torch"
-                     " tensor or a jax array (np.asarray(...) for a list).")
 
 
 def is_float(x: np.ndarray) -> bool:

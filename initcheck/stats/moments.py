@@ -162,10 +162,8 @@ def kurtosis_test(summaries: list[Summary], moments: list[tuple[float, ...]], al
     pairs = [(s, m) for s, m in zip(summaries, moments) if s.squares > 0]
     n = sum(s.n for s, _ in pairs)
     if n < KURTOSIS_MIN_N:
-        return CheckResult(name=name, passed=True, statistic=math.nan, threshold=math.nan,
-                           pvalue=1.0, alpha=alpha, n=n, mde=math.nan,
-                           detail=f"{n} elements: too few for the fourth moment (at least"
-                                  f" {KURTOSIS_MIN_N})", extra={"skipped": True})
+        return CheckResult.skipped(name, alpha, f"{n} elements: too few for the fourth moment"
+                                   f" (at least {KURTOSIS_MIN_N})", n=n)
     t = var = third = 0.0
     for s, m in pairs:
         m2, m4 = s.squares / s.n, s.fourth / s.n

@@ -83,9 +83,8 @@ def resolution_test(parts: list[Repeats | None], alpha: float, *,
     alpha = check_alpha(alpha)
     use = [p for p in parts if p is not None]
     if not use:
-        return CheckResult(name=name, passed=True, statistic=math.nan, threshold=math.nan,
-                           pvalue=1.0, alpha=alpha, n=0, mde=math.nan, extra={"skipped": True},
-                           detail="no sample with a grid fine enough to judge (half precision)")
+        return CheckResult.skipped(name, alpha,
+                                   "no sample with a grid fine enough to judge (half precision)")
     found = sum(p.repeats for p in use)
     expected = sum(p.expected for p in use)
     n = sum(p.n for p in use)

@@ -147,9 +147,7 @@ def max_cosine(
     alpha = check_alpha(alpha)
     usable = [(lbl, m) for lbl, m in groups if m.shape[0] >= 2 and m.shape[1] >= MIN_COSINE_LENGTH]
     if not usable:
-        return CheckResult(name=name, passed=True, statistic=math.nan, threshold=math.nan,
-                           pvalue=1.0, alpha=alpha, n=0, mde=math.nan,
-                           detail="no slices long enough to compare", extra={"skipped": True})
+        return CheckResult.skipped(name, alpha, "no slices long enough to compare")
     worst_p, worst, n = 1.0, ("", 0.0, 0), 0
     for label, m in usable:
         m = np.asarray(m, dtype=np.float64)
@@ -321,9 +319,8 @@ def dependence(parts: list[PairSums | None], alpha: float, *,
     alpha = check_alpha(alpha)
     use = [p for p in parts if p is not None]
     if not use:
-        return CheckResult(name=name, passed=True, statistic=math.nan, threshold=math.nan,
-                           pvalue=1.0, alpha=alpha, n=0, mde=math.nan, extra={"skipped": True},
-                           detail=f"no tensor with 2 units of >= {MIN_DEPENDENCE_LENGTH} elements")
+        return CheckResult.skipped(name, alpha,
+                                   f"no tensor with 2 units of >= {MIN_DEPENDENCE_LENGTH} elements")
     t, mean, var = (sum(getattr(p, f) for p in use) for f in ("total", "mean", "var"))
     pairs, n = sum(p.pairs for p in use), sum(p.n for p in use)
     scale, dof = var / (2 * mean), 2 * mean * mean / var

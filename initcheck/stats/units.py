@@ -52,11 +52,6 @@ def unit_sums(x: np.ndarray, unit_axes: tuple[int, ...], law: Law) -> UnitSums:
                     length, law.kurtosis)
 
 
-def _skipped(name: str, alpha: float, why: str) -> CheckResult:
-    return CheckResult(name=name, passed=True, statistic=math.nan, threshold=math.nan, pvalue=1.0,
-                       alpha=alpha, n=0, mde=math.nan, detail=why, extra={"skipped": True})
-
-
 def _mde(dof: float, alpha: float, per_unit_information: float) -> float:
     """The spread across units detected with probability POWER: the noncentrality lambda at
     which a chi-square on ``dof`` exceeds its alpha quantile with that probability (exact,
@@ -72,7 +67,7 @@ def unit_means_test(parts: list[UnitSums], alpha: float, *, name: str = "unit_me
     alpha = check_alpha(alpha)
     use = [p for p in parts if len(p.total) >= 2 and p.length >= MIN_UNIT_LENGTH]
     if not use:
-        return _skipped(name, alpha, f"no tensor with 2 units of >= {MIN_UNIT_LENGTH} elements")
+        return CheckResult.skipped(name, alpha, f"no tensor with 2 units of >= {MIN_UNIT_LENGTH} elements")
     between = within = dof_b = dof_w = info = 0.0
     for p in use:
         means = p.total / p.length
@@ -103,7 +98,7 @@ def unit_scales_test(parts: list[UnitSums], alpha: float, *, name: str = "unit_s
     alpha = check_alpha(alpha)
     use = [p for p in parts if len(p.total) >= 2 and p.length >= MIN_SCALE_LENGTH]
     if not use:
-        return _skipped(name, alpha, f"no tensor with 2 units of >= {MIN_SCALE_LENGTH} elements")
+        return CheckResult.skipped(name, alpha, f"no tensor with 2 units of >= {MIN_SCALE_LENGTH} elements")
     stat = dof = info = 0.0
     spread = []
     for p in use:
@@ -121,7 +116,7 @@ def unit_scales_test(parts: list[UnitSums], alpha: float, *, name: str = "unit_s
         info += 4 * k * (d - 1) / (p.kurtosis - 1)
         spread.append(float(np.std(0.5 * np.log(np.maximum(var, 1e-300)))))
     if dof == 0:
-        return _skipped(name, alpha, "every unit constant: no scales to compare")
+        return CheckResult.skipped(name, alpha, "every unit constant: no scales to compare")
     pv = float(special.chdtrc(dof, stat)) if math.isfinite(stat) else 0.0
     crit = float(special.chdtri(dof, alpha))
     n = int(sum(len(q.total) * q.length for q in use))
