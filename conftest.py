@@ -1,6 +1,7 @@
 """Hypothesis profiles: ``dev`` (fast, random) locally, ``ci`` (derandomized, no deadline, no
 database, print_blob) whenever the ``CI`` environment variable is set, as CI systems do.
-Choose explicitly with ``--hypothesis-profile=NAME``."""
+``wide`` (1000 examples) runs the API property suite longer by hand. Choose explicitly with
+``--hypothesis-profile=NAME``."""
 
 import os
 
@@ -24,4 +25,7 @@ settings.register_profile(
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
+# By hand: the API property suite (tests/test_api_*.py) at ~17x the ci profile's examples.
+settings.register_profile("wide", max_examples=1000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci" if os.environ.get("CI") else "dev")

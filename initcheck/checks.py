@@ -18,6 +18,7 @@ from dataclasses import replace
 import numpy as np
 
 from initcheck import propagation, stats
+from initcheck.stats.resolution import match_probability
 from initcheck.contexts import (
     KS_MAX,
     Samples,
@@ -280,8 +281,13 @@ def independent_calls(ctx: Samples, alpha: float) -> CheckResult:
     same = stats.equal(a, b, should_be=False, name="independent_calls",
                        what=f"two draws with different seeds, shape {s}")
     if not same.passed:
-        return replace(same, statistic=1.0, threshold=0.0, alpha=alpha,
-                       detail=same.detail + ": the initializer ignores its seed or reuses one",
+        # identical by chance has probability match^n (elements taken as independent): a
+        # 1x1 orthogonal is +-gain, a few float16 values repeat; a real tensor never does
+        chance = match_probability(law, a.dtype) ** a.size
+        why = (f"as likely as {chance:.3g} for independent draws of {a.size} element(s)"
+               if chance >= alpha else "the initializer ignores its seed or reuses one")
+        return replace(same, passed=chance >= alpha, statistic=1.0, threshold=0.0,
+                       pvalue=min(1.0, chance), alpha=alpha, detail=f"{same.detail}: {why}",
                        observed=1.0, expected=0.0, extra=ctx.where(s))
     return stats.pair_cosine(a, b, law.mean, alpha, label=f"{label(s)} call 1 vs 2")
 

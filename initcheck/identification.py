@@ -210,6 +210,8 @@ def explain(ctx: Tensors, alpha: float = DEFAULT_ALPHA) -> list[Candidate]:
                           / sum(laws[k].std ** 2 * ms[k][1] for k in ctx.laws))
         se = ratio * math.sqrt((next(iter(laws.values())).kurtosis - 1) / (4 * n))
         ll = _loglik(ctx, laws) - (0.0 if named else 0.5 * math.log(n))
+        if not math.isfinite(ll):  # a value the law cannot produce: not the generating law
+            continue
         what = (f"{family.replace('_', ' ')}, gain {named or f'{gain:.4g} (fitted)'}, "
                 f"{rule.describe()}" + ("" if rule.layout.name == ctx.layout.name
                                         else f", read in the {rule.layout.name} layout"))
@@ -250,6 +252,7 @@ def _fit(ctx: Tensors, ms: dict[Any, tuple[float, int, float]], family: str, fac
         # uniform: bound^2 = 3 g^2 / fan; truncated: bound = 2 parent, parent^2 = std^2 / 0.7737
         per_bound = 3.0 if family == "uniform" else 4.0 * factor / TRUNCATED_STD_2**2
         gain = max(math.sqrt(ms[k][2] ** 2 * fans[k] / per_bound) for k in ctx.laws)
+        gain *= 1 + 1e-12  # the bound rebuilt from it must not round below the largest value
     out = [(misfit, family, rule, gain, None)]
     se = 1 / math.sqrt(float(w.sum()))
     if rule.mode is not None:

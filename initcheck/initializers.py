@@ -182,7 +182,7 @@ def _factory(spec_factory: Callable[..., Spec]) -> Callable[..., Initializer]:
     return factory
 
 
-zeros = _factory(specs.zeros)
+zeros = zero = _factory(specs.zeros)
 ones = _factory(specs.ones)
 constant = _factory(specs.constant)
 small_normal = _factory(specs.small_normal)
@@ -191,11 +191,13 @@ normal = _factory(specs.normal)
 uniform = _factory(specs.uniform)
 xavier_normal = glorot_normal = _factory(specs.xavier_normal)
 xavier_uniform = glorot_uniform = _factory(specs.xavier_uniform)
-he_normal = kaiming_normal = _factory(specs.he_normal)
-he_uniform = kaiming_uniform = _factory(specs.he_uniform)
+he_normal = _factory(specs.he_normal)
+he_uniform = _factory(specs.he_uniform)
+kaiming_normal = _factory(specs.kaiming_normal)  # torch's defaults
+kaiming_uniform = _factory(specs.kaiming_uniform)
 lecun_normal = _factory(specs.lecun_normal)
 lecun_uniform = _factory(specs.lecun_uniform)
-truncated_normal = _factory(specs.truncated_normal)
+truncated_normal = trunc_normal = _factory(specs.truncated_normal)
 orthogonal = _factory(specs.orthogonal)
 variance_scaling = _factory(specs.variance_scaling)
 

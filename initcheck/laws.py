@@ -67,10 +67,18 @@ class Law:
             return tuple(0.0 if k % 2 else 3.0 ** (k / 2) / (k + 1) for k in range(13))
         if self.dist is None:
             return (1.0,) + (math.nan,) * 12
-        raw = [1.0] + [float(self.dist.moment(j)) for j in range(1, 13)]
-        # central moments of x by the binomial expansion, then standardized
-        return tuple(sum(math.comb(k, j) * raw[j] * (-self.mean) ** (k - j) for j in range(k + 1))
-                     / self.std**k for k in range(13))
+        # Raw moments of the unit distribution y (x = loc + scale y): scipy's moments of x
+        # expand in scale/loc, which overflows for a mean near 0 (1e-126 gave nan).
+        dist, loc, scale = self.dist, 0.0, 1.0
+        if hasattr(dist, "kwds"):  # a frozen distribution: drop its loc and scale
+            kwds = dict(dist.kwds)
+            loc, scale = float(kwds.pop("loc", 0.0)), float(kwds.pop("scale", 1.0))
+            dist = dist.dist(*dist.args, **kwds)
+        raw = [1.0] + [float(dist.moment(j)) for j in range(1, 13)]
+        mu, sd = (self.mean - loc) / scale, self.std / scale
+        # central moments of y by the binomial expansion, then standardized
+        return tuple(sum(math.comb(k, j) * raw[j] * (-mu) ** (k - j) for j in range(k + 1))
+                     / sd**k for k in range(13))
 
     @property
     def bounded(self) -> bool:

@@ -251,6 +251,28 @@ def he_uniform(
     return _scaled("he_uniform", g**2, mode, "uniform", dict(mode=mode, **params))
 
 
+def _torch_nonlinearity(nonlinearity: str | None, gain: float | None) -> str | None:
+    """torch's kaiming_* default: nonlinearity='leaky_relu' (with a=0, ReLU's gain), unless a
+    gain is given in its place."""
+    return "leaky_relu" if nonlinearity is None and gain is None else nonlinearity
+
+
+def kaiming_normal(
+    mode: str = "fan_in", nonlinearity: str | None = None, a: float = 0.0, gain: float | None = None
+) -> Spec:
+    """``he_normal`` with ``torch.nn.init.kaiming_normal_``'s defaults: nonlinearity
+    'leaky_relu' and a=0, so ``kaiming_normal(a=math.sqrt(5))`` reads as torch's."""
+    return he_normal(mode, _torch_nonlinearity(nonlinearity, gain), a, gain)
+
+
+def kaiming_uniform(
+    mode: str = "fan_in", nonlinearity: str | None = None, a: float = 0.0, gain: float | None = None
+) -> Spec:
+    """``he_uniform`` with ``torch.nn.init.kaiming_uniform_``'s defaults (torch's Linear and
+    Conv layers use ``kaiming_uniform(a=math.sqrt(5))``)."""
+    return he_uniform(mode, _torch_nonlinearity(nonlinearity, gain), a, gain)
+
+
 def lecun_normal() -> Spec:
     """LeCun 1998: N(0, 1 / fan_in); with SELU, self-normalizing (Klambauer et al. 2017).
     jax and keras truncate it: ``variance_scaling(1, 'fan_in', 'truncated_normal')``."""
@@ -307,14 +329,11 @@ def spec(name: str | Spec, **params: Any) -> Spec:
         if params:
             raise ValueError(f"{name!r} is already a Spec; pass a name to set parameters.")
         return name
-    factory = SPECS[canonical_name(name)]
+    factory = TORCH_NAMES.get(name) or SPECS[canonical_name(name)]
     accepted = list(inspect.signature(factory).parameters)
     _validate.keywords(f"spec {name!r}", params, accepted)
-    if name in TORCH_NAMES and "gain" not in params:
-        # torch's signature: kaiming_*_(a=0, mode='fan_in', nonlinearity='leaky_relu')
-        params = {"nonlinearity": "leaky_relu", **params}
     return factory(**params)
 
 
 #: Names under which a spec follows torch's signature and defaults, not initcheck's.
-TORCH_NAMES = ("kaiming_normal", "kaiming_uniform")
+TORCH_NAMES: dict[str, Callable[..., Spec]] = {f.__name__: f for f in (kaiming_normal, kaiming_uniform)}

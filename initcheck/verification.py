@@ -139,12 +139,16 @@ def verify(
     claim = _resolve_spec(initializer, expect)
     if layout is not None and not isinstance(layout, Layout):
         _validate.choice("layout", layout, LAYOUTS)
-    if isinstance(initializer, Initializer) and layout is not None and \
-            get_layout(layout) != initializer.layout:
+    if isinstance(initializer, Initializer) and layout is not None:
         # a built-in draws in the layout it was made with: re-bind it to the layout asked,
-        # so that its draws and its claim read every shape the same way
-        initializer = Initializer(initializer.spec, layout=layout,
-                                  convention=initializer.convention, vectors=initializer.vectors)
+        # so that its draws and its claim read every shape the same way. A layout's name
+        # says where the axes are; the layer's groups and transposition stay the built-in's.
+        wanted = layout if isinstance(layout, Layout) else get_layout(
+            layout, groups=initializer.layout.groups, transposed=initializer.layout.transposed)
+        if wanted != initializer.layout:
+            initializer = Initializer(initializer.spec, layout=wanted,
+                                      convention=initializer.convention, vectors=initializer.vectors)
+        layout = wanted  # and the claim reads shapes in it too
     options = _propagation(activation, propagation)
     sampler = adapter(initializer, framework=framework, layout=layout, name=name)
     if dtype is not None and not sampler.takes_dtype:

@@ -9,6 +9,7 @@ import math
 import numpy as np
 from scipy import special, stats
 
+from initcheck.seeding import generator
 from initcheck.results import POWER, CheckResult
 from initcheck.specs import Law
 from initcheck.stats.moments import check_alpha
@@ -36,7 +37,14 @@ def cdf(x: np.ndarray, law: Law) -> np.ndarray:
     if law.family == "orthogonal" and max(law.matrix_shape) > 1:
         half = (max(law.matrix_shape) - 1) / 2  # (x/g + 1)/2 ~ Beta(half, half)
         return special.betainc(half, half, np.clip((flat / law.gain + 1) / 2, 0.0, 1.0))
-    return np.asarray(law.dist.cdf(flat), dtype=np.float64)
+    dist = law.dist
+    if hasattr(dist, "pk"):  # discrete (a 1x1 orthogonal is +-gain): the randomized transform
+        # F(x-) + V p(x), V ~ U(0, 1) independent of x, is exactly uniform under the claim
+        # (F(x) alone is not); V comes from a fixed stream, so the test stays deterministic
+        below = np.asarray(dist.cdf(flat), dtype=np.float64) - np.asarray(dist.pmf(flat), dtype=np.float64)
+        v = generator(0, "randomized pit", flat.size).random(flat.size)
+        return below + v * np.asarray(dist.pmf(flat), dtype=np.float64)
+    return np.asarray(dist.cdf(flat), dtype=np.float64)
 
 
 def ks_uniform(u: np.ndarray, alpha: float, *, name: str = "distribution") -> CheckResult:
