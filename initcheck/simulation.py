@@ -274,8 +274,11 @@ def _bin_edges(act: Activation, prediction: theory.MeanField | None,
 
 
 def _moments(a: np.ndarray) -> tuple[float, float]:
-    """Mean square and mean of an array in one BLAS dot and one sum (no temporaries)."""
+    """Mean square and mean of an array in one BLAS dot and one sum (no temporaries for
+    float32/64; half precision is summed in float64, where its squares' sum would overflow)."""
     flat = a.ravel()
+    if flat.dtype.itemsize < 4:
+        flat = flat.astype(np.float64)
     return float(flat @ flat) / flat.size, float(flat.sum()) / flat.size
 
 

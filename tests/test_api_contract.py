@@ -23,6 +23,7 @@ from initcheck.initializers import Initializer
 from tests.api_space import (
     CONVENTIONS,
     NUMPY_DTYPES,
+    TARGETS,
     VECTOR_POLICIES,
     activations_,
     builtins,
@@ -144,3 +145,160 @@ def test_every_name_is_one_spec_whichever_way_it_is_made(drawn):
     assert ic.initializers.get(name, **params).spec == made
     assert getattr(ic.initializers, name)(**params).spec == made
     assert ic.spec(repr(made).split("'")[1], **made.params) == made  # its repr rebuilds it
+
+
+# -------------------------------------------------------------------------------- fans
+
+
+_SMALL_SHAPES = st.lists(st.integers(1, 12), min_size=0, max_size=5).map(tuple)
+
+
+@examples(120)
+@given(shape=_SMALL_SHAPES, layout=layouts(), groups=st.sampled_from([None, 1, 2, 3]),
+       transposed=st.sampled_from([None, False, True]), convention=st.sampled_from(CONVENTIONS),
+       vectors=st.sampled_from([None, *VECTOR_POLICIES]))
+def test_compute_fans_counts_every_connection_once(shape, layout, groups, transposed, convention, vectors):
+    with contract("shape", "layout", "groups", "transposed", "convention", "vectors") as refused:
+        fans = ic.compute_fans(shape, layout, groups=groups, transposed=transposed,
+                               convention=convention, vectors=vectors)
+    if refused:
+        return
+    assert all(isinstance(f, int) and f >= 1 for f in fans)
+    if len(shape) < 2 or convention != "logical":
+        return
+    # from first principles: each weight joins one input channel to one output channel, so
+    # fan_in x (output channels) = fan_out x (input channels) = weights per batch copy
+    lay = ic.get_layout(layout, groups=groups, transposed=transposed)
+    ins, outs, batch = lay.axis_sets(len(shape))
+    weights = math.prod(shape) // math.prod(shape[a] for a in batch)
+    g = lay.groups  # the axis that stores a per-group count: in (plain), out (transposed)
+    c_in = math.prod(shape[a] for a in ins) * (1 if lay.transposed else g)
+    c_out = math.prod(shape[a] for a in outs) * (g if lay.transposed else 1)
+    assert fans.fan_in * c_out == weights == fans.fan_out * c_in, (fans, c_in, c_out, weights)
+
+
+@examples(60)
+@given(shape=_SMALL_SHAPES.filter(lambda s: len(s) >= 2), layout=layouts(),
+       transposed=st.booleans(), data=st.data())
+def test_fans_do_not_depend_on_the_order_axes_are_stored_in(shape, layout, transposed, data):
+    lay = ic.get_layout(layout)
+    with contract("shape", "layout", "transposed") as refused:
+        before = ic.compute_fans(shape, lay, transposed=transposed)
+    if refused:
+        return
+    ins, outs, batch = lay.axis_sets(len(shape))  # untransposed: transposition comes after
+    perm = data.draw(st.permutations(range(len(shape))))  # new axis j holds old axis perm[j]
+    where = {old: new for new, old in enumerate(perm)}
+    moved = ic.Layout("moved", in_axis=tuple(where[a] for a in ins),
+                      out_axis=tuple(where[a] for a in outs), batch_axes=tuple(where[a] for a in batch))
+    after = ic.compute_fans(tuple(shape[p] for p in perm), moved, transposed=transposed)
+    assert after == before
+
+
+@examples(60)
+@given(shape=_SMALL_SHAPES.filter(lambda s: len(s) >= 2))
+def test_framework_conventions_are_the_frameworks_own_fans(shape):
+    torch = pytest.importorskip("torch")
+    from jax._src.nn.initializers import _compute_fans
+
+    t_in, t_out = torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(shape, device="meta"))
+    assert ic.compute_fans(shape, "torch", convention="torch")[:2] == (t_in, t_out)
+    j_in, j_out = _compute_fans(shape, in_axis=-2, out_axis=-1)
+    assert ic.compute_fans(shape, "jax", convention="jax")[:2] == (int(j_in), int(j_out))
+
+
+# -------------------------------------------------------------------------- specs, laws
+
+
+@examples(120)
+@given(drawn=builtins(), shape=_SMALL_SHAPES, layout=layouts(),
+       convention=st.sampled_from(CONVENTIONS), vectors=st.sampled_from([None, *VECTOR_POLICIES]))
+def test_a_law_agrees_with_scipy_on_its_own_moments(drawn, shape, layout, convention, vectors):
+    name, _, params = drawn
+    with contract(*params, "shape", "layout", "convention", "vectors", "name") as refused:
+        law = ic.spec(name, **params).law(shape, layout, convention=convention, vectors=vectors)
+    if refused:
+        return
+    assert math.isfinite(law.mean) and math.isfinite(law.std) and law.std >= 0
+    assert law.low <= law.mean <= law.high
+    if law.dist is None:
+        assert law.family == "constant" and law.std == 0
+        return
+    mean, var = (float(v) for v in law.dist.stats(moments="mv"))
+    assert mean == pytest.approx(law.mean, abs=1e-9 * max(1.0, law.std))
+    assert math.sqrt(var) == pytest.approx(law.std, rel=1e-9)
+    lo, hi = law.dist.support()
+    assert (lo, hi) == (pytest.approx(law.low), pytest.approx(law.high))
+    if law.std > 0 and not hasattr(law.dist, "pk"):
+        assert law.kurtosis == pytest.approx(float(law.dist.stats(moments="k")) + 3, rel=1e-6)
+
+
+# ------------------------------------------------------------------------------- gains
+
+
+def _gaussian(f, q: float, kinks: tuple[float, ...]) -> float:
+    """E[f(sqrt(q) z)], z ~ N(0, 1), by adaptive quadrature split at the kinks: an oracle
+    independent of initcheck.theory's Gauss-Hermite rules."""
+    from scipy import integrate
+
+    s = math.sqrt(q)
+    cuts = sorted({-12.0, 12.0, *(k / s for k in kinks if abs(k / s) < 12)})
+    density = lambda z: f(np.asarray(s * z)) * math.exp(-z * z / 2) / math.sqrt(2 * math.pi)
+    return sum(integrate.quad(lambda z: float(density(z)), a, b, epsabs=1e-13, epsrel=1e-11, limit=200)[0]
+               for a, b in zip(cuts, cuts[1:]))
+
+
+@examples(40)
+@given(act=activations_(), target=st.sampled_from(TARGETS), sigma_b=st.sampled_from([0.0, 0.05, 0.3, 0.9, 1.2]))
+def test_a_gain_meets_its_own_definition(act, target, sigma_b):
+    activation, name, params = act
+    with contract("activation", "target", "sigma_b", *params) as refused:
+        if isinstance(activation, str) and params:
+            g = ic.gain(activation, target, sigma_b=sigma_b, **params)
+        else:
+            g = ic.gain(activation, target, sigma_b=sigma_b)
+    if refused:
+        return
+    value = float(g)
+    assert isinstance(value, float)
+    if math.isnan(value):
+        assert g.note, "a gain with no solution says why"
+        return
+    assert value > 0
+    phi = activations.get(activation) if isinstance(activation, str) else activation
+    sw2, sb2 = value * value, sigma_b * sigma_b
+    if target == "forward":  # q = 1 is a fixed point
+        assert sw2 * _gaussian(lambda u: phi.phi(u) ** 2, 1.0, phi.kinks) + sb2 == pytest.approx(1, rel=1e-6)
+    elif target == "backward":  # chi_1 = 1 at q = 1
+        assert sw2 * _gaussian(lambda u: phi.dphi(u) ** 2, 1.0, phi.kinks) == pytest.approx(1, rel=1e-6)
+    elif not g.degenerate:  # a fixed point q* with chi_1(q*) = 1
+        q = g.q_star
+        assert sw2 * _gaussian(lambda u: phi.phi(u) ** 2, q, phi.kinks) + sb2 == pytest.approx(q, rel=1e-5)
+        assert sw2 * _gaussian(lambda u: phi.dphi(u) ** 2, q, phi.kinks) == pytest.approx(1, rel=1e-5)
+
+
+# ---------------------------------------------------------------------------- simulate
+
+
+@examples(40)
+@given(drawn=builtins(), act=activations_(), depth=st.integers(1, 6),
+       width=st.one_of(st.integers(1, 48), st.lists(st.integers(1, 32), min_size=1, max_size=6)),
+       batch=st.integers(1, 96), bias=st.sampled_from([0.0, 0.2]), backward=st.booleans(),
+       dtype=st.sampled_from(NUMPY_DTYPES), as_name=st.booleans())
+def test_simulate_returns_a_trace_of_the_net_asked_for(drawn, act, depth, width, batch, bias, backward,
+                                                       dtype, as_name):
+    name, _, params = drawn
+    activation, _, act_params = act
+    init = name if as_name and not params else ic.initializers.get(name, **params)
+    with contract("depth", "width", "batch", "bias", "dtype", "activation", "init", *params,
+                  *act_params) as refused:
+        trace = ic.simulate(init, activation, depth=depth, width=width, batch=batch, bias=bias,
+                            backward=backward, dtype=dtype, seed=3)
+    if refused:
+        return
+    assert trace.depth == depth and trace.batch == batch
+    assert len(trace.layers) == depth or trace.notes, "a net that stopped early says why"
+    for layer in trace.layers:
+        assert layer.width == trace.widths[layer.layer] and len(layer.hist) == len(trace.bin_edges) - 1
+        assert math.isfinite(layer.q) and layer.q >= 0
+        assert (layer.grad_second is not None) == backward or not trace.complete
