@@ -6,10 +6,12 @@ Every check raises ``ValueError`` naming the argument, the value it got, and the
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import math
 import numbers
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -153,3 +155,15 @@ def keywords(where: str, given: Iterable[str], accepted: Sequence[str]) -> None:
         hints.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
     listed = ", ".join(accepted) if accepted else "none"
     raise ValueError(f"{where} got unknown parameter {', '.join(hints)}. It takes: {listed}.")
+
+
+@contextlib.contextmanager
+def about(argument: str) -> Iterator[None]:
+    """Name ``argument`` in a ValueError raised while reading it, where the message does not
+    already: ``shapes[2]: dimension 0 is 0 ...`` rather than a bare ``shape (0, 3) ...``."""
+    try:
+        yield
+    except ValueError as exc:
+        if re.search(rf"(?<![A-Za-z_]){re.escape(argument)}(?![A-Za-z_])", str(exc)):
+            raise
+        raise type(exc)(f"{argument}: {exc}") from None

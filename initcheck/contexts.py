@@ -19,6 +19,7 @@ from initcheck.propagation import PropagationOptions
 from initcheck.results import CheckResult
 from initcheck.seeding import seed_sequence
 from initcheck.simulation import Trace
+from initcheck.laws import on_grid
 from initcheck.specs import Law, Spec
 
 Shape = tuple[int, ...]
@@ -48,7 +49,8 @@ class Tensors:
     def __init__(self, claim: Spec, tensors: dict[Key, np.ndarray], laws: dict[Key, Law],
                  layout: Layout) -> None:
         self.claim, self.family, self.layout = claim, claim.family, layout
-        self.tensors, self.laws = tensors, laws
+        self.tensors = tensors
+        self.laws = self._on_grid(laws)
         self.options: PropagationOptions | None = None
         self.takes_dtype = False
         self._summary: dict[Key, stats.Summary] = {}
@@ -57,8 +59,14 @@ class Tensors:
     def relabelled(self, laws: dict[Key, Law]) -> Tensors:
         """The same tensors judged against other laws (another convention of the claim)."""
         other = object.__new__(type(self))
-        other.__dict__.update(self.__dict__, laws=laws, _summary={}, _units={})
+        other.__dict__.update(self.__dict__, laws=self._on_grid(laws), _summary={}, _units={})
         return other
+
+    def _on_grid(self, laws: dict[Key, Law]) -> dict[Key, Law]:
+        """A tensor whose dtype's grid is coarse against its claim holds the rounded law
+        (``laws.on_grid``): N(1, 0.02^2) in bfloat16 is judged as bfloat16 can hold it."""
+        return {k: on_grid(law, self.tensors[k].dtype) if k in self.tensors else law
+                for k, law in laws.items()}
 
     def label(self, key: Key) -> str:
         return str(key)

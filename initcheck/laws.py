@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from initcheck.fans import Fans
 
 
@@ -50,6 +52,8 @@ class Law:
     parent_std: float | None = None
     matrix_shape: tuple[int, int] | None = None
     gain: float | None = None
+    #: The dtype whose grid this law's values are rounded to (``on_grid``); None: continuous.
+    grid: str | None = None
 
     @functools.cached_property
     def dist(self) -> Any:
@@ -61,12 +65,16 @@ class Law:
         """E[z^k] for k = 0..12, z = (x - mean) / std: what the fourth-moment test needs
         (the variance and skewness of its statistic). Closed forms for the normal and the
         uniform; from scipy's raw moments otherwise."""
-        if self.family == "normal":  # (k-1)!! for even k
+        if self.family == "normal" and self.grid is None:  # (k-1)!! for even k
             return tuple(0.0 if k % 2 else float(math.prod(range(k - 1, 0, -2))) for k in range(13))
-        if self.family == "uniform":  # U(-sqrt 3, sqrt 3): 3^(k/2) / (k + 1)
+        if self.family == "uniform" and self.grid is None:  # U(-sqrt 3, sqrt 3): 3^(k/2) / (k + 1)
             return tuple(0.0 if k % 2 else 3.0 ** (k / 2) / (k + 1) for k in range(13))
-        if self.dist is None:
+        if self.dist is None or self.std == 0:
             return (1.0,) + (math.nan,) * 12
+        if hasattr(self.dist, "pk"):  # discrete: directly, without raw moments' cancellation
+            z = (np.asarray(self.dist.xk, dtype=np.float64) - self.mean) / self.std
+            pk = np.asarray(self.dist.pk, dtype=np.float64)
+            return tuple(float(pk @ z**k) for k in range(13))
         # Raw moments of the unit distribution y (x = loc + scale y): scipy's moments of x
         # expand in scale/loc, which overflows for a mean near 0 (1e-126 gave nan).
         dist, loc, scale = self.dist, 0.0, 1.0
@@ -143,3 +151,81 @@ def variance_scaling_law(scale: float, mode: str, distribution: str, fans: Fans)
         return uniform_law(-limit, limit, fans)
     # cut at +-2 parent stds; the parent is widened so the truncated std is sqrt(variance)
     return truncated_law(0.0, math.sqrt(variance) / TRUNCATED_STD_2, -2.0, 2.0, fans)
+
+
+#: A dtype's grid is coarse for a law when its step at a typical value (|mean| + std) exceeds
+#: this fraction of the std: rounding then moves the variance by more than 1e-4 / 12 of it.
+COARSE_STEP = 0.01
+#: Most grid values ``on_grid`` enumerates; a law spread over more is fine on that grid.
+MAX_GRID = 2**17
+#: A law whose rounding puts more than this share on one value cannot be judged in the dtype.
+MAX_ONE_VALUE = 0.99
+#: Stds around the mean a grid covers for an unbounded law (the mass beyond: < 1e-32).
+GRID_REACH = 12.0
+
+
+def on_grid(law: Law, dtype: Any) -> Law:
+    """The exact law of a draw of ``law`` rounded to nearest in ``dtype``, where that grid is
+    coarse against the law: N(1, 0.02^2) in bfloat16 moves 0.39 std per step, so its values,
+    std and CDF are the rounded law's, not the continuous one's. ``law`` itself otherwise
+    (and for constants and laws already discrete)."""
+    dt = np.dtype(dtype)
+    if law.std <= 0 or law.make_dist is None or law.grid is not None or dt.itemsize not in _BITS:
+        return law
+    typical = abs(law.mean) + law.std
+    if not float(np.spacing(np.asarray(typical, dtype=dt))) > COARSE_STEP * law.std:
+        return law
+    lo = max(law.low, law.mean - GRID_REACH * law.std)
+    hi = min(law.high, law.mean + GRID_REACH * law.std)
+    grid = _representable(lo, hi, dt)
+    if grid is None or hasattr(law.dist, "pk"):
+        return law
+    # the cell of each grid value: the reals that round to it (to the midpoints; the ends
+    # take the tails), its probability the continuous law's mass there
+    edges = np.concatenate([[-math.inf], (grid[1:] + grid[:-1]) / 2, [math.inf]])
+    p = np.diff(np.asarray(law.dist.cdf(edges), dtype=np.float64))
+    keep = p > 0
+    grid, p = grid[keep], p[keep] / p[keep].sum()
+    if p.max() > MAX_ONE_VALUE:
+        step = float(np.spacing(np.asarray(typical, dtype=dt)))
+        raise ValueError(
+            f"{law.family} with mean {law.mean:.4g} and std {law.std:.3g} cannot be held in dtype"
+            f" {dt.name}: its step there is {step:.3g} ({step / law.std:.3g} std), so"
+            f" {p.max():.1%} of the values round to {grid[p.argmax()]:.6g}. Check the weights in"
+            " a wider dtype (float32), or claim that constant.")
+    mean = float(p @ grid)
+    var = float(p @ (grid - mean) ** 2)
+    kurtosis = float(p @ (grid - mean) ** 4) / var**2 if var > 0 else math.nan
+    values = (grid, p)
+    return Law(law.family, mean, math.sqrt(var), float(grid[0]), float(grid[-1]), kurtosis,
+               lambda: _scipy("rv_discrete", values=values), law.fans, law.parent_mean,
+               law.parent_std, law.matrix_shape, law.gain, grid=dt.name)
+
+
+_BITS = {2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def _representable(lo: float, hi: float, dt: np.dtype) -> np.ndarray | None:
+    """Every value of ``dt`` in [lo, hi] widened by one step each side, ascending, as
+    float64 (None if there are more than MAX_GRID): positive floats are ordered as their
+    bit patterns, negative ones mirror them."""
+    def bits(v: float) -> int:
+        return int(np.asarray(v, dtype=dt).view(_BITS[dt.itemsize]))
+
+    def positive(a: float, b: float) -> np.ndarray:  # 0 <= a <= b
+        first, last = max(bits(a) - 1, 0), bits(b) + 1
+        if last - first > MAX_GRID:
+            raise OverflowError
+        return np.arange(first, last + 1, dtype=_BITS[dt.itemsize]).view(dt).astype(np.float64)
+
+    try:
+        parts = []
+        if lo < 0:
+            parts.append(-positive(max(0.0, -hi), -lo)[::-1])
+        if hi >= 0:
+            parts.append(positive(max(0.0, lo), hi))
+    except OverflowError:
+        return None
+    grid = np.unique(np.concatenate(parts))
+    grid = grid[np.isfinite(grid)]
+    return grid if grid.size <= MAX_GRID else None

@@ -20,7 +20,7 @@ from initcheck.identification import looks_like
 from initcheck.adapters import InitializerError, adapter
 from initcheck.contract import InitializerLike
 from initcheck.defaults import DEFAULT_ALPHA
-from initcheck.fans import LAYOUTS, Layout, get_layout
+from initcheck.fans import CONVENTIONS, LAYOUTS, Layout, get_layout
 from initcheck.initializers import Initializer, get as get_initializer
 from initcheck.propagation import PropagationOptions
 from initcheck.shapes import DEFAULT_LAYERS, default_shapes
@@ -34,7 +34,8 @@ DEFAULT_DTYPE = np.float32
 def _resolve_spec(initializer: Any, expect: Any) -> Spec:
     if expect is not None:
         if isinstance(expect, (str, Spec)):
-            return make_spec(expect)
+            with _validate.about("expect"):
+                return make_spec(expect)
         raise ValueError(
             f"expect={expect!r} is not a spec. Pass a name ('he_normal'), initcheck.spec(name,"
             " **params) or a Spec.")
@@ -88,7 +89,11 @@ def _shape_list(shapes: Sequence[tuple[int, ...]] | None, samples: int | None, c
         raise ValueError("pass either shapes or samples: samples rescales the default shapes.")
     if isinstance(shapes, (str, bytes)) or not isinstance(shapes, Sequence) or not shapes:
         raise ValueError(f"shapes={shapes!r}: pass a non-empty list of shapes, e.g. [(784, 256)].")
-    return [_validate.shape(s) for s in shapes]
+    out = []
+    for i, s in enumerate(shapes):
+        with _validate.about(f"shapes[{i}]"):
+            out.append(_validate.shape(s))
+    return out
 
 
 def verify(
@@ -134,6 +139,8 @@ def verify(
     alpha = stats.check_alpha(alpha)
     seed = _validate.integer("seed", seed, minimum=0)
     dt = _validate.float_dtype(DEFAULT_DTYPE if dtype is None else dtype)
+    if convention is not None:  # checked here: a claim with no fans would never read it
+        _validate.choice("convention", convention, CONVENTIONS)
     if isinstance(initializer, str):
         initializer = _builtin(initializer)
     claim = _resolve_spec(initializer, expect)

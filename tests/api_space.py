@@ -18,7 +18,7 @@ from hypothesis import settings, strategies as st
 
 import initcheck as ic
 from initcheck import activations, specs
-from initcheck.fans import CONVENTIONS, FAN_MODES, LAYOUTS, VECTOR_POLICIES, Layer, Layout
+from initcheck.fans import CONVENTIONS, FAN_MODES, LAYOUTS, VECTOR_POLICIES, Layout
 from initcheck.gains import TARGETS
 from initcheck.torch_gains import NONLINEARITIES
 

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import event, example, given, strategies as st
 
 import initcheck as ic
-from initcheck import activations, specs
+from initcheck import activations
 from initcheck.initializers import Initializer
 from tests.api_space import (
     CONVENTIONS,
@@ -302,3 +302,45 @@ def test_simulate_returns_a_trace_of_the_net_asked_for(drawn, act, depth, width,
         assert layer.width == trace.widths[layer.layer] and len(layer.hist) == len(trace.bin_edges) - 1
         assert math.isfinite(layer.q) and layer.q >= 0
         assert (layer.grad_second is not None) == backward or not trace.complete
+
+
+# ------------------------------------------------------------------------- bad arguments
+
+#: Argument -> values that are wrong for it (type, range or name).
+BAD_VALUES = {
+    "seed": [-1, 1.5, "0", None],
+    "alpha": [0, 1, -0.1, math.nan, "x"],
+    "samples": [0, -5, 2.5],
+    "shapes": [[(0, 3)], [(3, -1)], "34", [(3.0, 4)], [(2**20, 2**20)]],
+    "dtype": [np.int32, "weights", np.complex64],
+    "layout": ["caffe", 3],
+    "activation": ["swishy", 3],
+    "expect": ["he_norml", 3],
+    "framework": ["tensorflow"],
+    "convention": ["tf"],
+}
+#: PropagationOptions fields -> wrong values (refused when the options are made).
+BAD_OPTIONS = {"depth": [1, 0, 2.5], "width": [0, -3], "batch": [0], "bias": [-0.1, "x"]}
+
+
+@examples(60)
+@given(call=verify_calls(), data=st.data())
+def test_one_bad_argument_is_refused_by_name(call, data):
+    target, kwargs, _ = call
+    argument = data.draw(st.sampled_from(sorted([*BAD_VALUES, *BAD_OPTIONS])))
+    if argument in BAD_OPTIONS:
+        field = {argument: data.draw(st.sampled_from(BAD_OPTIONS[argument]))}
+        with contract(argument) as refused:
+            ic.PropagationOptions("tanh", **field)
+        assert refused, f"PropagationOptions({field}) was accepted"
+        return
+    kwargs = {**kwargs, argument: data.draw(st.sampled_from(BAD_VALUES[argument]))}
+    if argument != "samples":  # from a valid call: shapes or samples, not both
+        kwargs.pop("samples", None) if "shapes" in kwargs else None
+    else:
+        kwargs.pop("shapes", None)
+    if argument == "activation":
+        kwargs.pop("propagation", None)
+    with contract(argument) as refused:
+        ic.verify(target, **kwargs)
+    assert refused, f"verify(..., {argument}={kwargs[argument]!r}) was accepted"

@@ -101,3 +101,22 @@ def test_integer_buffers_take_exact_value_claims_only():
 def test_bad_input_is_one_clear_error(x, expect, match):
     with pytest.raises(ValueError, match=match):
         ic.check_tensor(x, expect)
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_a_coarse_grid_is_judged_by_the_rounded_law(dtype):
+    """N(1, 0.02^2) in bfloat16 moves 0.39 std per step: judged against the continuous law
+    its KS and kurtosis fail on a correct draw; against the law of the rounded values they
+    pass, and a 5% wider std or clipped tails still fail."""
+    import ml_dtypes
+
+    dt = ml_dtypes.bfloat16 if dtype == "bfloat16" else np.float16
+    rng = np.random.default_rng(7)
+    claim = ic.spec("normal", mean=1.0, std=0.02)
+    assert ic.check_tensor(rng.normal(1, 0.02, (512, 512)).astype(dt), claim).passed
+    assert ic.check_tensor(rng.uniform(2.0, 2.05, (256, 256)).astype(dt),
+                           ic.spec("uniform", low=2.0, high=2.05)).passed
+    assert not ic.check_tensor(rng.normal(1, 0.021, (512, 512)).astype(dt), claim).passed
+    assert not ic.check_tensor(rng.normal(1, 0.02, (512, 512)).clip(0.96, 1.04).astype(dt), claim).passed
+    with pytest.raises(ValueError, match="cannot be held in dtype"):
+        ic.check_tensor(np.full((64, 64), 5.0, dtype=dt), ic.spec("normal", mean=5, std=1e-4))

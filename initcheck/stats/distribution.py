@@ -24,6 +24,8 @@ def cdf(x: np.ndarray, law: Law) -> np.ndarray:
     follows ``law``), with scipy.special directly for the families initcheck knows; the
     frozen scipy distribution otherwise."""
     flat = np.asarray(x, dtype=np.float64).ravel()
+    if law.grid is not None:
+        return _randomized(flat, law.dist)
     if law.family == "normal":
         return special.ndtr((flat - law.mean) / law.std)
     if law.family == "uniform":
@@ -38,13 +40,18 @@ def cdf(x: np.ndarray, law: Law) -> np.ndarray:
         half = (max(law.matrix_shape) - 1) / 2  # (x/g + 1)/2 ~ Beta(half, half)
         return special.betainc(half, half, np.clip((flat / law.gain + 1) / 2, 0.0, 1.0))
     dist = law.dist
-    if hasattr(dist, "pk"):  # discrete (a 1x1 orthogonal is +-gain): the randomized transform
-        # F(x-) + V p(x), V ~ U(0, 1) independent of x, is exactly uniform under the claim
-        # (F(x) alone is not); V comes from a fixed stream, so the test stays deterministic
-        below = np.asarray(dist.cdf(flat), dtype=np.float64) - np.asarray(dist.pmf(flat), dtype=np.float64)
-        v = generator(0, "randomized pit", flat.size).random(flat.size)
-        return below + v * np.asarray(dist.pmf(flat), dtype=np.float64)
+    if hasattr(dist, "pk"):  # discrete: a 1x1 orthogonal is +-gain
+        return _randomized(flat, dist)
     return np.asarray(dist.cdf(flat), dtype=np.float64)
+
+
+def _randomized(flat: np.ndarray, dist: object) -> np.ndarray:
+    """The randomized transform of a discrete law (a law on a dtype's grid, +-gain):
+    F(x-) + V p(x), V ~ U(0, 1) independent of x, is exactly uniform under the claim, where
+    F(x) alone is not. V comes from a fixed stream, so the tests stay deterministic."""
+    mass = np.asarray(dist.pmf(flat), dtype=np.float64)
+    below = np.asarray(dist.cdf(flat), dtype=np.float64) - mass
+    return below + generator(0, "randomized pit", flat.size).random(flat.size) * mass
 
 
 def ks_uniform(u: np.ndarray, alpha: float, *, name: str = "distribution") -> CheckResult:

@@ -112,7 +112,10 @@ def atoms(x: np.ndarray, law: Law, alpha: float, *, name: str = "atoms") -> Chec
     flat = arr.astype(np.float64).ravel()
     n = flat.size
     p1, count = 0.0, 0
-    for bound in (law.low, law.high):
+    if law.grid is not None:  # a law on the dtype's grid: its bounds are values it holds
+        p1 = float(np.sum(law.dist.pmf(np.array([law.low, law.high]))))
+        count = int(np.count_nonzero((flat == law.low) | (flat == law.high)))
+    for bound in (law.low, law.high) if law.grid is None else ():
         b = float(np.asarray(bound, dtype=dt).astype(np.float64))  # the bound as stored
         down, up = neighbours(b, dt)
         # values that round to b, inside the support

@@ -83,12 +83,12 @@ class Repeats:
 
 def repeats(x: np.ndarray, law: Law, grid: np.dtype | None = None) -> Repeats | None:
     """``Repeats`` of a sample of ``law`` on the grid of ``grid`` (default: the sample's own
-    dtype); None where that grid is too coarse to judge (half precision, or many repeats
-    expected) or the claim has no density."""
+    dtype); None where that grid is too coarse to judge (half precision, a law on the grid,
+    or many repeats expected) or the claim has no density."""
     x = np.asarray(x).ravel()
     m = x.size
     grid = np.dtype(grid or x.dtype)
-    if m < 2 or law.make_dist is None or grid.kind != "f" or grid.itemsize < 4:
+    if m < 2 or law.make_dist is None or law.grid is not None or grid.kind != "f" or grid.itemsize < 4:
         return None
     mu = m * (m - 1) / 2 * repeat_rate(law, grid)
     if not mu <= MAX_REPEAT_FRACTION * m:
