@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from initcheck import checks, stats
+from initcheck import _validate, checks, stats
 from initcheck.adapters import adapter
 from initcheck.contexts import Samples, Tensors
 from initcheck.contract import as_numpy
@@ -97,11 +97,12 @@ def _samples(target: Any, framework: str, layout: str | Layout | None,
         lay = get_layout(layout if layout is not None else ("torch" if torch_tensor else DEFAULT_LAYOUT))
         law = normal_law(0.0, 1.0)
         return Tensors(make_spec("normal"), {"tensor": x.astype(np.float64)}, {"tensor": law}, lay)
-    if isinstance(target, str):
-        from initcheck.initializers import get
+    with _validate.about("target"):
+        if isinstance(target, str):
+            from initcheck.initializers import get
 
-        target = get(target)
-    sampler = adapter(target, framework=framework, layout=layout)
+            target = get(target)
+        sampler = adapter(target, framework=framework, layout=layout)
     shape_list = [tuple(s) for s in shapes] if shapes else [
         s for s in default_shapes(make_spec("he_normal"), sampler.layout) if len(s) >= 2]
     law = normal_law(0.0, 1.0)
@@ -156,6 +157,8 @@ def identify(
     >>> ic.identify(he_fan_out)[0].claim
     "spec('he_normal', mode='fan_out', nonlinearity='relu')"
     """
+    alpha = stats.check_alpha(alpha)
+    seed = _validate.integer("seed", seed, minimum=0)
     alpha = stats.check_alpha(alpha)
     return explain(_samples(target, framework, layout, shapes, seed), alpha)
 

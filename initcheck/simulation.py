@@ -135,7 +135,8 @@ def _widths_text(widths: list[int]) -> str:
 def _resolve_init(init: InitializerLike, expect: str | Spec | None, framework: str) -> tuple[Adapter, Spec | None]:
     if isinstance(init, str):
         init = initializers.get(init)
-    sampler = adapter(init, framework=framework)
+    with _validate.about("init"):
+        sampler = adapter(init, framework=framework)
     if expect is not None:
         return sampler, make_spec(expect)
     return sampler, init.spec if isinstance(init, Initializer) else None

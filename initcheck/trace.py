@@ -204,6 +204,17 @@ def _call(model: Any, inputs: Any) -> Any:
     return model(inputs)
 
 
+def _describe(inputs: Any) -> str:
+    """The inputs as a short text: a tensor's shape and dtype, containers by their parts."""
+    if hasattr(inputs, "shape") and hasattr(inputs, "dtype"):
+        return f"{type(inputs).__name__} {tuple(inputs.shape)} {inputs.dtype}"
+    if isinstance(inputs, (tuple, list)):
+        return "(" + ", ".join(_describe(x) for x in inputs) + ")"
+    if isinstance(inputs, dict):
+        return "{" + ", ".join(f"{k}: {_describe(v)}" for k, v in inputs.items()) + "}"
+    return type(inputs).__name__
+
+
 def trace_model(model: Any, inputs: Any, *, loss: Callable[[Any], Any] | None = None,
                 seed: int = 0, factor: float = PROPAGATION_FACTOR, blocks: str | None = None,
                 backward: bool = True) -> ModelTrace:
@@ -219,6 +230,9 @@ def trace_model(model: Any, inputs: Any, *, loss: Callable[[Any], Any] | None = 
     if factor <= 1:
         raise ValueError(f"factor={factor}: the tolerated growth over the depth must exceed 1.")
     seed = _validate.integer("seed", seed, minimum=0)
+    if loss is not None and not callable(loss):
+        raise ValueError(f"loss={loss!r} is not callable: pass a function of the model's output"
+                         " that returns a scalar tensor, or None for a random readout.")
     records: list[ModuleRecord] = []
     handles = []
 
@@ -240,7 +254,12 @@ def trace_model(model: Any, inputs: Any, *, loss: Callable[[Any], Any] | None = 
             handles.append(module.register_forward_hook(hook(name, module)))
     try:
         with torch.set_grad_enabled(backward):
-            out = _first_tensor(_call(model, inputs))
+            try:
+                out = _first_tensor(_call(model, inputs))
+            except (RuntimeError, TypeError) as exc:  # what torch raises for a wrong input
+                raise ValueError(f"the {type(model).__name__} could not run on inputs"
+                                 f" ({_describe(inputs)}): {exc}. Pass the inputs its forward"
+                                 " takes (shape, dtype, device).") from exc
             if out is None:
                 raise ValueError("the model's output holds no tensor to trace; pass loss=.")
             if backward:
@@ -250,6 +269,10 @@ def trace_model(model: Any, inputs: Any, *, loss: Callable[[Any], Any] | None = 
                     value = (out * readout).sum()
                 else:
                     value = loss(out)
+                if not (hasattr(value, "backward") and getattr(value, "numel", lambda: 0)() == 1):
+                    raise ValueError(f"loss returned {type(value).__name__}"
+                                     f"{tuple(getattr(value, 'shape', ()))}: it must return a"
+                                     " scalar tensor of the model's output.")
                 value.backward()
     finally:
         for h in handles:

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import event, given, strategies as st
+from hypothesis import event, example, given, strategies as st
 
 import initcheck as ic
 from initcheck import cli
@@ -69,6 +69,12 @@ def tensors(draw):
 
 @examples(60)
 @given(tensors())
+# found by the wide run: a coarse grid against the claim (U[2, 2.05) in bfloat16), and a
+# 1x1 orthogonal whose +-gain is not a bfloat16 value
+@example(("uniform", {"low": 2.0, "high": 2.05}, ic.get_layout("flax"), (12, 14), "numpy", "bfloat16",
+          ic.spec("uniform", low=2.0, high=2.05), 0))
+@example(("orthogonal", {"gain": 0.943359375}, ic.get_layout("flax"), (1, 1), "numpy", "bfloat16",
+          ic.spec("orthogonal", gain=0.943359375), 0))
 def test_check_tensor_passes_every_builtins_draw_in_every_dtype(drawn):
     name, params, lay, shape, where, dtype, expect, seed = drawn
     with contract(*params, "layout", "shape", "expect", "x", "dtype") as refused:
@@ -210,6 +216,22 @@ def test_a_net_made_with_initchecks_forward_gain_passes_the_forward_trace(name, 
     assert trace.forward is not None and trace.forward.passed, str(trace)
 
 
+@examples(20)
+@given(width=st.integers(2, 16), depth=st.integers(2, 5), data=st.data())
+def test_trace_model_refuses_inputs_the_model_cannot_take_by_name(width, depth, data):
+    model = nn.Sequential(*[nn.Sequential(nn.Linear(width, width), nn.ReLU()) for _ in range(depth)])
+    bad = data.draw(st.sampled_from([
+        ("inputs", torch.randn(4, width + 1), {}), ("inputs", torch.zeros(4, width, dtype=torch.long), {}),
+        ("inputs", "x", {}), ("inputs", None, {}), ("loss", torch.randn(4, width), {"loss": 3}),
+        ("loss", torch.randn(4, width), {"loss": lambda out: out}),
+        ("factor", torch.randn(4, width), {"factor": 1.0}), ("seed", torch.randn(4, width), {"seed": -2}),
+        ("blocks", torch.randn(4, width), {"blocks": "nothing.*"})]))
+    argument, inputs, kwargs = bad
+    with contract(argument) as refused:
+        ic.trace_model(model, inputs, **kwargs)
+    assert refused, f"trace_model accepted {argument}"
+
+
 # ----------------------------------------------------------------------------------- CLI
 
 
@@ -270,3 +292,45 @@ def test_the_cli_answers_with_an_exit_code_and_never_a_traceback(argv, ):
     elif code == 1:  # only a propagation property may fail for a correct built-in
         assert argv[0] == "verify" and "--activation" in argv, (argv, out.getvalue())
         assert "FAIL propagation" in out.getvalue() and "FAIL std" not in out.getvalue(), out.getvalue()
+
+
+_W = np.random.default_rng(0).normal(0, 0.05, (32, 16))
+BAD_CALLS = [
+    ("x", lambda: ic.check_tensor("weights", "he_normal")),
+    ("x", lambda: ic.check_tensor(np.zeros((0, 3)), "he_normal")),
+    ("x", lambda: ic.check_tensor(np.array([[1 + 1j]]), "he_normal")),
+    ("expect", lambda: ic.check_tensor(_W, 3)),
+    ("expect", lambda: ic.check_tensor(_W, "he_norml")),
+    ("layout", lambda: ic.check_tensor(_W, "he_normal", layout="caffe")),
+    ("alpha", lambda: ic.check_tensor(_W, "he_normal", alpha=2)),
+    ("convention", lambda: ic.check_tensor(_W, "he_normal", convention="tf")),
+    ("policy", lambda: ic.check_model(nn.Linear(4, 4), "pytorch")),
+    ("policy", lambda: ic.check_model(nn.Linear(4, 4), 3)),
+    ("framework", lambda: ic.check_model(nn.Linear(4, 4), "torch", framework="tensorflow")),
+    ("alpha", lambda: ic.check_model(nn.Linear(4, 4), "torch", alpha=0)),
+    ("model", lambda: ic.check_model("a model", "torch")),
+    ("target", lambda: ic.identify(3)),
+    ("shapes", lambda: ic.identify("he_normal", shapes=[(0, 4)])),
+    ("layout", lambda: ic.identify("he_normal", layout="caffe")),
+    ("seed", lambda: ic.identify("he_normal", seed=-1)),
+    ("activation", lambda: ic.simulate("he_normal", "swishy")),
+    ("depth", lambda: ic.simulate("he_normal", "relu", depth=0)),
+    ("width", lambda: ic.simulate("he_normal", "relu", width=[4, 0])),
+    ("batch", lambda: ic.simulate("he_normal", "relu", batch=0)),
+    ("bias", lambda: ic.simulate("he_normal", "relu", bias=-1)),
+    ("dtype", lambda: ic.simulate("he_normal", "relu", dtype=np.int8)),
+    ("bins", lambda: ic.simulate("he_normal", "relu", bins=0)),
+    ("hist_range", lambda: ic.simulate("he_normal", "relu", hist_range=(1, -1))),
+    ("init", lambda: ic.simulate(3, "relu")),
+    ("activation", lambda: ic.gain("swishy")),
+    ("target", lambda: ic.gain("relu", "sideways")),
+    ("sigma_b", lambda: ic.gain("relu", sigma_b=-0.1)),
+    ("a", lambda: ic.gain("leaky_relu", a="x")),
+]
+
+
+@pytest.mark.parametrize("argument, call", BAD_CALLS, ids=[f"{i}-{a}" for i, (a, _) in enumerate(BAD_CALLS)])
+def test_the_model_wing_and_simulator_refuse_a_bad_argument_by_name(argument, call):
+    with contract(argument) as refused:
+        call()
+    assert refused, f"accepted a bad {argument}"

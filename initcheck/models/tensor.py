@@ -59,15 +59,17 @@ def check_tensor(
     """
     alpha = stats.check_alpha(alpha)
     label = "tensor" if name is None else str(name)
-    claim = make_spec(expect) if isinstance(expect, (str, Spec)) else None
+    with _validate.about("expect"):
+        claim = make_spec(expect) if isinstance(expect, (str, Spec)) else None
     if claim is None:
         raise ValueError(f"expect={expect!r} is not a spec. Pass a name ('he_normal') or"
                          " initcheck.spec(name, **params).")
     torch = hasattr(x, "detach") and hasattr(x, "dtype")
     lay = get_layout(layout if layout is not None else ("torch" if torch else DEFAULT_LAYOUT))
-    array = prepared(as_numpy(x), claim, label)
-    if array.size == 0:
-        raise ValueError(f"{label} has shape {array.shape}: no elements to check.")
+    with _validate.about("x"):
+        array = prepared(as_numpy(x), claim, label)
+        if array.size == 0:
+            raise ValueError(f"{label} has shape {array.shape}: no elements to check.")
     try:
         law = claim.law(array.shape, lay, convention=convention)
     except ValueError as exc:
