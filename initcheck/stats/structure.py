@@ -97,35 +97,62 @@ def duplicates(tensors: list[tuple[str, np.ndarray]], *, name: str = "distinct_u
                             extra={"failed": failed} if failed else None)
 
 
-#: Elements keyed at a time by ``_count_repeated_slices`` (its integer working copy).
+#: Elements keyed at a time by ``slice_keys`` (its integer working copy).
 KEY_CHUNK = 2**20
 
 
-def _count_repeated_slices(x: np.ndarray, axis: int) -> int:
-    """Slices along ``axis`` equal, bit for bit, to an earlier one. Each slice gets an exact
-    integer key: its elements' bits times fixed odd multipliers (one per position in the
-    slice), summed with wrap-around (a batched integer matmul), so equal slices have equal
-    keys. The tensor is keyed in memory order, a chunk of positions at a time (no copy of
-    the whole tensor); slices with equal keys are then compared (a key collision is only
-    a comparison more; -0.0 and 0.0 differ here, a difference no initializer repeats)."""
+def _mix(p: np.ndarray) -> np.ndarray:
+    """splitmix64 of each position: a fixed pseudo-random 64-bit word per position."""
+    z = p.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def slice_keys(x: np.ndarray, axis: int, *, offset: tuple[int, ...] | None = None,
+               whole: tuple[int, ...] | None = None) -> np.ndarray:
+    """An exact integer key of each slice along ``axis``: its elements' bits times odd
+    multipliers fixed by each element's position in the slice, summed with wrap-around (a
+    batched integer matmul), so equal slices have equal keys. The multipliers depend on the
+    position in the ``whole`` tensor only, so a piece at ``offset`` adds its part of every
+    key (sharded tensors). Keyed a chunk of positions at a time: no copy of the tensor."""
     x = np.ascontiguousarray(x)
+    whole = tuple(x.shape) if whole is None else tuple(whole)
+    offset = (0,) * x.ndim if offset is None else tuple(offset)
     length = x.shape[axis]
-    pre = math.prod(x.shape[:axis])
+    pre, post = math.prod(x.shape[:axis]), math.prod(x.shape[axis + 1:])
     word = np.uint64 if x.dtype.itemsize == 8 else np.uint32
-    u = x.view(np.dtype(f"u{x.dtype.itemsize}")).reshape(pre, length, -1)
-    post = u.shape[2]
+    u = x.view(np.dtype(f"u{x.dtype.itemsize}")).reshape(pre, length, post)
+
+    def flat(axes: range) -> np.ndarray:  # global flat index of the piece's coordinates
+        if not axes:
+            return np.zeros(1, np.int64)
+        grids = np.meshgrid(*[np.arange(offset[a], offset[a] + x.shape[a]) for a in axes], indexing="ij")
+        return np.ravel_multi_index(tuple(grids), tuple(whole[a] for a in axes)).ravel()
+
+    g_pre, g_post = flat(range(axis)), flat(range(axis + 1, x.ndim))
+    post_whole = math.prod(whole[axis + 1:])
     keys = np.zeros(length, word)
     step = max(1, KEY_CHUNK // max(1, length * post))
-    for p in range(0, pre, step):
-        mults = np.random.default_rng([0, p]).integers(0, 2**31, (min(step, pre - p), post, 1),
-                                                       dtype=word) * 2 + 1
-        block = u[p:p + step]
-        if block.dtype != word:
-            block = block.astype(word)  # 2-byte floats: 16-bit keys would collide too often
-        if post == 1:  # one (positions) @ (positions, slices) product, not many tiny ones
-            keys += mults[:, 0, 0] @ block[:, :, 0]
-        else:
-            keys += np.matmul(block, mults).sum(0, dtype=word)[:, 0]
+    with np.errstate(over="ignore"):
+        for p in range(0, pre, step):
+            positions = g_pre[p:p + step, None] * post_whole + g_post[None, :]
+            mults = (_mix(positions).astype(word) | word(1))[:, :, None]
+            block = u[p:p + step]
+            if block.dtype != word:
+                block = block.astype(word)  # 2-byte floats: 16-bit keys would collide too often
+            if post == 1:  # one (positions) @ (positions, slices) product, not many tiny ones
+                keys += mults[:, 0, 0] @ block[:, :, 0]
+            else:
+                keys += np.matmul(block, mults).sum(0, dtype=word)[:, 0]
+    return keys
+
+
+def _count_repeated_slices(x: np.ndarray, axis: int) -> int:
+    """Slices along ``axis`` equal, bit for bit, to an earlier one: equal ``slice_keys``,
+    then compared (a key collision is only a comparison more; -0.0 and 0.0 differ here, a
+    difference no initializer repeats)."""
+    keys = slice_keys(x, axis)
     order = np.argsort(keys, kind="stable")
     same = np.flatnonzero(keys[order][1:] == keys[order][:-1])
     return sum(bool(np.array_equal(np.take(x, order[i], axis), np.take(x, order[i + 1], axis)))
