@@ -30,6 +30,8 @@ from initcheck.contexts import (
     sums_each,
 )
 from initcheck.results import CheckResult
+from initcheck.stats.shards import as_sharded
+from initcheck.stats.structure import sample, unit_submatrix
 
 HardCheck = Callable[["Tensors"], CheckResult]
 StatisticalCheck = Callable[["Tensors", float], CheckResult]
@@ -140,9 +142,14 @@ def reproducible(ctx: Samples) -> CheckResult:
 
 
 def orthonormal(ctx: Tensors) -> CheckResult:
+    for s, x in ctx.tensors.items():
+        if as_sharded(x).single is None:
+            raise ValueError(f"{ctx.label(s)} is sharded and claims an orthogonal matrix: its"
+                             " orthonormality needs the whole matrix, which initcheck does not"
+                             " gather. Check it unsharded (a small model), or claim its marginal.")
     return stats.orthonormality([
-        (ctx.label(s), stats.unit_matrix(x, ctx.layout.unit_axes(x.ndim)), ctx.laws[s].gain)
-        for s, x in ctx.tensors.items()])
+        (ctx.label(s), stats.unit_matrix(as_sharded(x).single, ctx.layout.unit_axes(x.ndim)),
+         ctx.laws[s].gain) for s, x in ctx.tensors.items()])
 
 
 # -------------------------------------------------------------------- statistical checks
@@ -174,7 +181,7 @@ def edge(ctx: Tensors, alpha: float) -> CheckResult:
     float16 grid cannot reach every real bound), which keeps it conservative."""
     lows, highs = {}, {}
     for s, x in ctx.tensors.items():
-        lo, hi = float(x.min()), float(x.max())
+        lo, hi = as_sharded(x).extremes()
         if x.dtype.itemsize < 8:
             lo = (stats.neighbours(lo, x.dtype)[0] + lo) / 2
             hi = (hi + stats.neighbours(hi, x.dtype)[1]) / 2
@@ -218,9 +225,8 @@ def unit_dependence(ctx: Tensors, alpha: float) -> CheckResult:
         axes = ctx.layout.unit_axes(x.ndim) if x.ndim >= 2 else ()
         units = math.prod(x.shape[a] for a in axes)
         if axes and units >= 2 and x.size // units >= stats.MIN_DEPENDENCE_LENGTH:
-            if len(axes) == 1:  # the first units only are copied
-                x = np.take(x, np.arange(min(x.shape[axes[0]], stats.DEPENDENCE_UNITS)), axes[0])
-            m = stats.unit_matrix(x, axes)[:stats.DEPENDENCE_UNITS]
+            # the first units only are read
+            m = as_sharded(x).unit_rows(axes, np.arange(min(units, stats.DEPENDENCE_UNITS)))
             parts[s] = stats.pair_sums(standardize(m, ctx.laws[s]))
     return sums_each(ctx, alpha, parts, stats.dependence)
 
@@ -232,7 +238,7 @@ def resolution(ctx: Tensors, alpha: float) -> CheckResult:
     parts = {}
     for s, x in ctx.tensors.items():
         grid = x.dtype if ctx.can_draw or x.dtype.itemsize <= 4 else np.dtype(np.float32)
-        parts[s] = stats.repeats(stats.thin(x.ravel(), KS_MAX), ctx.laws[s], grid)
+        parts[s] = stats.repeats(sample(x, KS_MAX), ctx.laws[s], grid)
     return sums_each(ctx, alpha, parts, stats.resolution_test)
 
 
@@ -256,9 +262,10 @@ def spectrum(ctx: Tensors, alpha: float) -> CheckResult:
     def matrices():  # one standardized matrix at a time
         for s, x in ctx.tensors.items():
             if x.ndim >= 2:
-                m = stats.unit_matrix(x, ctx.layout.unit_axes(x.ndim))
-                if min(m.shape) >= 2:
-                    yield ctx.label(s), standardize(stats.submatrix(m, SPECTRUM_MAX_ELEMENTS),
+                axes = ctx.layout.unit_axes(x.ndim)
+                units = math.prod(x.shape[a] for a in axes)
+                if min(units, x.size // units) >= 2:
+                    yield ctx.label(s), standardize(unit_submatrix(x, axes, SPECTRUM_MAX_ELEMENTS),
                                                      ctx.laws[s])
     return stats.spectrum(matrices(), alpha)
 

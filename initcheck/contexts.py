@@ -20,6 +20,8 @@ from initcheck.results import CheckResult
 from initcheck.seeding import seed_sequence
 from initcheck.simulation import Trace
 from initcheck.laws import on_grid
+from initcheck.stats.shards import ShardedArray, as_sharded
+from initcheck.stats.structure import sample
 from initcheck.specs import Law, Spec
 
 Shape = tuple[int, ...]
@@ -46,7 +48,7 @@ class Tensors:
     #: Whether the checks that need fresh draws (reproducible, independent calls, Haar) apply.
     can_draw = False
 
-    def __init__(self, claim: Spec, tensors: dict[Key, np.ndarray], laws: dict[Key, Law],
+    def __init__(self, claim: Spec, tensors: dict[Key, np.ndarray | ShardedArray], laws: dict[Key, Law],
                  layout: Layout) -> None:
         self.claim, self.family, self.layout = claim, claim.family, layout
         self.tensors = tensors
@@ -84,7 +86,7 @@ class Tensors:
     def summary(self, key: Key) -> stats.Summary:
         """The moment summary of a tensor (chunked), computed once for mean, std and tails."""
         if key not in self._summary:
-            self._summary[key] = stats.summarize(self.tensors[key], self.laws[key])
+            self._summary[key] = as_sharded(self.tensors[key]).summary(self.laws[key])
         return self._summary[key]
 
     def summaries(self) -> list[stats.Summary]:
@@ -97,13 +99,13 @@ class Tensors:
         if x.ndim < 2:
             return None
         if key not in self._units:
-            self._units[key] = stats.unit_sums(x, self.layout.unit_axes(x.ndim), self.laws[key])
+            self._units[key] = as_sharded(x).unit_sums(self.layout.unit_axes(x.ndim), self.laws[key])
         return self._units[key]
 
     def pit(self, key: Key) -> np.ndarray:
         """F(x) for at most KS_MAX evenly spaced elements (iid, so any fixed subset is a
         sample): uniform on (0, 1) under the claim."""
-        return stats.cdf(stats.thin(self.tensors[key].ravel(), KS_MAX), self.laws[key])
+        return stats.cdf(sample(self.tensors[key], KS_MAX), self.laws[key])
 
 
 class Samples(Tensors):

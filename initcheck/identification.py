@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from initcheck import _validate, checks, stats
+from initcheck.stats.shards import ShardedArray
 from initcheck.adapters import adapter
 from initcheck.contexts import Samples, Tensors
 from initcheck.contract import as_numpy
@@ -167,6 +168,8 @@ def explain(ctx: Tensors, alpha: float = DEFAULT_ALPHA) -> list[Candidate]:
     """``identify`` on values already drawn or given (a ``Samples`` or ``Tensors`` context,
     its laws ignored): what ``verify``, ``check_tensor`` and ``check_model`` call on a
     failure, so the explanation costs no new draw."""
+    if any(isinstance(x, ShardedArray) for x in ctx.tensors.values()):
+        return []  # the search reads every value: not done on shards (no tensor is gathered)
     if any(not np.all(np.isfinite(np.asarray(x, dtype=np.float64))) for x in ctx.tensors.values()):
         return []
     const = _constant(ctx)

@@ -22,7 +22,7 @@ FLOORS: list[set[str]] = [
     {"catalogues"},
     {"stats", "stats.moments", "stats.distribution", "stats.extremes", "stats.structure",
      "stats.orthogonal", "stats.units", "stats.resolution", "stats.shards"},
-    {"adapters", "frameworks", "frameworks.torch_adapter", "frameworks.jax_adapter",
+    {"adapters", "frameworks", "frameworks.torch_adapter", "frameworks.jax_adapter", "frameworks.sharding",
      "frameworks.keras_adapter", "frameworks.haiku_adapter", "frameworks.torch_catalogue",
      "frameworks.jax_catalogue", "frameworks.keras_catalogue", "frameworks.haiku_catalogue",
      "frameworks.flax_catalogue", "frameworks.equinox_catalogue"},

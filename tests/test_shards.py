@@ -15,7 +15,7 @@ from hypothesis import given, strategies as st
 import initcheck as ic
 from initcheck.stats import structure
 from initcheck.stats.moments import summarize
-from initcheck.stats.shards import Shard, ShardedArray
+from initcheck.stats.shards import Shard, ShardedArray, slice_keys
 from initcheck.stats.units import unit_sums
 from tests.api_space import examples
 
@@ -65,7 +65,13 @@ def test_merged_statistics_equal_the_whole_tensors(drawn):
     for axis in range(x.ndim):
         chosen = structure.spaced(x.shape[axis], 3)
         np.testing.assert_array_equal(sharded.take(axis, chosen), np.take(x, chosen, axis))
-        np.testing.assert_array_equal(sharded.slice_keys(axis), structure.slice_keys(x, axis))
+        np.testing.assert_array_equal(sharded.slice_keys(axis), slice_keys(x, axis))
+    for axes in [(a,) for a in range(x.ndim)] + ([(0, x.ndim - 1)] if x.ndim >= 2 else []):
+        m = structure.unit_matrix(x, axes)
+        rows = structure.spaced(m.shape[0], 2)
+        np.testing.assert_array_equal(sharded.unit_rows(axes, rows), m[rows])
+        cols = structure.spaced(m.shape[1], 3)
+        np.testing.assert_array_equal(sharded.unit_block(axes, None, cols), m[:, cols])
 
 
 def test_equal_keys_are_equal_slices_and_the_whole_is_needed():

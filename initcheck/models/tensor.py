@@ -12,6 +12,8 @@ import numpy as np
 
 from initcheck import _validate, checks, conventions, stats
 from initcheck.contract import as_numpy
+from initcheck.frameworks.sharding import as_checkable
+from initcheck.stats.shards import ShardedArray
 from initcheck.contexts import Tensors
 from initcheck.defaults import DEFAULT_ALPHA
 from initcheck.fans import DEFAULT_LAYOUT, Layout, get_layout
@@ -20,11 +22,11 @@ from initcheck.results import Report
 from initcheck.specs import Spec, spec as make_spec
 
 
-def is_float(x: np.ndarray) -> bool:
+def is_float(x: np.ndarray | ShardedArray) -> bool:
     return x.dtype.kind == "f" or x.dtype.name in _validate.ML_FLOATS
 
 
-def prepared(x: np.ndarray, claim: Spec, what: str) -> np.ndarray:
+def prepared(x: np.ndarray | ShardedArray, claim: Spec, what: str) -> np.ndarray | ShardedArray:
     """``x`` ready for the checks: float as it is; an integer or boolean tensor (a buffer)
     as float64 when the claim is an exact value; else a ValueError naming the tensor."""
     if is_float(x):
@@ -67,7 +69,7 @@ def check_tensor(
     torch = hasattr(x, "detach") and hasattr(x, "dtype")
     lay = get_layout(layout if layout is not None else ("torch" if torch else DEFAULT_LAYOUT))
     with _validate.about("x"):
-        array = prepared(as_numpy(x), claim, label)
+        array = prepared(as_checkable(x), claim, label)
         if array.size == 0:
             raise ValueError(f"{label} has shape {array.shape}: no elements to check.")
     try:

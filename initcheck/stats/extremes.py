@@ -14,35 +14,35 @@ from initcheck.results import CheckResult
 from initcheck.specs import Law
 from initcheck.stats.distribution import cdf
 from initcheck.stats.moments import Summary, check_alpha
+from initcheck.stats.shards import ShardedArray, as_sharded
 
 #: Floor of an atom's probability, so that a bound no rounding reaches keeps a valid
 #: binomial law (any count > 0 then fails).
 MIN_ATOM_PROBABILITY = 1e-300
 
 
-def finite(x: np.ndarray, *, name: str = "finite") -> CheckResult:
+def finite(x: np.ndarray | ShardedArray, *, name: str = "finite") -> CheckResult:
     """Hard check: no NaN or Inf anywhere."""
-    arr = np.asarray(x)
-    bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
+    arr = as_sharded(x)
+    bad = arr.count(lambda v: ~np.isfinite(v))
     return CheckResult.hard(name, bad == 0, n=arr.size, statistic=float(bad),
                             detail=f"{bad} of {arr.size} values are NaN or Inf",
                             observed=float(bad), expected=0.0)
 
 
-def support(x: np.ndarray, law: Law, *, name: str = "support") -> CheckResult:
+def support(x: np.ndarray | ShardedArray, law: Law, *, name: str = "support") -> CheckResult:
     """Hard check: every element inside the claimed [low, high] (deterministic, alpha 0).
 
     Bounds are compared after rounding to the sample's dtype, as a correct sampler's
     output is rounded too."""
-    arr = np.asarray(x)
+    arr = as_sharded(x)
     lo = float(np.asarray(law.low, dtype=arr.dtype)) if math.isfinite(law.low) else -math.inf
     hi = float(np.asarray(law.high, dtype=arr.dtype)) if math.isfinite(law.high) else math.inf
-    flat = arr.ravel()
-    outside = int(np.count_nonzero((flat < lo) | (flat > hi)))
-    xmin, xmax = float(flat.min()), float(flat.max())
+    outside = arr.count(lambda v: (v < lo) | (v > hi))
+    xmin, xmax = arr.extremes()
     return CheckResult.hard(
-        name, outside == 0, n=flat.size, statistic=float(outside),
-        detail=f"{outside} of {flat.size} outside [{lo:.6g}, {hi:.6g}]; observed range"
+        name, outside == 0, n=arr.size, statistic=float(outside),
+        detail=f"{outside} of {arr.size} outside [{lo:.6g}, {hi:.6g}]; observed range"
                f" [{xmin:.6g}, {xmax:.6g}]",
         observed=float(outside), expected=0.0,
     )
@@ -100,21 +100,20 @@ def tails_test(summaries: list[Summary], alpha: float, *, name: str = "tails") -
     )
 
 
-def atoms(x: np.ndarray, law: Law, alpha: float, *, name: str = "atoms") -> CheckResult:
+def atoms(x: np.ndarray | ShardedArray, law: Law, alpha: float, *, name: str = "atoms") -> CheckResult:
     """Mass piled exactly on the bounds of a bounded claim (clamping instead of truncating):
     the count of samples equal to a bound, rounded to the sample's dtype, against its
     binomial law. A correct sampler lands there only by rounding, with probability the
     claimed mass within half a grid step of the bound (large for bfloat16, tiny for
     float32); clamping piles the whole tail there."""
     alpha = check_alpha(alpha)
-    arr = np.asarray(x)
+    arr = as_sharded(x)
     dt = arr.dtype if arr.dtype.kind == "f" or arr.dtype.name in _validate.ML_FLOATS else np.dtype(np.float64)
-    flat = arr.astype(np.float64).ravel()
-    n = flat.size
+    n = arr.size
     p1, count = 0.0, 0
     if law.grid is not None:  # a law on the dtype's grid: its bounds are values it holds
         p1 = float(np.sum(law.dist.pmf(np.array([law.low, law.high]))))
-        count = int(np.count_nonzero((flat == law.low) | (flat == law.high)))
+        count = arr.count(lambda v: (v == law.low) | (v == law.high))
     for bound in (law.low, law.high) if law.grid is None else ():
         b = float(np.asarray(bound, dtype=dt).astype(np.float64))  # the bound as stored
         down, up = neighbours(b, dt)
@@ -123,7 +122,7 @@ def atoms(x: np.ndarray, law: Law, alpha: float, *, name: str = "atoms") -> Chec
         if hi > lo:
             c = cdf(np.array([lo, hi]), law)
             p1 += float(c[1] - c[0])
-        count += int(np.count_nonzero(flat == b))
+        count += arr.count(lambda v, b=b: v == b)
     p1 = min(1.0, max(p1, MIN_ATOM_PROBABILITY))
     p = float(special.bdtrc(count - 1, n, p1)) if count > 0 else 1.0
     crit_k = float(special.bdtrik(1 - alpha, n, p1))

@@ -26,6 +26,57 @@ from initcheck.stats.moments import Summary, summarize
 from initcheck.stats.units import UnitSums, unit_sums
 
 
+#: Elements keyed at a time by ``slice_keys`` (its integer working copy).
+KEY_CHUNK = 2**20
+
+
+def _mix(p: np.ndarray) -> np.ndarray:
+    """splitmix64 of each position: a fixed pseudo-random 64-bit word per position."""
+    z = p.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def slice_keys(x: np.ndarray, axis: int, *, offset: tuple[int, ...] | None = None,
+               whole: tuple[int, ...] | None = None) -> np.ndarray:
+    """An exact integer key of each slice along ``axis``: its elements' bits times odd
+    multipliers fixed by each element's position in the slice, summed with wrap-around (a
+    batched integer matmul), so equal slices have equal keys. The multipliers depend on the
+    position in the ``whole`` tensor only, so a piece at ``offset`` adds its part of every
+    key (sharded tensors). Keyed a chunk of positions at a time: no copy of the tensor."""
+    x = np.ascontiguousarray(x)
+    whole = tuple(x.shape) if whole is None else tuple(whole)
+    offset = (0,) * x.ndim if offset is None else tuple(offset)
+    length = x.shape[axis]
+    pre, post = math.prod(x.shape[:axis]), math.prod(x.shape[axis + 1:])
+    word = np.uint64 if x.dtype.itemsize == 8 else np.uint32
+    u = x.view(np.dtype(f"u{x.dtype.itemsize}")).reshape(pre, length, post)
+
+    def flat(axes: range) -> np.ndarray:  # global flat index of the piece's coordinates
+        if not axes:
+            return np.zeros(1, np.int64)
+        grids = np.meshgrid(*[np.arange(offset[a], offset[a] + x.shape[a]) for a in axes], indexing="ij")
+        return np.ravel_multi_index(tuple(grids), tuple(whole[a] for a in axes)).ravel()
+
+    g_pre, g_post = flat(range(axis)), flat(range(axis + 1, x.ndim))
+    post_whole = math.prod(whole[axis + 1:])
+    keys = np.zeros(length, word)
+    step = max(1, KEY_CHUNK // max(1, length * post))
+    with np.errstate(over="ignore"):
+        for p in range(0, pre, step):
+            positions = g_pre[p:p + step, None] * post_whole + g_post[None, :]
+            mults = (_mix(positions).astype(word) | word(1))[:, :, None]
+            block = u[p:p + step]
+            if block.dtype != word:
+                block = block.astype(word)  # 2-byte floats: 16-bit keys would collide too often
+            if post == 1:  # one (positions) @ (positions, slices) product, not many tiny ones
+                keys += mults[:, 0, 0] @ block[:, :, 0]
+            else:
+                keys += np.matmul(block, mults).sum(0, dtype=word)[:, 0]
+    return keys
+
+
 @dataclass(frozen=True)
 class Shard:
     """A piece of a tensor: ``data`` sits at ``index`` (one ``slice(start, stop)`` per axis)
@@ -83,6 +134,24 @@ class ShardedArray:
             seen.setdefault(tuple((s.start, s.stop) for s in index), Shard(index, np.asarray(shard.data)))
         self.shards = list(seen.values())  # a replicated block counts once
 
+    @classmethod
+    def whole(cls, x: np.ndarray) -> ShardedArray:
+        """An array held whole: one shard (every statistic then reads it directly)."""
+        x = np.asarray(x)
+        return cls(x.shape, x.dtype, [Shard(tuple(slice(0, n) for n in x.shape), x)])
+
+    @property
+    def single(self) -> np.ndarray | None:
+        """The array itself when one local shard is all of it and no one else holds any."""
+        if self.exchange is LOCAL and len(self.shards) == 1 and self.shards[0].data.size == self.size:
+            return self.shards[0].data
+        return None
+
+    def astype(self, dtype: Any) -> ShardedArray:
+        """Every shard converted to ``dtype`` (an integer buffer read as float64)."""
+        return ShardedArray(self.shape, dtype, [Shard(s.index, s.data.astype(dtype)) for s in self.shards],
+                            self.exchange)
+
     @property
     def ndim(self) -> int:
         return len(self.shape)
@@ -106,6 +175,8 @@ class ShardedArray:
 
     def summary(self, law: Law) -> Summary:
         """``stats.summarize`` of the whole tensor: sums added, the largest |z| the max."""
+        if self.single is not None:
+            return summarize(self.single, law)
         parts = [summarize(s.data, law) for s in self.shards]
         sums = self._sum([np.array([p.n, p.total, p.squares, p.fourth], dtype=np.float64) for p in parts],
                          np.zeros(4))
@@ -128,6 +199,8 @@ class ShardedArray:
     def unit_sums(self, unit_axes: tuple[int, ...], law: Law) -> UnitSums:
         """``stats.unit_sums`` of the whole tensor: each shard's per-unit sums placed at its
         units' global indices and added (a unit split over shards adds its pieces)."""
+        if self.single is not None:
+            return unit_sums(self.single, unit_axes, law)
         axes = tuple(sorted(a % self.ndim for a in unit_axes))
         grid = tuple(self.shape[a] for a in axes)
         units = math.prod(grid)
@@ -149,6 +222,8 @@ class ShardedArray:
     def take_flat(self, positions: np.ndarray) -> np.ndarray:
         """The values at global flat (C-order) ``positions``, each read from its shard."""
         positions = np.asarray(positions, dtype=np.int64)
+        if self.single is not None:
+            return self.single.reshape(-1)[positions]
         coords = np.unravel_index(positions, self.shape)
         found: list[tuple[np.ndarray, np.ndarray]] = []
         for shard in self.shards:
@@ -174,18 +249,64 @@ class ShardedArray:
         the shards that hold their pieces: only the chosen slices travel."""
         axis %= self.ndim
         idx = np.asarray(indices, dtype=np.int64)
+        if self.single is not None:
+            return np.take(self.single, idx, axis)
         shape = list(self.shape)
         shape[axis] = idx.size
-        grid = np.indices(shape, sparse=False).reshape(self.ndim, -1)
-        grid[axis] = idx[grid[axis]]
-        positions = np.ravel_multi_index(tuple(grid), self.shape)
-        return self.take_flat(positions).reshape(shape)
+        pieces = []
+        for shard in self.shards:  # each shard's part of the chosen slices, placed
+            rows = shard.index[axis]
+            chosen = np.flatnonzero((idx >= rows.start) & (idx < rows.stop))
+            if chosen.size:
+                block = np.take(shard.data, idx[chosen] - rows.start, axis)
+                pieces.append((chosen, tuple(shard.index), block))
+        out = np.empty(shape, dtype=self.dtype)
+        filled = 0
+        for part in self.exchange.gather(pieces):
+            for chosen, index, block in part:
+                where = list(index)
+                where[axis] = chosen
+                out[np.ix_(*[np.arange(w.start, w.stop) if isinstance(w, slice) else w for w in where])] = block
+                filled += block.size
+        if filled != out.size:
+            raise ValueError(f"{out.size - filled} of {out.size} values of the chosen slices are held"
+                             " by no shard: the shards do not cover the tensor.")
+        return out
+
+    def unit_rows(self, unit_axes: tuple[int, ...], rows: Sequence[int]) -> np.ndarray:
+        """Rows ``rows`` of the (units, fan) matrix (``stats.unit_matrix``): the chosen
+        units whole, read from the shards that hold them."""
+        axes = tuple(a % self.ndim for a in unit_axes)
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(axes) == 1:
+            picked = self.take(axes[0], rows)
+            return np.moveaxis(picked, axes[0], 0).reshape(rows.size, -1)
+        return self.unit_block(axes, rows, None)
+
+    def unit_block(self, unit_axes: tuple[int, ...], rows: np.ndarray | None,
+                   cols: np.ndarray | None) -> np.ndarray:
+        """The (rows, cols) block of the (units, fan) matrix (all of a side where None),
+        read value by value from the shards: bounded by the block's size."""
+        axes = tuple(a % self.ndim for a in unit_axes)
+        rest = tuple(a for a in range(self.ndim) if a not in axes)
+        units = math.prod(self.shape[a] for a in axes)
+        fan = self.size // units
+        r = np.arange(units) if rows is None else np.asarray(rows, dtype=np.int64)
+        c = np.arange(fan) if cols is None else np.asarray(cols, dtype=np.int64)
+        u = np.unravel_index(r, tuple(self.shape[a] for a in axes))
+        f = np.unravel_index(c, tuple(self.shape[a] for a in rest)) if rest else ()
+        coords = [None] * self.ndim
+        for k, a in enumerate(axes):
+            coords[a] = u[k][:, None]
+        for k, a in enumerate(rest):
+            coords[a] = f[k][None, :]
+        full = np.broadcast_arrays(*coords, np.empty((r.size, c.size)))[:-1]
+        positions = np.ravel_multi_index(tuple(full), self.shape)
+        return self.take_flat(positions.ravel()).reshape(r.size, c.size)
 
     def slice_keys(self, axis: int) -> np.ndarray:
         """An exact integer key of every slice along ``axis`` (``stats.slice_keys`` of the
         whole tensor): additive over positions, so each shard adds its part."""
-        from initcheck.stats.structure import slice_keys
-
         axis %= self.ndim
         word = np.uint64 if self.dtype.itemsize == 8 else np.uint32
         keys = np.zeros(self.shape[axis], word)
@@ -199,4 +320,9 @@ class ShardedArray:
 _STANDARD = Law("normal", 0.0, 1.0, -math.inf, math.inf, 3.0)
 
 
-__all__ = ["Exchange", "LOCAL", "Shard", "ShardedArray"]
+def as_sharded(x: np.ndarray | ShardedArray) -> ShardedArray:
+    """``x`` as a ``ShardedArray``: itself, or a NumPy array held whole."""
+    return x if isinstance(x, ShardedArray) else ShardedArray.whole(x)
+
+
+__all__ = ["Exchange", "LOCAL", "Shard", "ShardedArray", "as_sharded", "slice_keys"]

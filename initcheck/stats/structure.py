@@ -14,6 +14,7 @@ from scipy import special
 
 from initcheck.results import POWER, CheckResult
 from initcheck.stats.moments import check_alpha
+from initcheck.stats.shards import ShardedArray, as_sharded
 
 #: Shortest slice compared for exact duplicates, by bytes per element: two independent
 #: continuous float32 vectors of 3 elements coincide with probability below 1e-18; float16
@@ -47,14 +48,41 @@ def thin(x: np.ndarray, most: int) -> np.ndarray:
     return x if x.size <= most else x[spaced(x.size, most)]
 
 
-def slices(x: np.ndarray, axis: int, max_slices: int | None = None) -> np.ndarray:
+def sample(x: np.ndarray | ShardedArray, most: int) -> np.ndarray:
+    """``thin`` of a tensor in C order, whole or sharded: the same values either way."""
+    a = as_sharded(x)
+    if a.single is not None:
+        return thin(a.single.reshape(-1), most)
+    return a.take_flat(spaced(a.size, most))
+
+
+def slices(x: np.ndarray | ShardedArray, axis: int, max_slices: int | None = None) -> np.ndarray:
     """The tensor cut along ``axis``: one row per index, flattened (a unit along the out
-    axis, an input along the in axis, a kernel tap along a spatial axis)."""
-    x = np.asarray(x)
-    if max_slices is not None and x.shape[axis] > max_slices:
-        # pick the slices first, so only they are copied
-        x = np.take(x, spaced(x.shape[axis], max_slices), axis)
-    return np.moveaxis(x, axis, 0).reshape(x.shape[axis], -1)
+    axis, an input along the in axis, a kernel tap along a spatial axis). The slices are
+    picked first, so only they are copied (or, sharded, read)."""
+    a = as_sharded(x)
+    n = a.shape[axis]
+    picked = np.arange(n) if max_slices is None or n <= max_slices else spaced(n, max_slices)
+    if a.single is not None and picked.size == n:
+        y = a.single
+    else:
+        y = a.take(axis, picked)
+    return np.moveaxis(y, axis, 0).reshape(y.shape[axis], -1)
+
+
+def unit_submatrix(x: np.ndarray | ShardedArray, unit_axes: tuple[int, ...], most: int) -> np.ndarray:
+    """``submatrix(unit_matrix(x, unit_axes), most)`` of a tensor whole or sharded: only the
+    chosen columns (or rows) are read."""
+    a = as_sharded(x)
+    if a.single is not None:
+        return submatrix(unit_matrix(a.single, unit_axes), most)
+    units = math.prod(a.shape[u % a.ndim] for u in unit_axes)
+    fan = a.size // units
+    if a.size <= most:
+        return a.unit_block(unit_axes, None, None)
+    if fan >= units:
+        return a.unit_block(unit_axes, None, spaced(fan, max(2, most // units)))
+    return a.unit_block(unit_axes, spaced(units, max(2, most // fan)), None)
 
 
 def submatrix(m: np.ndarray, most: int) -> np.ndarray:
@@ -76,11 +104,12 @@ def unit_matrix(x: np.ndarray, unit_axes: int | tuple[int, ...]) -> np.ndarray:
     return np.moveaxis(x, axes, tuple(range(len(axes)))).reshape(units, -1)
 
 
-def duplicates(tensors: list[tuple[str, np.ndarray]], *, name: str = "distinct_units") -> CheckResult:
+def duplicates(tensors: list[tuple[str, np.ndarray | ShardedArray]], *,
+               name: str = "distinct_units") -> CheckResult:
     """Hard check: no two slices along any axis are identical (identical units, tiled slices,
     a constant tensor). Slices shorter than ``MIN_DUPLICATE_LENGTH`` are not compared."""
     found, failed, compared, n = [], [], 0, 0
-    for label, x in tensors:
+    for label, x in ((label, as_sharded(x)) for label, x in tensors):
         minimum = MIN_DUPLICATE_LENGTH.get(x.dtype.itemsize, 3)
         n += x.size
         for axis in range(x.ndim):
@@ -97,65 +126,14 @@ def duplicates(tensors: list[tuple[str, np.ndarray]], *, name: str = "distinct_u
                             extra={"failed": failed} if failed else None)
 
 
-#: Elements keyed at a time by ``slice_keys`` (its integer working copy).
-KEY_CHUNK = 2**20
-
-
-def _mix(p: np.ndarray) -> np.ndarray:
-    """splitmix64 of each position: a fixed pseudo-random 64-bit word per position."""
-    z = p.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
-
-
-def slice_keys(x: np.ndarray, axis: int, *, offset: tuple[int, ...] | None = None,
-               whole: tuple[int, ...] | None = None) -> np.ndarray:
-    """An exact integer key of each slice along ``axis``: its elements' bits times odd
-    multipliers fixed by each element's position in the slice, summed with wrap-around (a
-    batched integer matmul), so equal slices have equal keys. The multipliers depend on the
-    position in the ``whole`` tensor only, so a piece at ``offset`` adds its part of every
-    key (sharded tensors). Keyed a chunk of positions at a time: no copy of the tensor."""
-    x = np.ascontiguousarray(x)
-    whole = tuple(x.shape) if whole is None else tuple(whole)
-    offset = (0,) * x.ndim if offset is None else tuple(offset)
-    length = x.shape[axis]
-    pre, post = math.prod(x.shape[:axis]), math.prod(x.shape[axis + 1:])
-    word = np.uint64 if x.dtype.itemsize == 8 else np.uint32
-    u = x.view(np.dtype(f"u{x.dtype.itemsize}")).reshape(pre, length, post)
-
-    def flat(axes: range) -> np.ndarray:  # global flat index of the piece's coordinates
-        if not axes:
-            return np.zeros(1, np.int64)
-        grids = np.meshgrid(*[np.arange(offset[a], offset[a] + x.shape[a]) for a in axes], indexing="ij")
-        return np.ravel_multi_index(tuple(grids), tuple(whole[a] for a in axes)).ravel()
-
-    g_pre, g_post = flat(range(axis)), flat(range(axis + 1, x.ndim))
-    post_whole = math.prod(whole[axis + 1:])
-    keys = np.zeros(length, word)
-    step = max(1, KEY_CHUNK // max(1, length * post))
-    with np.errstate(over="ignore"):
-        for p in range(0, pre, step):
-            positions = g_pre[p:p + step, None] * post_whole + g_post[None, :]
-            mults = (_mix(positions).astype(word) | word(1))[:, :, None]
-            block = u[p:p + step]
-            if block.dtype != word:
-                block = block.astype(word)  # 2-byte floats: 16-bit keys would collide too often
-            if post == 1:  # one (positions) @ (positions, slices) product, not many tiny ones
-                keys += mults[:, 0, 0] @ block[:, :, 0]
-            else:
-                keys += np.matmul(block, mults).sum(0, dtype=word)[:, 0]
-    return keys
-
-
-def _count_repeated_slices(x: np.ndarray, axis: int) -> int:
+def _count_repeated_slices(x: ShardedArray, axis: int) -> int:
     """Slices along ``axis`` equal, bit for bit, to an earlier one: equal ``slice_keys``,
     then compared (a key collision is only a comparison more; -0.0 and 0.0 differ here, a
-    difference no initializer repeats)."""
-    keys = slice_keys(x, axis)
+    difference no initializer repeats). Only the candidate pairs' slices are read whole."""
+    keys = x.slice_keys(axis)
     order = np.argsort(keys, kind="stable")
     same = np.flatnonzero(keys[order][1:] == keys[order][:-1])
-    return sum(bool(np.array_equal(np.take(x, order[i], axis), np.take(x, order[i + 1], axis)))
+    return sum(bool(np.array_equal(*x.take(axis, [order[i], order[i + 1]]).swapaxes(0, axis)))
                for i in same)
 
 

@@ -1,0 +1,59 @@
+"""check_tensor on tensors held in shards where they live (issue 15): jax arrays over 8 host
+devices (rows, columns, both, replicated) and torch DTensors over 2 gloo ranks (Shard(0),
+Shard(1), Replicate): every check's verdict equals the unsharded check's on the same values
+(p-values to float64 summation order), and a twin with one shard scaled x1.05 fails."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKER = ROOT / "tests" / "sharded_worker.py"
+
+
+def _run(args: list[str], env: dict[str, str]) -> None:
+    done = subprocess.run(args, cwd=ROOT, env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+def _same_verdicts(line: dict) -> None:
+    assert line["sharded"].keys() == line["whole"].keys()
+    for check, (passed, p) in line["sharded"].items():
+        whole_passed, whole_p = line["whole"][check]
+        assert passed == whole_passed, (line["case"], line["sharding"], check)
+        assert p == pytest.approx(whole_p, rel=1e-6, abs=1e-12), (line["case"], line["sharding"], check)
+
+
+def test_jax_arrays_sharded_over_8_devices_get_the_unsharded_verdicts(tmp_path):
+    pytest.importorskip("jax")
+    out = tmp_path / "jax.jsonl"
+    _run([sys.executable, str(WORKER), "jax", str(out)],
+         {"XLA_FLAGS": "--xla_force_host_platform_device_count=8", "JAX_PLATFORMS": "cpu"})
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(lines) == 12
+    for line in lines:
+        _same_verdicts(line)
+        assert line["passed"] == (line["case"] != "broken"), line
+    assert {line["shards"] for line in lines} == {4, 2, 8, 1}
+
+
+def test_torch_dtensors_over_2_gloo_ranks_get_the_unsharded_verdicts_on_every_rank(tmp_path):
+    pytest.importorskip("torch")
+    out = tmp_path / "torch.jsonl"
+    _run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
+          "--standalone", str(WORKER), "torch", str(out)], {"OMP_NUM_THREADS": "1"})
+    for rank in (0, 1):
+        lines = [json.loads(line) for line in Path(f"{out}.{rank}").read_text().splitlines()]
+        assert len(lines) == 9
+        for line in lines:
+            _same_verdicts(line)
+            assert line["passed"] == (line["case"] != "broken"), line
+    shard0 = [json.loads(x) for x in Path(f"{out}.0").read_text().splitlines()]
+    assert shard0[0]["local"] == [128, 96]  # each rank held half the rows, never the whole
