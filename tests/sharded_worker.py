@@ -79,7 +79,56 @@ def torch_main(out: str) -> None:
     dist.destroy_process_group()
 
 
+def fsdp_main(out: str) -> None:
+    """GPT-2 (4 layers, from a config) wrapped with FSDP2's fully_shard over the ranks: its
+    report equals the unsharded model's, on every rank; a twin with one rank's shard of one
+    tensor scaled x1.05 fails naming it; ranks that disagree on the policy are refused."""
+    import torch
+    import torch.distributed as dist
+    import transformers
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.fsdp import fully_shard
+
+    import initcheck as ic
+
+    dist.init_process_group("gloo")
+    rank = dist.get_rank()
+    policy = os.path.join(os.path.dirname(__file__), "policies", "gpt2.toml")
+    lines = []
+    for broken in (False, True):
+        torch.manual_seed(0)  # the same weights on every rank
+        model = transformers.GPT2LMHeadModel(transformers.GPT2Config(
+            n_layer=4, n_embd=128, n_head=4, vocab_size=2000, n_positions=64))
+        target = model.transformer.h[1].mlp.c_fc.weight
+        if broken:
+            with torch.no_grad():
+                target[: target.shape[0] // 2] *= 1.05  # rank 0's shard of it, once sharded
+        whole = ic.check_model(model, policy)
+        mesh = init_device_mesh("cpu", (dist.get_world_size(),))
+        for block in model.transformer.h:
+            fully_shard(block, mesh=mesh)
+        fully_shard(model, mesh=mesh)
+        local = model.transformer.h[1].mlp.c_fc.weight.to_local().shape
+        sharded = ic.check_model(model, policy)
+        lines.append({
+            "broken": broken, "rank": rank, "local": list(local), "passed": sharded.passed,
+            "whole_passed": whole.passed,
+            "rows": {r.name: r.verdict for r in sharded.rows},
+            "whole_rows": {r.name: r.verdict for r in whole.rows},
+            "groups": [[c.name, c.passed, c.pvalue] for g in sharded.groups for c in g.checks],
+            "whole_groups": [[c.name, c.passed, c.pvalue] for g in whole.groups for c in g.checks]})
+    try:  # rank 1 asks a different alpha: refused on every rank, no hang
+        ic.check_model(model, policy, alpha=1e-6 if rank == 0 else 1e-5)
+        lines.append({"disagree": "accepted"})
+    except ValueError as exc:
+        lines.append({"disagree": str(exc)})
+    with open(f"{out}.{rank}", "w") as f:
+        f.write("\n".join(json.dumps(line) for line in lines))
+    dist.barrier()
+    dist.destroy_process_group()
+
+
 if __name__ == "__main__":
     kind, out = sys.argv[1], sys.argv[2]
     os.environ.setdefault("KERAS_BACKEND", "jax")
-    (jax_main if kind == "jax" else torch_main)(out)
+    {"jax": jax_main, "torch": torch_main, "fsdp": fsdp_main}[kind](out)

@@ -57,3 +57,21 @@ def test_torch_dtensors_over_2_gloo_ranks_get_the_unsharded_verdicts_on_every_ra
             assert line["passed"] == (line["case"] != "broken"), line
     shard0 = [json.loads(x) for x in Path(f"{out}.0").read_text().splitlines()]
     assert shard0[0]["local"] == [128, 96]  # each rank held half the rows, never the whole
+
+
+def test_fsdp2_gpt2_gets_the_unsharded_report_on_every_rank(tmp_path):
+    pytest.importorskip("transformers")
+    out = tmp_path / "fsdp.jsonl"
+    _run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
+          "--standalone", str(WORKER), "fsdp", str(out)], {"OMP_NUM_THREADS": "1"})
+    for rank in (0, 1):
+        clean, broken, disagree = [json.loads(x) for x in Path(f"{out}.{rank}").read_text().splitlines()]
+        for line in (clean, broken):
+            assert line["rows"] == line["whole_rows"]
+            assert line["passed"] == line["whole_passed"]
+            for (name, passed, p), (_, whole_passed, whole_p) in zip(line["groups"], line["whole_groups"]):
+                assert passed == whole_passed and p == pytest.approx(whole_p, rel=1e-6, abs=1e-12), name
+        assert clean["passed"] and clean["local"] == [64, 512]  # each rank held half of c_fc
+        assert not broken["passed"]
+        assert [n for n, v in broken["rows"].items() if v == "FAIL"] == ["transformer.h.1.mlp.c_fc.weight"]
+        assert "ranks disagree" in disagree["disagree"]

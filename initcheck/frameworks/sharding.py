@@ -21,9 +21,13 @@ from initcheck.stats.shards import LOCAL, Exchange, Shard, ShardedArray
 COLLECTIVE_TIMEOUT = 300.0
 
 
+def _is_dtensor(x: Any) -> bool:  # a DTensor, or FSDP2's nn.Parameter holding one
+    return hasattr(x, "to_local") and hasattr(x, "placements") and hasattr(x, "device_mesh")
+
+
 def is_sharded(x: Any) -> bool:
     """A jax array spread over several devices, or a torch DTensor."""
-    if type(x).__name__ == "DTensor" and hasattr(x, "to_local"):
+    if _is_dtensor(x):
         return True
     sharding = getattr(x, "sharding", None)
     return hasattr(x, "addressable_shards") and sharding is not None and (
@@ -33,7 +37,7 @@ def is_sharded(x: Any) -> bool:
 def as_checkable(x: Any, what: str = "x") -> np.ndarray | ShardedArray:
     """``x`` as the checks read it: a ``ShardedArray`` of its blocks if it is sharded, else
     a NumPy array (``contract.as_numpy``)."""
-    if type(x).__name__ == "DTensor" and hasattr(x, "to_local"):
+    if _is_dtensor(x):
         return from_dtensor(x)
     if is_sharded(x):
         return from_jax(x)

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from initcheck.contract import from_torch
+from initcheck.frameworks.sharding import as_checkable
+from initcheck.stats.shards import ShardedArray
 from initcheck.fans import LAYOUTS, Layout
 
 #: Frameworks ``check_model`` reads, and the layout each stores weights in.
@@ -40,7 +41,7 @@ class Held:
     layout: Layout
     shape: tuple[int, ...]
     dtype: str
-    load: Callable[[], np.ndarray] = field(repr=False)
+    load: Callable[[], np.ndarray | ShardedArray] = field(repr=False)
     #: The module's other tensors by local name (for claims relative to a sibling).
     siblings: dict[str, Held] = field(default_factory=dict, repr=False)
 
@@ -119,7 +120,7 @@ def _torch(model: Any, framework: str) -> Iterator[Held]:
                              transposed=bool(getattr(module, "transposed", False)))
             seen[id(t)] = h = Held([full], _types(module), module, local, framework, layout,
                                    tuple(t.shape), str(t.dtype).replace("torch.", ""),
-                                   lambda t=t: from_torch(t))
+                                   lambda t=t: as_checkable(t))
             yield h
 
 
@@ -137,7 +138,7 @@ def _nnx(model: Any, framework: str) -> Iterator[Held]:
         value = node.get_value() if hasattr(node, "get_value") else node.value
         yield Held([".".join(map(str, path))], _types(owner), owner, str(path[-1]), framework,
                    LAYOUTS["flax"], tuple(value.shape), str(value.dtype),
-                   lambda v=value: np.asarray(v))
+                   lambda v=value: as_checkable(v))
 
 
 # ------------------------------------------------------------------ jax pytrees, equinox
@@ -154,7 +155,7 @@ def _pytree(tree: Any, framework: str) -> Iterator[Held]:
         if hasattr(node, "shape") and hasattr(node, "dtype") and not isinstance(node, type):
             layout = LAYOUTS["torch" if "Module" in types and owner is not None else "flax"]
             yield Held([".".join(path)], types, owner, path[-1] if path else "", framework,
-                       layout, tuple(node.shape), str(node.dtype), lambda v=node: np.asarray(v))
+                       layout, tuple(node.shape), str(node.dtype), lambda v=node: as_checkable(v))
             return
         if isinstance(node, dict) or (hasattr(node, "items") and hasattr(node, "keys")):
             sub = (_LINEN_INDEX.sub("", path[-1]),) if path else ()

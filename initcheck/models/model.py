@@ -12,6 +12,7 @@ at a time; CPU tensors are read in place.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from collections.abc import Callable
@@ -32,6 +33,8 @@ from initcheck.models.report import GroupResult, ModelReport, TensorRow
 from initcheck.models.tensor import prepared
 from initcheck.results import CheckResult
 from initcheck.specs import Spec
+from initcheck.stats.shards import LOCAL, ShardedArray, as_sharded
+from initcheck.stats.structure import sample
 
 #: Elements of each tensor compared for the model-wide duplicate check (evenly spaced;
 #: equal fingerprints are then compared whole).
@@ -53,8 +56,40 @@ class Piece:
     select: Callable[[np.ndarray], np.ndarray]
 
 
-def _whole(x: np.ndarray) -> np.ndarray:
+def _same(a: np.ndarray | ShardedArray, b: np.ndarray | ShardedArray) -> bool:
+    """Bit-for-bit equal tensors. Sharded ones (not gathered) by their exact slice keys along
+    the first and the last axis: equal values give equal keys; different ones collide with
+    probability 2^-32 or less per slice, on both axes at once."""
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        return bool(np.array_equal(a, b))
+    a, b = as_sharded(a), as_sharded(b)
+    return a.shape == b.shape and a.dtype == b.dtype and all(
+        np.array_equal(a.slice_keys(axis), b.slice_keys(axis)) for axis in {0, a.ndim - 1})
+
+
+def _agree(held: list[Held], pol: Policy, alpha: float) -> None:
+    """Ranks checking a sharded model must run the same collectives in the same order: they
+    compare a digest of the model's tensors, the policy and alpha first, and refuse if any
+    rank differs (rather than hang or merge unlike statistics)."""
+    for h in held:
+        x = h.load()
+        if isinstance(x, ShardedArray) and x.exchange is not LOCAL:
+            mine = repr((pol.name, [r.describe() for r in pol.rules], alpha,
+                         [(h.names, h.shape, h.dtype) for h in held]))
+            seen = x.exchange.gather(hashlib.sha256(mine.encode()).hexdigest())
+            if len(set(seen)) > 1:
+                raise ValueError(f"the ranks disagree on the model, the policy or alpha ({len(set(seen))}"
+                                 " different digests): call check_model with the same model"
+                                 " structure, policy and alpha on every rank.")
+            return
+
+
+def _whole(x: np.ndarray | ShardedArray) -> np.ndarray | ShardedArray:
     return x
+
+
+def _without(x: np.ndarray | ShardedArray, rows: list[int], axis: int) -> np.ndarray | ShardedArray:
+    return x.without(axis, rows) if isinstance(x, ShardedArray) else np.delete(x, rows, axis)
 
 
 def _layout(rule: Rule, held: Held) -> Layout:
@@ -104,10 +139,10 @@ def _except(held: Held, c: Except, lay: Layout, conv: str, where: str) -> list[P
         indices[int(i) % length] = claim
     at = "" if axis == 0 else f"axis {axis}: "
     out = [Piece(f"{held.name}[{at}{i}]", held, claim, held.shape, lay, conv,
-                 lambda x, i=i: np.take(x, [i], axis)) for i, claim in sorted(indices.items())]
+                 lambda x, i=i: as_sharded(x).take(axis, [i])) for i, claim in sorted(indices.items())]
     rest = sorted(indices)
     out.append(Piece(held.name, held, c.claim, held.shape, lay, conv,
-                     (lambda x: np.delete(x, rest, axis)) if rest else _whole))
+                     (lambda x: _without(x, rest, axis)) if rest else _whole))
     return out
 
 
@@ -131,7 +166,8 @@ def _split(held: Held, c: Split, lay: Layout, conv: str, where: str) -> list[Pie
             shape = held.shape[:axis] + (size,) + held.shape[axis + 1:]
             at = "" if axis == 0 else ":, " * axis
             out.append(Piece(f"{held.name}[{at}{start}:{stop}]", held, claim, shape, lay, conv,
-                             lambda x, cut=cut: x[cut]))
+                             lambda x, cut=cut, a=axis, lo=start, hi=stop:
+                             x.cut(a, lo, hi) if isinstance(x, ShardedArray) else x[cut]))
         start = stop
     return out
 
@@ -172,6 +208,7 @@ def check_model(model: Any, policy: Any, *, alpha: float = DEFAULT_ALPHA, strict
     alpha = stats.check_alpha(alpha)
     pol = as_policy(policy)
     held = collect(model, framework)
+    _agree(held, pol, alpha)
     ruled, unmatched = _match(held, pol)
     groups: dict[tuple[int, str], list[Piece]] = {}
     skipped = []
@@ -216,7 +253,7 @@ def _check_group(rule: Rule, number: int, ps: list[Piece], alpha: float,
         tensors[p.label] = x
         laws[p.label] = p.claim.law(p.law_shape, p.layout, convention=p.convention)
         if p.claim.family != "constant" and x.size >= 2:
-            fp = (x.shape, str(x.dtype), stats.thin(x.reshape(-1), FINGERPRINT).tobytes())
+            fp = (tuple(x.shape), str(x.dtype), sample(x, FINGERPRINT).tobytes())
             prints.setdefault(fp, []).append(p)
     ctx = Tensors(ps[0].claim, tensors, laws, ps[0].layout)
     found = checks.run(ctx, alpha)
@@ -253,7 +290,7 @@ def _distinct(prints: dict[tuple, list[Piece]]) -> CheckResult:
     for same in prints.values():
         for k, p in enumerate(same[1:], 1):
             x = p.select(p.held.load())
-            original = next((q for q in same[:k] if np.array_equal(x, q.select(q.held.load()))),
+            original = next((q for q in same[:k] if _same(x, q.select(q.held.load()))),
                             None)
             if original is not None:
                 copies.append((p.label, original.label))

@@ -152,6 +152,41 @@ class ShardedArray:
         return ShardedArray(self.shape, dtype, [Shard(s.index, s.data.astype(dtype)) for s in self.shards],
                             self.exchange)
 
+    def cut(self, axis: int, start: int, stop: int) -> ShardedArray:
+        """The block ``[start, stop)`` along ``axis`` (a Split piece), still in shards."""
+        axis %= self.ndim
+        shape = list(self.shape)
+        shape[axis] = stop - start
+        out = []
+        for s in self.shards:
+            lo, hi = max(start, s.index[axis].start), min(stop, s.index[axis].stop)
+            if lo < hi:
+                index = list(s.index)
+                index[axis] = slice(lo - start, hi - start)
+                local = [slice(None)] * self.ndim
+                local[axis] = slice(lo - s.index[axis].start, hi - s.index[axis].start)
+                out.append(Shard(tuple(index), s.data[tuple(local)]))
+        return ShardedArray(tuple(shape), self.dtype, out, self.exchange)
+
+    def without(self, axis: int, rows: Sequence[int]) -> ShardedArray:
+        """The tensor with ``rows`` along ``axis`` removed (an Except piece), still in shards:
+        each shard drops its own and moves up by the rows removed before it."""
+        axis %= self.ndim
+        rows = np.unique(np.asarray(rows, dtype=np.int64) % self.shape[axis])
+        shape = list(self.shape)
+        shape[axis] -= rows.size
+        out = []
+        for s in self.shards:
+            r = s.index[axis]
+            mine = rows[(rows >= r.start) & (rows < r.stop)]
+            data = np.delete(s.data, mine - r.start, axis)
+            if data.shape[axis]:
+                start = r.start - int(np.count_nonzero(rows < r.start))
+                index = list(s.index)
+                index[axis] = slice(start, start + data.shape[axis])
+                out.append(Shard(tuple(index), data))
+        return ShardedArray(tuple(shape), self.dtype, out, self.exchange)
+
     @property
     def ndim(self) -> int:
         return len(self.shape)
