@@ -31,7 +31,7 @@ from initcheck.contexts import (
 )
 from initcheck.results import CheckResult
 from initcheck.stats.shards import as_sharded
-from initcheck.stats.structure import sample, unit_submatrix
+from initcheck.stats.structure import unit_submatrix
 
 HardCheck = Callable[["Tensors"], CheckResult]
 StatisticalCheck = Callable[["Tensors", float], CheckResult]
@@ -238,7 +238,7 @@ def resolution(ctx: Tensors, alpha: float) -> CheckResult:
     parts = {}
     for s, x in ctx.tensors.items():
         grid = x.dtype if ctx.can_draw or x.dtype.itemsize <= 4 else np.dtype(np.float32)
-        parts[s] = stats.repeats(sample(x, KS_MAX), ctx.laws[s], grid)
+        parts[s] = stats.repeats(ctx.sample(s), ctx.laws[s], grid)
     return sums_each(ctx, alpha, parts, stats.resolution_test)
 
 

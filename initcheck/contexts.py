@@ -57,6 +57,7 @@ class Tensors:
         self.takes_dtype = False
         self._summary: dict[Key, stats.Summary] = {}
         self._units: dict[Key, stats.UnitSums] = {}
+        self._samples: dict[Key, np.ndarray] = {}
 
     def relabelled(self, laws: dict[Key, Law]) -> Tensors:
         """The same tensors judged against other laws (another convention of the claim)."""
@@ -105,7 +106,14 @@ class Tensors:
     def pit(self, key: Key) -> np.ndarray:
         """F(x) for at most KS_MAX evenly spaced elements (iid, so any fixed subset is a
         sample): uniform on (0, 1) under the claim."""
-        return stats.cdf(sample(self.tensors[key], KS_MAX), self.laws[key])
+        return stats.cdf(self.sample(key), self.laws[key])
+
+    def sample(self, key: Key) -> np.ndarray:
+        """At most KS_MAX evenly spaced elements (``structure.sample``), read once: the
+        distribution and resolution checks share it (a sharded tensor's travel once)."""
+        if key not in self._samples:
+            self._samples[key] = sample(self.tensors[key], KS_MAX)
+        return self._samples[key]
 
 
 class Samples(Tensors):

@@ -320,8 +320,9 @@ class ShardedArray:
 
     def unit_block(self, unit_axes: tuple[int, ...], rows: np.ndarray | None,
                    cols: np.ndarray | None) -> np.ndarray:
-        """The (rows, cols) block of the (units, fan) matrix (all of a side where None),
-        read value by value from the shards: bounded by the block's size."""
+        """The (rows, cols) block of the (units, fan) matrix (all of a side where None):
+        each shard cuts the part of the block it holds (no index per element is built), and
+        the parts are placed; bounded by the block's size."""
         axes = tuple(a % self.ndim for a in unit_axes)
         rest = tuple(a for a in range(self.ndim) if a not in axes)
         units = math.prod(self.shape[a] for a in axes)
@@ -330,15 +331,33 @@ class ShardedArray:
         c = np.arange(fan) if cols is None else np.asarray(cols, dtype=np.int64)
         u = np.unravel_index(r, tuple(self.shape[a] for a in axes))
         f = np.unravel_index(c, tuple(self.shape[a] for a in rest)) if rest else ()
-        coords = [None] * self.ndim
-        for k, a in enumerate(axes):
-            coords[a] = u[k][:, None]
-        for k, a in enumerate(rest):
-            coords[a] = f[k][None, :]
-        full = np.broadcast_arrays(*coords, np.empty((r.size, c.size)))[:-1]
-        positions = np.ravel_multi_index(tuple(full), self.shape)
-        return self.take_flat(positions.ravel()).reshape(r.size, c.size)
-
+        if self.single is not None:
+            d = np.moveaxis(self.single, axes + rest, tuple(range(self.ndim)))
+            return d[tuple(x[:, None] for x in u) + tuple(y[None, :] for y in f)].reshape(r.size, c.size)
+        pieces = []
+        for shard in self.shards:
+            rin = np.ones(r.size, bool)
+            for k, a in enumerate(axes):
+                rin &= (u[k] >= shard.index[a].start) & (u[k] < shard.index[a].stop)
+            cin = np.ones(c.size, bool)
+            for k, a in enumerate(rest):
+                cin &= (f[k] >= shard.index[a].start) & (f[k] < shard.index[a].stop)
+            if rin.any() and cin.any():
+                d = np.moveaxis(shard.data, axes + rest, tuple(range(self.ndim)))
+                at = tuple((u[k][rin] - shard.index[a].start)[:, None] for k, a in enumerate(axes)) \
+                    + tuple((f[k][cin] - shard.index[a].start)[None, :] for k, a in enumerate(rest))
+                pieces.append((np.flatnonzero(rin), np.flatnonzero(cin),
+                               d[at].reshape(int(rin.sum()), int(cin.sum()))))
+        out = np.empty((r.size, c.size), dtype=self.dtype)
+        filled = 0
+        for part in self.exchange.gather(pieces):
+            for ri, ci, block in part:
+                out[np.ix_(ri, ci)] = block
+                filled += block.size
+        if filled != out.size:
+            raise ValueError(f"{out.size - filled} of {out.size} values of a unit block are held by"
+                             " no shard: the shards do not cover the tensor.")
+        return out
     def slice_keys(self, axis: int) -> np.ndarray:
         """An exact integer key of every slice along ``axis`` (``stats.slice_keys`` of the
         whole tensor): additive over positions, so each shard adds its part."""
