@@ -85,7 +85,13 @@ class TorchExchange(Exchange):
         self.group = group
 
     def _wait(self, work: Any, what: str) -> None:
-        if not work.wait(timeout=datetime.timedelta(seconds=COLLECTIVE_TIMEOUT)):
+        try:  # gloo raises on a timeout, other backends return False
+            done = work.wait(timeout=datetime.timedelta(seconds=COLLECTIVE_TIMEOUT))
+        except RuntimeError as exc:
+            raise ValueError(f"initcheck: {what} failed or timed out after {COLLECTIVE_TIMEOUT:g} s"
+                             f" ({exc}): a rank did not join. Call the check on every rank of"
+                             " the group.") from exc
+        if done is False:
             raise ValueError(f"initcheck: {what} timed out after {COLLECTIVE_TIMEOUT:g} s: a rank"
                              " did not join. Call the check on every rank of the group.")
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from initcheck.frameworks.sharding import as_checkable
+from initcheck.frameworks.sharding import as_checkable, is_sharded
 from initcheck.stats.shards import ShardedArray
 from initcheck.fans import LAYOUTS, Layout
 
@@ -44,6 +44,9 @@ class Held:
     load: Callable[[], np.ndarray | ShardedArray] = field(repr=False)
     #: The module's other tensors by local name (for claims relative to a sibling).
     siblings: dict[str, Held] = field(default_factory=dict, repr=False)
+    #: Held in shards (a DTensor, a jax array over several devices): ``load`` gives a
+    #: ``ShardedArray`` of this process's blocks.
+    sharded: bool = False
 
     @property
     def name(self) -> str:
@@ -120,7 +123,7 @@ def _torch(model: Any, framework: str) -> Iterator[Held]:
                              transposed=bool(getattr(module, "transposed", False)))
             seen[id(t)] = h = Held([full], _types(module), module, local, framework, layout,
                                    tuple(t.shape), str(t.dtype).replace("torch.", ""),
-                                   lambda t=t: as_checkable(t))
+                                   lambda t=t: as_checkable(t), sharded=is_sharded(t))
             yield h
 
 
@@ -138,7 +141,7 @@ def _nnx(model: Any, framework: str) -> Iterator[Held]:
         value = node.get_value() if hasattr(node, "get_value") else node.value
         yield Held([".".join(map(str, path))], _types(owner), owner, str(path[-1]), framework,
                    LAYOUTS["flax"], tuple(value.shape), str(value.dtype),
-                   lambda v=value: as_checkable(v))
+                   lambda v=value: as_checkable(v), sharded=is_sharded(value))
 
 
 # ------------------------------------------------------------------ jax pytrees, equinox
@@ -155,7 +158,8 @@ def _pytree(tree: Any, framework: str) -> Iterator[Held]:
         if hasattr(node, "shape") and hasattr(node, "dtype") and not isinstance(node, type):
             layout = LAYOUTS["torch" if "Module" in types and owner is not None else "flax"]
             yield Held([".".join(path)], types, owner, path[-1] if path else "", framework,
-                       layout, tuple(node.shape), str(node.dtype), lambda v=node: as_checkable(v))
+                       layout, tuple(node.shape), str(node.dtype), lambda v=node: as_checkable(v),
+                       sharded=is_sharded(node))
             return
         if isinstance(node, dict) or (hasattr(node, "items") and hasattr(node, "keys")):
             sub = (_LINEN_INDEX.sub("", path[-1]),) if path else ()

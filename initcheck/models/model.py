@@ -71,8 +71,8 @@ def _agree(held: list[Held], pol: Policy, alpha: float) -> None:
     """Ranks checking a sharded model must run the same collectives in the same order: they
     compare a digest of the model's tensors, the policy and alpha first, and refuse if any
     rank differs (rather than hang or merge unlike statistics)."""
-    for h in held:
-        x = h.load()
+    for one in (h for h in held if h.sharded):
+        x = one.load()
         if isinstance(x, ShardedArray) and x.exchange is not LOCAL:
             mine = repr((pol.name, [r.describe() for r in pol.rules], alpha,
                          [(h.names, h.shape, h.dtype) for h in held]))
