@@ -128,7 +128,48 @@ def fsdp_main(out: str) -> None:
     dist.destroy_process_group()
 
 
+
+def hang_main(out: str) -> None:
+    """Rank 1 never joins the check: rank 0's first collective gives up with a ValueError
+    after the (shortened) timeout instead of hanging; after the group is destroyed, a DTensor
+    is refused with the fix."""
+    import time
+
+    import torch
+    import torch.distributed as dist
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.tensor import Shard, distribute_tensor
+
+    import initcheck as ic
+    from initcheck.frameworks import sharding
+
+    sharding.COLLECTIVE_TIMEOUT = 3.0
+    dist.init_process_group("gloo")
+    rank = dist.get_rank()
+    mesh = init_device_mesh("cpu", (dist.get_world_size(),))
+    t = distribute_tensor(torch.from_numpy(weights("he_normal", (64, 32), "torch", 1.0, 0)), mesh, [Shard(0)])
+    line = {"rank": rank}
+    if rank == 0:
+        start = time.perf_counter()
+        try:
+            ic.check_tensor(t, "he_normal", layout="torch")
+            line["alone"] = "accepted"
+        except ValueError as exc:
+            line["alone"] = str(exc)
+        line["seconds"] = time.perf_counter() - start
+    else:
+        time.sleep(8)
+    dist.destroy_process_group()
+    try:
+        ic.check_tensor(t, "he_normal", layout="torch")
+        line["destroyed"] = "accepted"
+    except ValueError as exc:
+        line["destroyed"] = str(exc)
+    with open(f"{out}.{rank}", "w") as f:
+        json.dump(line, f)
+
+
 if __name__ == "__main__":
     kind, out = sys.argv[1], sys.argv[2]
     os.environ.setdefault("KERAS_BACKEND", "jax")
-    {"jax": jax_main, "torch": torch_main, "fsdp": fsdp_main}[kind](out)
+    {"jax": jax_main, "torch": torch_main, "fsdp": fsdp_main, "hang": hang_main}[kind](out)

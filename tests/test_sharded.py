@@ -75,3 +75,14 @@ def test_fsdp2_gpt2_gets_the_unsharded_report_on_every_rank(tmp_path):
         assert not broken["passed"]
         assert [n for n, v in broken["rows"].items() if v == "FAIL"] == ["transformer.h.1.mlp.c_fc.weight"]
         assert "ranks disagree" in disagree["disagree"]
+
+
+def test_a_rank_that_never_joins_is_an_error_not_a_hang(tmp_path):
+    out = tmp_path / "hang.json"
+    _run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
+          "--standalone", str(WORKER), "hang", str(out)], {"OMP_NUM_THREADS": "1"})
+    alone = json.loads(Path(f"{out}.0").read_text())
+    assert "did not join" in alone["alone"] and alone["seconds"] < 30, alone
+    for rank in (0, 1):
+        line = json.loads(Path(f"{out}.{rank}").read_text())
+        assert "process group is not initialized" in line["destroyed"], line
