@@ -332,8 +332,7 @@ class ShardedArray:
         u = np.unravel_index(r, tuple(self.shape[a] for a in axes))
         f = np.unravel_index(c, tuple(self.shape[a] for a in rest)) if rest else ()
         if self.single is not None:
-            d = np.moveaxis(self.single, axes + rest, tuple(range(self.ndim)))
-            return d[tuple(x[:, None] for x in u) + tuple(y[None, :] for y in f)].reshape(r.size, c.size)
+            return _block(self.single, axes, rest, u, f)
         pieces = []
         for shard in self.shards:
             rin = np.ones(r.size, bool)
@@ -343,11 +342,10 @@ class ShardedArray:
             for k, a in enumerate(rest):
                 cin &= (f[k] >= shard.index[a].start) & (f[k] < shard.index[a].stop)
             if rin.any() and cin.any():
-                d = np.moveaxis(shard.data, axes + rest, tuple(range(self.ndim)))
-                at = tuple((u[k][rin] - shard.index[a].start)[:, None] for k, a in enumerate(axes)) \
-                    + tuple((f[k][cin] - shard.index[a].start)[None, :] for k, a in enumerate(rest))
+                local_u = tuple(u[k][rin] - shard.index[a].start for k, a in enumerate(axes))
+                local_f = tuple(f[k][cin] - shard.index[a].start for k, a in enumerate(rest))
                 pieces.append((np.flatnonzero(rin), np.flatnonzero(cin),
-                               d[at].reshape(int(rin.sum()), int(cin.sum()))))
+                               _block(shard.data, axes, rest, local_u, local_f)))
         out = np.empty((r.size, c.size), dtype=self.dtype)
         filled = 0
         for part in self.exchange.gather(pieces):
@@ -372,6 +370,19 @@ class ShardedArray:
 
 #: The law that leaves values as they are: unit_sums with it gives raw sums of x and x^2.
 _STANDARD = Law("normal", 0.0, 1.0, -math.inf, math.inf, 3.0)
+
+
+def _block(data: np.ndarray, axes: tuple[int, ...], rest: tuple[int, ...],
+           u: tuple[np.ndarray, ...], f: tuple[np.ndarray, ...]) -> np.ndarray:
+    """The (units, fan) block of ``data`` at unit coordinates ``u`` and fan coordinates
+    ``f``: one take per axis where each side is a single axis (a dense weight), else one
+    broadcast fancy index."""
+    if len(axes) == 1 and len(rest) == 1:  # axes keep their places: transpose if units are last
+        m = np.take(np.take(data, u[0], axes[0]), f[0], rest[0])
+        return m if axes[0] < rest[0] else m.T
+    d = np.moveaxis(data, axes + rest, tuple(range(data.ndim)))
+    size = (u[0].size if u else 1, f[0].size if f else 1)
+    return d[tuple(x[:, None] for x in u) + tuple(y[None, :] for y in f)].reshape(size)
 
 
 def as_sharded(x: np.ndarray | ShardedArray) -> ShardedArray:
