@@ -12,6 +12,7 @@ import math
 import numbers
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -119,13 +120,18 @@ def float_dtype(value: object) -> np.dtype:
     return dt
 
 
-def eps(dt: np.dtype) -> float:
-    """Machine epsilon of a float dtype, bfloat16 included."""
-    if dt.name in ML_FLOATS:
+def finfo(dt: np.dtype) -> Any:
+    """``np.finfo`` of a float dtype, bfloat16 included (numpy's does not know ml_dtypes')."""
+    if np.dtype(dt).name in ML_FLOATS:
         import ml_dtypes
 
-        return float(ml_dtypes.finfo(dt).eps)
-    return float(np.finfo(dt).eps)
+        return ml_dtypes.finfo(dt)
+    return np.finfo(dt)
+
+
+def eps(dt: np.dtype) -> float:
+    """Machine epsilon of a float dtype, bfloat16 included."""
+    return float(finfo(dt).eps)
 
 
 def rng(value: object) -> np.random.Generator:

@@ -54,6 +54,9 @@ class Law:
     gain: float | None = None
     #: The dtype whose grid this law's values are rounded to (``on_grid``); None: continuous.
     grid: str | None = None
+    #: Whether ``dist`` is discrete (values and masses: a 1x1 orthogonal, a law on a grid),
+    #: known without building it.
+    discrete: bool = False
 
     @functools.cached_property
     def dist(self) -> Any:
@@ -71,7 +74,7 @@ class Law:
             return tuple(0.0 if k % 2 else 3.0 ** (k / 2) / (k + 1) for k in range(13))
         if self.dist is None or self.std == 0:
             return (1.0,) + (math.nan,) * 12
-        if hasattr(self.dist, "pk"):  # discrete: directly, without raw moments' cancellation
+        if self.discrete:  # directly from the atoms, without raw moments' cancellation
             z = (np.asarray(self.dist.xk, dtype=np.float64) - self.mean) / self.std
             pk = np.asarray(self.dist.pk, dtype=np.float64)
             return tuple(float(pk @ z**k) for k in range(13))
@@ -139,7 +142,7 @@ def orthogonal_law(gain: float, matrix: tuple[int, int]) -> Law:
         return _scipy("beta", (n - 1) / 2, (n - 1) / 2, loc=-gain, scale=2 * gain)
 
     return Law("orthogonal", 0.0, gain / math.sqrt(n), -gain, gain, 3.0 * n / (n + 2),
-               dist, None, matrix_shape=matrix, gain=gain)
+               dist, None, matrix_shape=matrix, gain=gain, discrete=n == 1)
 
 
 def variance_scaling_law(scale: float, mode: str, distribution: str, fans: Fans) -> Law:
@@ -172,7 +175,7 @@ def on_grid(law: Law, dtype: Any) -> Law:
     dt = np.dtype(dtype)
     if law.std <= 0 or law.make_dist is None or law.grid is not None or dt.itemsize not in _BITS:
         return law
-    if hasattr(law.dist, "pk"):  # atoms (+-gain): each rounds to its nearest value of dt
+    if law.discrete:  # atoms (+-gain): each rounds to its nearest value of dt
         xk = np.asarray(law.dist.xk, dtype=np.float64)
         rounded = np.asarray(xk, dtype=dt).astype(np.float64)
         if np.array_equal(rounded, xk):
@@ -211,7 +214,7 @@ def _discrete(law: Law, grid: np.ndarray, p: np.ndarray, dt: np.dtype) -> Law:
     values = (grid, p)
     return Law(law.family, mean, math.sqrt(var), float(grid[0]), float(grid[-1]), kurtosis,
                lambda: _scipy("rv_discrete", values=values), law.fans, law.parent_mean,
-               law.parent_std, law.matrix_shape, law.gain, grid=dt.name)
+               law.parent_std, law.matrix_shape, law.gain, grid=dt.name, discrete=True)
 
 
 _BITS = {2: np.uint16, 4: np.uint32, 8: np.uint64}

@@ -24,7 +24,7 @@ def cdf(x: np.ndarray, law: Law) -> np.ndarray:
     follows ``law``), with scipy.special directly for the families initcheck knows; the
     frozen scipy distribution otherwise."""
     flat = np.asarray(x, dtype=np.float64).ravel()
-    if law.grid is not None:
+    if law.discrete:  # a 1x1 orthogonal is +-gain; a law on a dtype's grid
         return _randomized(flat, law.dist)
     if law.family == "normal":
         return special.ndtr((flat - law.mean) / law.std)
@@ -39,10 +39,7 @@ def cdf(x: np.ndarray, law: Law) -> np.ndarray:
     if law.family == "orthogonal" and max(law.matrix_shape) > 1:
         half = (max(law.matrix_shape) - 1) / 2  # (x/g + 1)/2 ~ Beta(half, half)
         return special.betainc(half, half, np.clip((flat / law.gain + 1) / 2, 0.0, 1.0))
-    dist = law.dist
-    if hasattr(dist, "pk"):  # discrete: a 1x1 orthogonal is +-gain
-        return _randomized(flat, dist)
-    return np.asarray(dist.cdf(flat), dtype=np.float64)
+    return np.asarray(law.dist.cdf(flat), dtype=np.float64)
 
 
 def _randomized(flat: np.ndarray, dist: object) -> np.ndarray:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from initcheck import _validate
 from initcheck.results import POWER, CheckResult
 from initcheck.specs import Law
 from initcheck.stats.moments import check_alpha
@@ -37,7 +38,7 @@ def repeat_rate(law: Law, dtype: np.dtype) -> float:
     """sum over the dtype's rounding cells of P(cell)^2, for the law's continuous density:
     per binade [2^e, 2^(e+1)) of |x| the cells are 2^(e - mantissa bits) wide, so the sum is
     sum_e width_e * integral over the binade of f(x)^2 (Gauss-Legendre, both signs)."""
-    info = _finfo(dtype)
+    info = _validate.finfo(dtype)
     reach = max(abs(law.low), abs(law.high)) if law.bounded else abs(law.mean) + 12 * law.std
     top = math.ceil(math.log2(reach)) if reach > 0 else 0
     e = np.arange(top - BINADES, top + 1, dtype=np.float64)
@@ -51,23 +52,14 @@ def repeat_rate(law: Law, dtype: np.dtype) -> float:
     return float((width * (b - a) / 2 * ((f * f) @ weights)).sum())
 
 
-def _finfo(dtype: np.dtype) -> object:
-    if np.dtype(dtype).name == "bfloat16":  # numpy's finfo does not know ml_dtypes' floats
-        import ml_dtypes
-
-        return ml_dtypes.finfo(dtype)
-    return np.finfo(dtype)
-
-
 def match_probability(law: Law, dtype: np.dtype) -> float:
     """P(two independent draws of one element are equal in ``dtype``): 1 for a constant, the
     sum of squared probabilities for a discrete law (a 1x1 orthogonal is +-gain), and
     ``repeat_rate`` for a continuous one. Tiny tensors in a coarse dtype repeat by chance."""
     if law.family == "constant":
         return 1.0
-    dist = law.dist
-    if hasattr(dist, "pk"):  # scipy's rv_discrete given its values
-        return float(np.sum(np.asarray(dist.pk, dtype=np.float64) ** 2))
+    if law.discrete:
+        return float(np.sum(np.asarray(law.dist.pk, dtype=np.float64) ** 2))
     return min(1.0, repeat_rate(law, np.dtype(dtype)))
 
 
