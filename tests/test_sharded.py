@@ -23,6 +23,16 @@ def _run(args: list[str], env: dict[str, str]) -> None:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
 
+def _torchrun(kind: str, out: Path) -> None:
+    """The worker's ``kind`` on 2 gloo ranks; rank r writes ``{out}.r``."""
+    _run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--standalone",
+          str(WORKER), kind, str(out)], {"OMP_NUM_THREADS": "1"})
+
+
+def _lines(path: Path | str) -> list[dict]:
+    return [json.loads(line) for line in Path(path).read_text().splitlines()]
+
+
 def _same_verdicts(line: dict) -> None:
     assert line["sharded"].keys() == line["whole"].keys()
     for check, (passed, p) in line["sharded"].items():
@@ -36,7 +46,7 @@ def test_jax_arrays_sharded_over_8_devices_get_the_unsharded_verdicts(tmp_path):
     out = tmp_path / "jax.jsonl"
     _run([sys.executable, str(WORKER), "jax", str(out)],
          {"XLA_FLAGS": "--xla_force_host_platform_device_count=8", "JAX_PLATFORMS": "cpu"})
-    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    lines = _lines(out)
     assert len(lines) == 12
     for line in lines:
         _same_verdicts(line)
@@ -47,25 +57,22 @@ def test_jax_arrays_sharded_over_8_devices_get_the_unsharded_verdicts(tmp_path):
 def test_torch_dtensors_over_2_gloo_ranks_get_the_unsharded_verdicts_on_every_rank(tmp_path):
     pytest.importorskip("torch")
     out = tmp_path / "torch.jsonl"
-    _run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
-          "--standalone", str(WORKER), "torch", str(out)], {"OMP_NUM_THREADS": "1"})
+    _torchrun("torch", out)
     for rank in (0, 1):
-        lines = [json.loads(line) for line in Path(f"{out}.{rank}").read_text().splitlines()]
+        lines = _lines(f"{out}.{rank}")
         assert len(lines) == 9
         for line in lines:
             _same_verdicts(line)
             assert line["passed"] == (line["case"] != "broken"), line
-    shard0 = [json.loads(x) for x in Path(f"{out}.0").read_text().splitlines()]
-    assert shard0[0]["local"] == [128, 96]  # each rank held half the rows, never the whole
+    assert _lines(f"{out}.0")[0]["local"] == [128, 96]  # each rank held half the rows, never the whole
 
 
 def test_fsdp2_gpt2_gets_the_unsharded_report_on_every_rank(tmp_path):
     pytest.importorskip("transformers")
     out = tmp_path / "fsdp.jsonl"
-    _run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
-          "--standalone", str(WORKER), "fsdp", str(out)], {"OMP_NUM_THREADS": "1"})
+    _torchrun("fsdp", out)
     for rank in (0, 1):
-        clean, broken, disagree = [json.loads(x) for x in Path(f"{out}.{rank}").read_text().splitlines()]
+        clean, broken, disagree = _lines(f"{out}.{rank}")
         for line in (clean, broken):
             assert line["rows"] == line["whole_rows"]
             assert line["passed"] == line["whole_passed"]
@@ -79,8 +86,7 @@ def test_fsdp2_gpt2_gets_the_unsharded_report_on_every_rank(tmp_path):
 
 def test_a_rank_that_never_joins_is_an_error_not_a_hang(tmp_path):
     out = tmp_path / "hang.json"
-    _run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
-          "--standalone", str(WORKER), "hang", str(out)], {"OMP_NUM_THREADS": "1"})
+    _torchrun("hang", out)
     alone = json.loads(Path(f"{out}.0").read_text())
     assert "did not join" in alone["alone"] and alone["seconds"] < 30, alone
     for rank in (0, 1):
