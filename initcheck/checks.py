@@ -21,6 +21,7 @@ from initcheck import propagation, stats
 from initcheck.stats.resolution import match_probability
 from initcheck.contexts import (
     KS_MAX,
+    Key,
     Samples,
     Tensors,
     hard_merge,
@@ -220,15 +221,22 @@ def unit_scales(ctx: Tensors, alpha: float) -> CheckResult:
 def unit_dependence(ctx: Tensors, alpha: float) -> CheckResult:
     """Weak correlation spread over many unit pairs: the sum of squared cosines of the
     first DEPENDENCE_UNITS units (contiguous, so groups of neighbours stay whole)."""
-    parts = {}
-    for s, x in ctx.tensors.items():
+    def read(s: Key, to: int | None) -> np.ndarray | None:
+        x = ctx.tensors[s]
         axes = ctx.layout.unit_axes(x.ndim) if x.ndim >= 2 else ()
         units = math.prod(x.shape[a] for a in axes)
-        if axes and units >= 2 and x.size // units >= stats.MIN_DEPENDENCE_LENGTH:
-            # the first units only are read
-            m = as_sharded(x).unit_rows(axes, np.arange(min(units, stats.DEPENDENCE_UNITS)))
-            parts[s] = stats.pair_sums(standardize(m, ctx.laws[s]))
-    return sums_each(ctx, alpha, parts, stats.dependence)
+        if not (axes and units >= 2 and x.size // units >= stats.MIN_DEPENDENCE_LENGTH):
+            return None
+        # the first units only are read
+        return as_sharded(x).unit_rows(axes, np.arange(min(units, stats.DEPENDENCE_UNITS)), to)
+
+    def judge(s: Key, m: np.ndarray | None) -> stats.PairSums | None:
+        return None if m is None else stats.pair_sums(standardize(m, ctx.laws[s]))
+
+    def cost(s: Key) -> float:
+        x = ctx.tensors[s]
+        return min(x.shape[0], stats.DEPENDENCE_UNITS) * x.size / x.shape[0] if x.ndim >= 2 else 0
+    return sums_each(ctx, alpha, ctx.spread(read, judge, cost), stats.dependence)
 
 
 def resolution(ctx: Tensors, alpha: float) -> CheckResult:
@@ -245,13 +253,22 @@ def resolution(ctx: Tensors, alpha: float) -> CheckResult:
 def unit_correlation(ctx: Tensors, alpha: float) -> CheckResult:
     """Largest cosine between at most MAX_SLICES slices along each axis (the slices are
     picked first, then standardized: cosines ignore the scale, and only they are copied)."""
-    groups, owner = [], {}
-    for s, x in ctx.tensors.items():
-        for axis in range(x.ndim):
-            rows = stats.slices(x, axis, stats.MAX_SLICES)
-            owner[f"{ctx.label(s)} axis {axis}"] = ctx.label(s)
-            groups.append((f"{ctx.label(s)} axis {axis}", standardize(rows, ctx.laws[s])))
-    result = stats.max_cosine(groups, alpha)
+    def read(s: Key, to: int | None) -> list[np.ndarray] | None:
+        x = ctx.tensors[s]
+        rows = [stats.slices(x, axis, stats.MAX_SLICES, to) for axis in range(x.ndim)]
+        return None if any(r is None for r in rows) else rows
+
+    def judge(s: Key, rows: list[np.ndarray] | None) -> list[stats.CosinePart | None]:
+        return [stats.cosine_part(f"{ctx.label(s)} axis {axis}", standardize(m, ctx.laws[s]))
+                for axis, m in enumerate(rows or [])]
+
+    def cost(s: Key) -> float:
+        x = ctx.tensors[s]
+        return sum(min(n, stats.MAX_SLICES) * x.size / n for n in x.shape if n)
+    done = ctx.spread(read, judge, cost)
+    result = stats.max_cosine_of([p for s in ctx.tensors for p in done[s]], alpha)
+    owner = {f"{ctx.label(s)} axis {axis}": ctx.label(s)
+             for s, x in ctx.tensors.items() for axis in range(x.ndim)}
     return result.with_extra(where=owner.get(result.extra.get("where"), "all"))
 
 
@@ -259,15 +276,21 @@ def spectrum(ctx: Tensors, alpha: float) -> CheckResult:
     """The top singular value of each tensor's (units, fan) matrix; one larger than
     SPECTRUM_MAX_ELEMENTS is judged on evenly spaced columns of its longer side (a submatrix
     of independent entries has the same null)."""
-    def matrices():  # one standardized matrix at a time
-        for s, x in ctx.tensors.items():
-            if x.ndim >= 2:
-                axes = ctx.layout.unit_axes(x.ndim)
-                units = math.prod(x.shape[a] for a in axes)
-                if min(units, x.size // units) >= 2:
-                    yield ctx.label(s), standardize(unit_submatrix(x, axes, SPECTRUM_MAX_ELEMENTS),
-                                                     ctx.laws[s])
-    return stats.spectrum(matrices(), alpha)
+    def read(s: Key, to: int | None) -> np.ndarray | None:
+        x = ctx.tensors[s]  # one standardized matrix at a time
+        if x.ndim < 2:
+            return None
+        axes = ctx.layout.unit_axes(x.ndim)
+        units = math.prod(x.shape[a] for a in axes)
+        if min(units, x.size // units) < 2:
+            return None
+        return unit_submatrix(x, axes, SPECTRUM_MAX_ELEMENTS, to)
+
+    def judge(s: Key, m: np.ndarray | None) -> stats.SpectrumPart | None:
+        return None if m is None else stats.spectrum_part(ctx.label(s), standardize(m, ctx.laws[s]))
+
+    parts = ctx.spread(read, judge, lambda s: min(ctx.tensors[s].size, SPECTRUM_MAX_ELEMENTS))
+    return stats.spectrum_of([p for p in parts.values() if p is not None], alpha)
 
 
 def haar(ctx: Samples, alpha: float) -> CheckResult:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Hashable
+from typing import TypeVar
 
 import numpy as np
 
@@ -20,13 +21,16 @@ from initcheck.results import CheckResult
 from initcheck.seeding import seed_sequence
 from initcheck.simulation import Trace
 from initcheck.laws import on_grid
-from initcheck.stats.shards import ShardedArray, as_sharded
-from initcheck.stats.structure import sample
+from initcheck.stats.shards import LOCAL, Exchange, ShardedArray, as_sharded
+from initcheck.stats.merge import all_unit_sums, summaries, take_all
+from initcheck.stats.structure import spaced
 from initcheck.specs import Law, Spec
 
 Shape = tuple[int, ...]
 #: What a context keys its tensors by: the shape (verify) or the tensor's name (models).
 Key = Hashable
+Part = TypeVar("Part")
+Data = TypeVar("Data")
 
 #: KS tests use at most this many values per shape and pooled (evenly spaced). KS is the
 #: omnibus for shape; scale errors are the sigma test's, which uses every value.
@@ -85,9 +89,12 @@ class Tensors:
         return sum(x.size for x in self.tensors.values())
 
     def summary(self, key: Key) -> stats.Summary:
-        """The moment summary of a tensor (chunked), computed once for mean, std and tails."""
+        """The moment summary of a tensor (chunked), computed once for mean, std and tails;
+        every tensor's at the first call (sharded ones merged in one collective)."""
         if key not in self._summary:
-            self._summary[key] = as_sharded(self.tensors[key]).summary(self.laws[key])
+            keys = [k for k in self.laws if k not in self._summary]
+            found = summaries([as_sharded(self.tensors[k]) for k in keys], [self.laws[k] for k in keys])
+            self._summary.update(zip(keys, found))
         return self._summary[key]
 
     def summaries(self) -> list[stats.Summary]:
@@ -95,12 +102,15 @@ class Tensors:
 
     def units(self, key: Key) -> stats.UnitSums | None:
         """Per-unit sums of a tensor of rank >= 2 (None for a vector), computed once for the
-        unit mean and unit scale checks."""
-        x = self.tensors[key]
-        if x.ndim < 2:
+        unit mean and unit scale checks; every tensor's at the first call."""
+        if self.tensors[key].ndim < 2:
             return None
         if key not in self._units:
-            self._units[key] = as_sharded(x).unit_sums(self.layout.unit_axes(x.ndim), self.laws[key])
+            keys = [k for k in self.laws if k not in self._units and self.tensors[k].ndim >= 2]
+            found = all_unit_sums([as_sharded(self.tensors[k]) for k in keys],
+                                  [self.layout.unit_axes(self.tensors[k].ndim) for k in keys],
+                                  [self.laws[k] for k in keys])
+            self._units.update(zip(keys, found))
         return self._units[key]
 
     def pit(self, key: Key) -> np.ndarray:
@@ -110,10 +120,51 @@ class Tensors:
 
     def sample(self, key: Key) -> np.ndarray:
         """At most KS_MAX evenly spaced elements (``structure.sample``), read once: the
-        distribution and resolution checks share it (a sharded tensor's travel once)."""
+        distribution and resolution checks share it; every tensor's at the first call (a
+        sharded tensor's travel once, all together)."""
         if key not in self._samples:
-            self._samples[key] = sample(self.tensors[key], KS_MAX)
+            keys = [k for k in self.tensors if k not in self._samples]
+            arrays = [as_sharded(self.tensors[k]) for k in keys]
+            found = take_all(arrays, [spaced(a.size, KS_MAX) for a in arrays])
+            self._samples.update(zip(keys, found))
         return self._samples[key]
+
+    def spread(self, read: Callable[[Key, int | None], Data | None], judge: Callable[[Key, Data], Part],
+               cost: Callable[[Key], float]) -> dict[Key, Part]:
+        """``judge(key, read(key, to))`` of every tensor: a check's bounded work on each
+        tensor (``read`` gathers its chosen values, ``judge`` reduces them to a small part;
+        ``cost``: how many values it reads). Tensors sharded over the ranks of one exchange
+        are shared out: each is read on and judged by one rank ``to`` (``read`` returns None
+        on the others), costliest first to the least loaded rank. They go in rounds of one
+        tensor per rank, read first, then judged by all ranks at once, so the ranks work in
+        parallel and each holds one tensor's values; the parts travel in one collective.
+        Other tensors: every rank alike (``to`` None)."""
+        owners, exchange = self._owners(cost)
+        done = {key: judge(key, read(key, None)) for key in self.tensors if key not in owners}
+        queues = [[k for k in owners if owners[k] == r] for r in range(exchange.size)]
+        for j in range(max(map(len, queues), default=0)):
+            held = {q[j]: read(q[j], owners[q[j]]) for q in queues if j < len(q)}
+            done.update({k: judge(k, data) for k, data in held.items() if owners[k] == exchange.rank})
+            del held
+        if owners:
+            for shared in exchange.gather({k: done[k] for k, r in owners.items() if r == exchange.rank}):
+                done.update(shared)
+        return {key: done[key] for key in self.tensors}
+
+    def _owners(self, cost: Callable[[Key], float]) -> tuple[dict[Key, int], Exchange]:
+        """The rank that works on each tensor sharded over the one exchange with several
+        ranks (empty when there is none, or more than one)."""
+        sharded = {k: x for k, x in self.tensors.items()
+                   if isinstance(x, ShardedArray) and x.exchange.size > 1}
+        exchanges = {x.exchange for x in sharded.values()}
+        if len(exchanges) != 1:
+            return {}, LOCAL
+        exchange = exchanges.pop()
+        load, owners = [0] * exchange.size, {}
+        for key in sorted(sharded, key=lambda k: -cost(k)):  # stable: the same on every rank
+            owners[key] = load.index(min(load))
+            load[owners[key]] += cost(key)
+        return owners, exchange
 
 
 class Samples(Tensors):

@@ -52,6 +52,54 @@ def jax_main(out: str) -> None:
         f.write("\n".join(json.dumps(line) for line in lines))
 
 
+def jaxmp_main(out: str) -> None:
+    """Two jax processes (jax.distributed, gloo on the CPU), 4 host devices each: arrays over
+    all 8 devices are not fully addressable; each process checks its blocks and merges with
+    the other, and gets the unsharded verdicts. Then process 1 never joins a check: process
+    0 gives up with a ValueError after the (shortened) timeout."""
+    import time
+
+    import jax
+
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    pid = int(os.environ["JAX_PROCESS_ID"])
+    jax.distributed.initialize(os.environ["JAX_COORDINATOR"], num_processes=2, process_id=pid)
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+
+    import initcheck as ic
+    from initcheck.frameworks import sharding
+
+    assert len(jax.devices()) == 8 and len(jax.local_devices()) == 4
+    mesh = Mesh(np.array(jax.devices()).reshape(4, 2), ("rows", "cols"))
+    lines = []
+    for name, spec, shape, layout, scale in CASES:
+        w = weights(spec, shape, layout, scale, seed=3)
+        whole = ic.check_tensor(w, spec, layout=layout)
+        for how in [P("rows", None), P(None, "cols"), P("rows", "cols"), P(None, None)]:
+            x = jax.make_array_from_callback(shape, NamedSharding(mesh, how), lambda i, w=w: w[i])
+            r = ic.check_tensor(x, spec, layout=layout)
+            lines.append({"case": name, "sharding": str(how), "process": pid,
+                          "addressable": x.is_fully_addressable, "held": sharding.from_jax(x).held,
+                          "sharded": verdicts(r), "whole": verdicts(whole), "passed": r.passed})
+    sharding.COLLECTIVE_TIMEOUT = 3.0
+    x = jax.make_array_from_callback((64, 32), NamedSharding(mesh, P("rows", None)),
+                                     lambda i: weights("he_normal", (64, 32), "torch", 1.0, 0)[i])
+    if pid == 0:
+        try:
+            ic.check_tensor(x, "he_normal", layout="torch")
+            lines.append({"alone": "accepted"})
+        except ValueError as exc:
+            lines.append({"alone": str(exc)})
+    else:
+        time.sleep(8)
+    with open(f"{out}.{pid}.tmp", "w") as f:
+        f.write("\n".join(json.dumps(line) for line in lines))
+    os.replace(f"{out}.{pid}.tmp", f"{out}.{pid}")
+    while pid == 0 and not os.path.exists(f"{out}.1"):  # the leader leaves last
+        time.sleep(0.1)
+    os._exit(0)  # process 0's abandoned all-gather would hold jax's shutdown
+
+
 def torch_main(out: str) -> None:
     import torch
     import torch.distributed as dist
@@ -172,4 +220,4 @@ def hang_main(out: str) -> None:
 if __name__ == "__main__":
     kind, out = sys.argv[1], sys.argv[2]
     os.environ.setdefault("KERAS_BACKEND", "jax")
-    {"jax": jax_main, "torch": torch_main, "fsdp": fsdp_main, "hang": hang_main}[kind](out)
+    {"jax": jax_main, "jaxmp": jaxmp_main, "torch": torch_main, "fsdp": fsdp_main, "hang": hang_main}[kind](out)

@@ -21,7 +21,7 @@ FLOORS: list[set[str]] = [
     {"laws", "specs", "initializers", "activations", "gaussian", "theory", "strategies", "shapes", "claim_space", "gains"},
     {"catalogues"},
     {"stats", "stats.moments", "stats.distribution", "stats.extremes", "stats.structure",
-     "stats.orthogonal", "stats.units", "stats.resolution", "stats.shards"},
+     "stats.orthogonal", "stats.units", "stats.resolution", "stats.keys", "stats.shards", "stats.merge"},
     {"adapters", "frameworks", "frameworks.torch_adapter", "frameworks.jax_adapter", "frameworks.sharding",
      "frameworks.keras_adapter", "frameworks.haiku_adapter", "frameworks.torch_catalogue",
      "frameworks.jax_catalogue", "frameworks.keras_catalogue", "frameworks.haiku_catalogue",

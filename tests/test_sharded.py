@@ -54,6 +54,43 @@ def test_jax_arrays_sharded_over_8_devices_get_the_unsharded_verdicts(tmp_path):
     assert {line["shards"] for line in lines} == {4, 2, 8, 1}
 
 
+def test_jax_arrays_over_2_processes_merge_to_the_unsharded_verdicts(tmp_path):
+    """jax.distributed with 2 processes of 4 host devices each: arrays that no process holds
+    whole (rows, columns, both, replicated over the processes) get the unsharded verdicts
+    in both processes; a process that never joins is a ValueError after the timeout."""
+    pytest.importorskip("jax")
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        port = s.getsockname()[1]
+    out = tmp_path / "jaxmp"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "JAX_PLATFORMS": "cpu", "OMP_NUM_THREADS": "1",
+           "XLA_FLAGS": "--xla_force_host_platform_device_count=4",
+           "JAX_COORDINATOR": f"localhost:{port}"}
+    procs = [subprocess.Popen([sys.executable, str(WORKER), "jaxmp", str(out)], cwd=ROOT,
+                              env={**env, "JAX_PROCESS_ID": str(pid)}, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True) for pid in (0, 1)]
+    logs = [p.communicate(timeout=600)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs), "\n".join(log[-3000:] for log in logs)
+    for pid in (0, 1):
+        lines = _lines(f"{out}.{pid}")
+        checked = [line for line in lines if "case" in line]
+        assert len(checked) == 12
+        for line in checked:
+            _same_verdicts(line)
+            assert line["passed"] == (line["case"] != "broken"), line
+            assert not line["addressable"]  # no process holds any of them whole
+        alone = [line["alone"] for line in lines if "alone" in line]
+        assert alone == ([] if pid else [alone[0]])
+    assert "did not join" in _lines(f"{out}.0")[-1]["alone"]
+    # each process holds its half of a row-sharded array; the replicated one counts once, in 0
+    held = {(line["process"], line["case"], line["sharding"]): line["held"]
+            for pid in (0, 1) for line in _lines(f"{out}.{pid}") if "case" in line}
+    assert held[(0, "he", "P('rows', None)")] == held[(1, "he", "P('rows', None)")] == 256 * 96 // 2
+    assert held[(0, "he", "P(None, None)")] == 256 * 96 and held[(1, "he", "P(None, None)")] == 0
+
+
 def test_torch_dtensors_over_2_gloo_ranks_get_the_unsharded_verdicts_on_every_rank(tmp_path):
     pytest.importorskip("torch")
     out = tmp_path / "torch.jsonl"

@@ -1,14 +1,16 @@
 """Sharded parameters read where they live (docs/sharded.md): a jax array through its
 ``addressable_shards``, a torch ``DTensor`` through its local shard and that shard's global
 offset. Each becomes a ``stats.shards.ShardedArray`` of the blocks this process holds; the
-statistics the checks read are computed block by block and merged, by a torch.distributed
-``Exchange`` across ranks. No parameter is gathered whole.
+statistics the checks read are computed block by block and merged across ranks by an
+``Exchange`` (torch.distributed, or jax.distributed's processes). No parameter is gathered whole.
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 import pickle
+import threading
 from typing import Any
 
 import numpy as np
@@ -45,14 +47,22 @@ def as_checkable(x: Any, what: str = "x") -> np.ndarray | ShardedArray:
 
 
 def from_jax(x: Any) -> ShardedArray:
-    """A jax array's blocks on this process's devices, each copied to the host alone."""
-    if not x.is_fully_addressable:
-        raise ValueError(
-            "this jax array spans several processes (jax.distributed): initcheck reads the"
-            " blocks of one process only so far. Check it from a single process (all devices"
-            " addressable), or check each process's parameters with the torch path.")
-    shards = [Shard(tuple(s.index), as_numpy(s.data)) for s in x.addressable_shards]
-    return ShardedArray(tuple(x.shape), shards[0].data.dtype, shards)
+    """A jax array's blocks on this process's devices, each copied to the host alone. A
+    block held by several devices (replicated) counts once: on the device, of all that
+    hold it in any process, with the lowest (process, id). An array that spans processes
+    (``jax.distributed``) merges over them with a ``JaxExchange``."""
+    index = {d: _key(i) for d, i in x.sharding.devices_indices_map(tuple(x.shape)).items()}
+    first: dict[tuple[tuple[int, int], ...], Any] = {}
+    for d in sorted(index, key=lambda d: (d.process_index, d.id)):
+        first.setdefault(index[d], d)
+    shards = [Shard(tuple(s.index), as_numpy(s.data)) for s in x.addressable_shards
+              if first[_key(s.index)] == s.device]
+    exchange = LOCAL if x.is_fully_addressable else JaxExchange()
+    return ShardedArray(tuple(x.shape), np.dtype(x.dtype), shards, exchange)
+
+
+def _key(index: tuple[slice, ...]) -> tuple[tuple[int, int], ...]:
+    return tuple((s.start or 0, -1 if s.stop is None else s.stop) for s in index)
 
 
 def from_dtensor(t: Any) -> ShardedArray:
@@ -82,7 +92,16 @@ class TorchExchange(Exchange):
     is the unsigned sum modulo 2^64 (and, reduced, modulo 2^32)."""
 
     def __init__(self, group: Any = None) -> None:
+        import torch.distributed as dist
+
         self.group = group
+        self.rank, self.size = dist.get_rank(group), dist.get_world_size(group)
+
+    def __eq__(self, other: object) -> bool:  # one group, one exchange: merges can be batched
+        return isinstance(other, TorchExchange) and other.group is self.group
+
+    def __hash__(self) -> int:
+        return hash((TorchExchange, id(self.group)))
 
     def _wait(self, work: Any, what: str) -> None:
         try:  # gloo raises on a timeout, other backends return False
@@ -100,6 +119,8 @@ class TorchExchange(Exchange):
         import torch.distributed as dist
 
         arr = np.ascontiguousarray(value)
+        if self.size == 1:
+            return arr
         if arr.dtype.kind == "u":
             wide = arr.astype(np.uint64).view(np.int64)
         elif arr.dtype.kind in "bi":
@@ -120,22 +141,84 @@ class TorchExchange(Exchange):
     def max(self, value: np.ndarray) -> np.ndarray:
         return self._reduce(value, "max")
 
-    def gather(self, value: Any) -> list[Any]:
+    def gather(self, value: Any, to: int | None = None) -> list[Any] | None:
         import torch
         import torch.distributed as dist
 
+        if self.size == 1:
+            return [value]
         payload = np.frombuffer(pickle.dumps(value), dtype=np.uint8)
-        world = dist.get_world_size(self.group)
         size = torch.tensor([payload.size], dtype=torch.int64)
-        sizes = [torch.zeros(1, dtype=torch.int64) for _ in range(world)]
+        sizes = [torch.zeros(1, dtype=torch.int64) for _ in range(self.size)]
         self._wait(dist.all_gather(sizes, size, group=self.group, async_op=True), "all_gather sizes")
         top = int(max(s.item() for s in sizes))
         mine = torch.zeros(top, dtype=torch.uint8)
         mine[:payload.size] = torch.from_numpy(payload.copy())
-        parts = [torch.zeros(top, dtype=torch.uint8) for _ in range(world)]
-        self._wait(dist.all_gather(parts, mine, group=self.group, async_op=True), "all_gather values")
+        if to is None:
+            parts = [torch.zeros(top, dtype=torch.uint8) for _ in range(self.size)]
+            self._wait(dist.all_gather(parts, mine, group=self.group, async_op=True),
+                       "all_gather values")
+        else:  # only rank ``to`` receives: the others neither hold nor unpickle the pieces
+            parts = [torch.zeros(top, dtype=torch.uint8) for _ in range(self.size)] \
+                if self.rank == to else None
+            dst = to if self.group is None else dist.get_global_rank(self.group, to)
+            self._wait(dist.gather(mine, parts, dst=dst, group=self.group, async_op=True),
+                       "gather values")
+            if parts is None:
+                return None
         return [pickle.loads(p[:int(s.item())].numpy().tobytes()) for p, s in zip(parts, sizes)]
 
+class JaxExchange(Exchange):
+    """Merges over the processes of ``jax.distributed`` (``multihost_utils``): every merge
+    is an all-gather of pickled bytes, summed or maxed on the host in float64 / uint64
+    (jax's own arrays would be 32-bit without x64). Each gather is bounded by
+    COLLECTIVE_TIMEOUT; the process that waits raises a ValueError."""
 
-__all__ = ["COLLECTIVE_TIMEOUT", "LOCAL", "TorchExchange", "as_checkable", "from_dtensor",
+    def __init__(self) -> None:
+        import jax
+
+        self.rank, self.size = jax.process_index(), jax.process_count()
+
+    def __eq__(self, other: object) -> bool:  # one set of processes
+        return isinstance(other, JaxExchange)
+
+    def __hash__(self) -> int:
+        return hash(JaxExchange)
+
+    def _all(self, value: Any) -> list[Any]:
+        from jax.experimental import multihost_utils
+
+        payload = np.frombuffer(pickle.dumps(value), dtype=np.uint8)
+
+        got: list[Any] = []
+
+        def both() -> None:  # a daemon thread: a process that never joins cannot hold us
+            sizes = np.asarray(multihost_utils.process_allgather(np.array([payload.size], np.int32)))
+            padded = np.zeros(int(sizes.max()), np.uint8)
+            padded[:payload.size] = payload
+            got.extend([sizes.reshape(-1), np.asarray(multihost_utils.process_allgather(padded))])
+
+        worker = threading.Thread(target=both, daemon=True)
+        worker.start()
+        worker.join(COLLECTIVE_TIMEOUT)
+        if worker.is_alive() or len(got) != 2:
+            raise ValueError(f"initcheck: an all-gather over the jax processes failed or timed out"
+                             f" after {COLLECTIVE_TIMEOUT:g} s: a process did not join. Call the"
+                             " check in every process.")
+        sizes, parts = got
+        return [pickle.loads(p[:n].tobytes()) for p, n in zip(parts.reshape(self.size, -1), sizes)]
+
+    def sum(self, value: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore"):  # integer keys wrap around: the modular sum
+            return functools.reduce(np.add, self._all(np.asarray(value)))
+
+    def max(self, value: np.ndarray) -> np.ndarray:
+        return functools.reduce(np.maximum, self._all(np.asarray(value)))
+
+    def gather(self, value: Any, to: int | None = None) -> list[Any] | None:
+        parts = self._all(value)  # every process receives; only ``to`` keeps them
+        return parts if to is None or to == self.rank else None
+
+
+__all__ = ["COLLECTIVE_TIMEOUT", "JaxExchange", "LOCAL", "TorchExchange", "as_checkable", "from_dtensor",
            "from_jax", "is_sharded"]

@@ -34,7 +34,8 @@ from initcheck.models.tensor import prepared
 from initcheck.results import CheckResult
 from initcheck.specs import Spec
 from initcheck.stats.shards import LOCAL, ShardedArray, as_sharded
-from initcheck.stats.structure import sample
+from initcheck.stats.merge import take_all
+from initcheck.stats.structure import spaced
 
 #: Elements of each tensor compared for the model-wide duplicate check (evenly spaced;
 #: equal fingerprints are then compared whole).
@@ -249,12 +250,12 @@ def _check_group(rule: Rule, number: int, ps: list[Piece], alpha: float,
     non-constant piece's fingerprint for the model-wide duplicate check."""
     tensors, laws = {}, {}
     for p in ps:
-        x = prepared(p.select(p.held.load()), p.claim, p.label)
-        tensors[p.label] = x
+        tensors[p.label] = prepared(p.select(p.held.load()), p.claim, p.label)
         laws[p.label] = p.claim.law(p.law_shape, p.layout, convention=p.convention)
-        if p.claim.family != "constant" and x.size >= 2:
-            fp = (tuple(x.shape), str(x.dtype), sample(x, FINGERPRINT).tobytes())
-            prints.setdefault(fp, []).append(p)
+    printed = [p for p in ps if p.claim.family != "constant" and tensors[p.label].size >= 2]
+    arrays = [as_sharded(tensors[p.label]) for p in printed]  # sharded ones read together
+    for p, x, values in zip(printed, arrays, take_all(arrays, [spaced(x.size, FINGERPRINT) for x in arrays])):
+        prints.setdefault((x.shape, str(x.dtype), values.tobytes()), []).append(p)
     ctx = Tensors(ps[0].claim, tensors, laws, ps[0].layout)
     found = checks.run(ctx, alpha)
     std = next((c for c in found if c.name == "std"), None)

@@ -4,7 +4,7 @@ per shard plus a merge that an ``Exchange`` carries out (here, in one process; a
 torch.distributed or jax multi-process exchange sums and gathers the same partials across
 ranks). What each check needs and how exact the merge is: docs/sharded.md.
 
-- sums (moments, per-unit sums, slice keys): added; exact up to float64 summation order
+- sums (moments and per-unit sums: ``stats.merge``; slice keys): added; exact up to float64 summation order
   (the keys: integers, exact);
 - extremes and counts: min, max, sum; exact;
 - samples (the KS sample, chosen slices, a submatrix): the values at global positions fixed
@@ -22,59 +22,8 @@ from typing import Any
 import numpy as np
 
 from initcheck.specs import Law
-from initcheck.stats.moments import Summary, summarize
-from initcheck.stats.units import UnitSums, unit_sums
-
-
-#: Elements keyed at a time by ``slice_keys`` (its integer working copy).
-KEY_CHUNK = 2**20
-
-
-def _mix(p: np.ndarray) -> np.ndarray:
-    """splitmix64 of each position: a fixed pseudo-random 64-bit word per position."""
-    z = p.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
-
-
-def slice_keys(x: np.ndarray, axis: int, *, offset: tuple[int, ...] | None = None,
-               whole: tuple[int, ...] | None = None) -> np.ndarray:
-    """An exact integer key of each slice along ``axis``: its elements' bits times odd
-    multipliers fixed by each element's position in the slice, summed with wrap-around (a
-    batched integer matmul), so equal slices have equal keys. The multipliers depend on the
-    position in the ``whole`` tensor only, so a piece at ``offset`` adds its part of every
-    key (sharded tensors). Keyed a chunk of positions at a time: no copy of the tensor."""
-    x = np.ascontiguousarray(x)
-    whole = tuple(x.shape) if whole is None else tuple(whole)
-    offset = (0,) * x.ndim if offset is None else tuple(offset)
-    length = x.shape[axis]
-    pre, post = math.prod(x.shape[:axis]), math.prod(x.shape[axis + 1:])
-    word = np.uint64 if x.dtype.itemsize == 8 else np.uint32
-    u = x.view(np.dtype(f"u{x.dtype.itemsize}")).reshape(pre, length, post)
-
-    def flat(axes: range) -> np.ndarray:  # global flat index of the piece's coordinates
-        if not axes:
-            return np.zeros(1, np.int64)
-        grids = np.meshgrid(*[np.arange(offset[a], offset[a] + x.shape[a]) for a in axes], indexing="ij")
-        return np.ravel_multi_index(tuple(grids), tuple(whole[a] for a in axes)).ravel()
-
-    g_pre, g_post = flat(range(axis)), flat(range(axis + 1, x.ndim))
-    post_whole = math.prod(whole[axis + 1:])
-    keys = np.zeros(length, word)
-    step = max(1, KEY_CHUNK // max(1, length * post))
-    with np.errstate(over="ignore"):
-        for p in range(0, pre, step):
-            positions = g_pre[p:p + step, None] * post_whole + g_post[None, :]
-            mults = (_mix(positions).astype(word) | word(1))[:, :, None]
-            block = u[p:p + step]
-            if block.dtype != word:
-                block = block.astype(word)  # 2-byte floats: 16-bit keys would collide too often
-            if post == 1:  # one (positions) @ (positions, slices) product, not many tiny ones
-                keys += mults[:, 0, 0] @ block[:, :, 0]
-            else:
-                keys += np.matmul(block, mults).sum(0, dtype=word)[:, 0]
-    return keys
+from initcheck.stats.keys import slice_keys
+from initcheck.stats.units import unit_sums
 
 
 @dataclass(frozen=True)
@@ -92,7 +41,11 @@ class Shard:
 
 class Exchange:
     """How partials from shards held elsewhere are merged: in one process, there is nothing
-    to merge (every shard is local). Subclasses carry the same three operations over ranks."""
+    to merge (every shard is local). Subclasses carry the same operations over ``size``
+    ranks, of which this process is ``rank``."""
+
+    rank = 0
+    size = 1
 
     def sum(self, value: np.ndarray) -> np.ndarray:
         return value
@@ -100,7 +53,9 @@ class Exchange:
     def max(self, value: np.ndarray) -> np.ndarray:
         return value
 
-    def gather(self, value: Any) -> list[Any]:
+    def gather(self, value: Any, to: int | None = None) -> list[Any] | None:
+        """Every rank's ``value``, in rank order: on every rank, or (``to``) on that rank
+        only, the others getting None."""
         return [value]
 
 
@@ -143,7 +98,7 @@ class ShardedArray:
     @property
     def single(self) -> np.ndarray | None:
         """The array itself when one local shard is all of it and no one else holds any."""
-        if self.exchange is LOCAL and len(self.shards) == 1 and self.shards[0].data.size == self.size:
+        if self.exchange.size == 1 and len(self.shards) == 1 and self.shards[0].data.size == self.size:
             return self.shards[0].data
         return None
 
@@ -200,24 +155,7 @@ class ShardedArray:
         """Elements this process holds (once each)."""
         return sum(s.data.size for s in self.shards)
 
-    def _sum(self, parts: list[np.ndarray], empty: np.ndarray) -> np.ndarray:
-        total = empty.copy()
-        for p in parts:
-            total = total + p
-        return self.exchange.sum(total)
-
     # ------------------------------------------------------------------ reductions
-
-    def summary(self, law: Law) -> Summary:
-        """``stats.summarize`` of the whole tensor: sums added, the largest |z| the max."""
-        if self.single is not None:
-            return summarize(self.single, law)
-        parts = [summarize(s.data, law) for s in self.shards]
-        sums = self._sum([np.array([p.n, p.total, p.squares, p.fourth], dtype=np.float64) for p in parts],
-                         np.zeros(4))
-        top = self.exchange.max(np.array([max((p.max_abs for p in parts), default=0.0)]))
-        return Summary(int(round(sums[0])), float(sums[1]), float(sums[2]), float(top[0]),
-                       law.kurtosis, float(sums[3]))
 
     def count(self, predicate: Callable[[np.ndarray], np.ndarray]) -> int:
         """Elements for which ``predicate`` holds (vectorized)."""
@@ -231,57 +169,72 @@ class ShardedArray:
         both = self.exchange.max(np.array([-lo, hi]))
         return -float(both[0]), float(both[1])
 
-    def unit_sums(self, unit_axes: tuple[int, ...], law: Law) -> UnitSums:
-        """``stats.unit_sums`` of the whole tensor: each shard's per-unit sums placed at its
-        units' global indices and added (a unit split over shards adds its pieces)."""
-        if self.single is not None:
-            return unit_sums(self.single, unit_axes, law)
+    def unit_partial(self, unit_axes: tuple[int, ...]) -> np.ndarray:
+        """This process's raw per-unit sums of x and x^2, placed at global unit indices."""
         axes = tuple(sorted(a % self.ndim for a in unit_axes))
         grid = tuple(self.shape[a] for a in axes)
-        units = math.prod(grid)
-        length = self.size // units
-        s1, s2 = np.zeros(units), np.zeros(units)
+        s12 = np.zeros((2, math.prod(grid)))
         for shard in self.shards:
             part = unit_sums(shard.data, axes, _STANDARD)  # raw sums of x and x^2 per unit
             where = np.ravel_multi_index(np.meshgrid(*[np.arange(shard.index[a].start, shard.index[a].stop)
                                                         for a in axes], indexing="ij"), grid).ravel()
-            np.add.at(s1, where, part.total)
-            np.add.at(s2, where, part.squares)
-        s1, s2 = self.exchange.sum(s1), self.exchange.sum(s2)
-        mu, sd = law.mean, law.std
-        return UnitSums((s1 - length * mu) / sd, (s2 - 2 * mu * s1 + length * mu * mu) / sd**2,
-                        length, law.kurtosis)
+            np.add.at(s12[0], where, part.total)
+            np.add.at(s12[1], where, part.squares)
+        return s12
 
     # -------------------------------------------------------------- chosen values
 
-    def take_flat(self, positions: np.ndarray) -> np.ndarray:
-        """The values at global flat (C-order) ``positions``, each read from its shard."""
-        positions = np.asarray(positions, dtype=np.int64)
-        if self.single is not None:
-            return self.single.reshape(-1)[positions]
+    def _assemble(self, shape: tuple[int, ...], pieces: list[tuple[tuple[Any, ...], np.ndarray]],
+                  to: int | None, what: str) -> np.ndarray | None:
+        """Every rank's ``pieces`` (an index per axis of the result, and the block there)
+        placed in one array of ``shape``: on every rank, or on rank ``to`` only (None on the
+        others)."""
+        parts = self.exchange.gather(pieces, to)
+        return None if parts is None else self.place(shape, parts, what)
+
+    def place(self, shape: tuple[int, ...], parts: list[list[tuple[tuple[Any, ...], np.ndarray]]],
+               what: str) -> np.ndarray:
+        """Every rank's pieces placed in one array; every value must come from some shard."""
+        out = np.empty(shape, dtype=self.dtype)
+        filled = 0
+        for part in parts:
+            for index, block in part:
+                index = tuple(_run(i) for i in index)
+                if sum(not isinstance(i, slice) for i in index) > 1:
+                    index = np.ix_(*[np.arange(i.start, i.stop) if isinstance(i, slice) else i
+                                     for i in index])
+                out[index] = block
+                filled += block.size
+        if filled != out.size:
+            raise ValueError(f"{out.size - filled} of {out.size} {what} are held by no shard: the"
+                             " shards do not cover the tensor.")
+        return out
+
+    def flat_pieces(self, positions: np.ndarray) -> list[tuple[tuple[Any, ...], np.ndarray]]:
+        """This process's values at global flat ``positions``, with where they go."""
         coords = np.unravel_index(positions, self.shape)
-        found: list[tuple[np.ndarray, np.ndarray]] = []
+        pieces = []
         for shard in self.shards:
             inside = np.ones(positions.size, bool)
             for axis, s in enumerate(shard.index):
                 inside &= (coords[axis] >= s.start) & (coords[axis] < s.stop)
             if inside.any():
                 local = tuple(coords[a][inside] - shard.index[a].start for a in range(self.ndim))
-                found.append((np.flatnonzero(inside), shard.data[local]))
-        out = np.empty(positions.size, dtype=self.dtype)
-        got = 0
-        for part in self.exchange.gather(found):
-            for where, values in part:
-                out[where] = values
-                got += where.size
-        if got != positions.size:
-            raise ValueError(f"{positions.size - got} of {positions.size} chosen values are held by no"
-                             " shard: the shards do not cover the tensor.")
-        return out
+                pieces.append(((np.flatnonzero(inside),), shard.data[local]))
+        return pieces
 
-    def take(self, axis: int, indices: Sequence[int]) -> np.ndarray:
+    def take_flat(self, positions: np.ndarray, to: int | None = None) -> np.ndarray | None:
+        """The values at global flat (C-order) ``positions``, each read from its shard (on
+        every rank, or on rank ``to`` only)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        if self.single is not None:
+            return self.single.reshape(-1)[positions]
+        return self._assemble((positions.size,), self.flat_pieces(positions), to, "chosen values")
+
+    def take(self, axis: int, indices: Sequence[int], to: int | None = None) -> np.ndarray | None:
         """The whole slices at ``indices`` along ``axis`` (as ``np.take``), assembled from
-        the shards that hold their pieces: only the chosen slices travel."""
+        the shards that hold their pieces (on every rank, or on rank ``to`` only): only the
+        chosen slices travel."""
         axis %= self.ndim
         idx = np.asarray(indices, dtype=np.int64)
         if self.single is not None:
@@ -293,36 +246,28 @@ class ShardedArray:
             rows = shard.index[axis]
             chosen = np.flatnonzero((idx >= rows.start) & (idx < rows.stop))
             if chosen.size:
-                block = np.take(shard.data, idx[chosen] - rows.start, axis)
-                pieces.append((chosen, tuple(shard.index), block))
-        out = np.empty(shape, dtype=self.dtype)
-        filled = 0
-        for part in self.exchange.gather(pieces):
-            for chosen, index, block in part:
-                where = list(index)
+                where = list(shard.index)
                 where[axis] = chosen
-                out[np.ix_(*[np.arange(w.start, w.stop) if isinstance(w, slice) else w for w in where])] = block
-                filled += block.size
-        if filled != out.size:
-            raise ValueError(f"{out.size - filled} of {out.size} values of the chosen slices are held"
-                             " by no shard: the shards do not cover the tensor.")
-        return out
+                pieces.append((tuple(where), np.take(shard.data, idx[chosen] - rows.start, axis)))
+        return self._assemble(tuple(shape), pieces, to, "values of the chosen slices")
 
-    def unit_rows(self, unit_axes: tuple[int, ...], rows: Sequence[int]) -> np.ndarray:
+    def unit_rows(self, unit_axes: tuple[int, ...], rows: Sequence[int],
+                  to: int | None = None) -> np.ndarray | None:
         """Rows ``rows`` of the (units, fan) matrix (``stats.unit_matrix``): the chosen
-        units whole, read from the shards that hold them."""
+        units whole, read from the shards that hold them (on every rank, or on ``to``)."""
         axes = tuple(a % self.ndim for a in unit_axes)
         rows = np.asarray(rows, dtype=np.int64)
         if len(axes) == 1:
-            picked = self.take(axes[0], rows)
-            return np.moveaxis(picked, axes[0], 0).reshape(rows.size, -1)
-        return self.unit_block(axes, rows, None)
+            picked = self.take(axes[0], rows, to)
+            return None if picked is None else np.moveaxis(picked, axes[0], 0).reshape(rows.size, -1)
+        return self.unit_block(axes, rows, None, to)
 
     def unit_block(self, unit_axes: tuple[int, ...], rows: np.ndarray | None,
-                   cols: np.ndarray | None) -> np.ndarray:
+                   cols: np.ndarray | None, to: int | None = None) -> np.ndarray | None:
         """The (rows, cols) block of the (units, fan) matrix (all of a side where None):
         each shard cuts the part of the block it holds (no index per element is built), and
-        the parts are placed; bounded by the block's size."""
+        the parts are placed (on every rank, or on rank ``to`` only); bounded by the
+        block's size."""
         axes = tuple(a % self.ndim for a in unit_axes)
         rest = tuple(a for a in range(self.ndim) if a not in axes)
         units = math.prod(self.shape[a] for a in axes)
@@ -344,18 +289,10 @@ class ShardedArray:
             if rin.any() and cin.any():
                 local_u = tuple(u[k][rin] - shard.index[a].start for k, a in enumerate(axes))
                 local_f = tuple(f[k][cin] - shard.index[a].start for k, a in enumerate(rest))
-                pieces.append((np.flatnonzero(rin), np.flatnonzero(cin),
+                pieces.append(((np.flatnonzero(rin), np.flatnonzero(cin)),
                                _block(shard.data, axes, rest, local_u, local_f)))
-        out = np.empty((r.size, c.size), dtype=self.dtype)
-        filled = 0
-        for part in self.exchange.gather(pieces):
-            for ri, ci, block in part:
-                out[np.ix_(ri, ci)] = block
-                filled += block.size
-        if filled != out.size:
-            raise ValueError(f"{out.size - filled} of {out.size} values of a unit block are held by"
-                             " no shard: the shards do not cover the tensor.")
-        return out
+        return self._assemble((r.size, c.size), pieces, to, "values of a unit block")
+
     def slice_keys(self, axis: int) -> np.ndarray:
         """An exact integer key of every slice along ``axis`` (``stats.slice_keys`` of the
         whole tensor): additive over positions, so each shard adds its part."""
@@ -383,6 +320,14 @@ def _block(data: np.ndarray, axes: tuple[int, ...], rest: tuple[int, ...],
     d = np.moveaxis(data, axes + rest, tuple(range(data.ndim)))
     size = (u[0].size if u else 1, f[0].size if f else 1)
     return d[tuple(x[:, None] for x in u) + tuple(y[None, :] for y in f)].reshape(size)
+
+
+def _run(i: Any) -> Any:
+    """An increasing index array that is one run (start, start + 1, ...) as a slice: placing
+    a block there is a copy, not a scatter."""
+    if isinstance(i, slice) or i.size == 0 or int(i[-1]) - int(i[0]) + 1 != i.size:
+        return i
+    return slice(int(i[0]), int(i[-1]) + 1)
 
 
 def as_sharded(x: np.ndarray | ShardedArray) -> ShardedArray:

@@ -56,33 +56,38 @@ def sample(x: np.ndarray | ShardedArray, most: int) -> np.ndarray:
     return a.take_flat(spaced(a.size, most))
 
 
-def slices(x: np.ndarray | ShardedArray, axis: int, max_slices: int | None = None) -> np.ndarray:
+def slices(x: np.ndarray | ShardedArray, axis: int, max_slices: int | None = None,
+           to: int | None = None) -> np.ndarray | None:
     """The tensor cut along ``axis``: one row per index, flattened (a unit along the out
     axis, an input along the in axis, a kernel tap along a spatial axis). The slices are
-    picked first, so only they are copied (or, sharded, read)."""
+    picked first, so only they are copied (or, sharded, read: on every rank, or on rank
+    ``to`` only, the others getting None)."""
     a = as_sharded(x)
     n = a.shape[axis]
     picked = np.arange(n) if max_slices is None or n <= max_slices else spaced(n, max_slices)
     if a.single is not None and picked.size == n:
         y = a.single
     else:
-        y = a.take(axis, picked)
+        y = a.take(axis, picked, to)
+    if y is None:
+        return None
     return np.moveaxis(y, axis, 0).reshape(y.shape[axis], -1)
 
 
-def unit_submatrix(x: np.ndarray | ShardedArray, unit_axes: tuple[int, ...], most: int) -> np.ndarray:
+def unit_submatrix(x: np.ndarray | ShardedArray, unit_axes: tuple[int, ...], most: int,
+                   to: int | None = None) -> np.ndarray | None:
     """``submatrix(unit_matrix(x, unit_axes), most)`` of a tensor whole or sharded: only the
-    chosen columns (or rows) are read."""
+    chosen columns (or rows) are read (sharded: on every rank, or on rank ``to`` only)."""
     a = as_sharded(x)
     if a.single is not None:
         return submatrix(unit_matrix(a.single, unit_axes), most)
     units = math.prod(a.shape[u % a.ndim] for u in unit_axes)
     fan = a.size // units
     if a.size <= most:
-        return a.unit_block(unit_axes, None, None)
+        return a.unit_block(unit_axes, None, None, to)
     if fan >= units:
-        return a.unit_block(unit_axes, None, spaced(fan, max(2, most // units)))
-    return a.unit_block(unit_axes, spaced(units, max(2, most // fan)), None)
+        return a.unit_block(unit_axes, None, spaced(fan, max(2, most // units)), to)
+    return a.unit_block(unit_axes, spaced(units, max(2, most // fan)), None, to)
 
 
 def submatrix(m: np.ndarray, most: int) -> np.ndarray:
@@ -142,6 +147,30 @@ def _cosine_pvalue(c: float, d: int) -> float:
     return float(special.betaincc(0.5, (d - 1) / 2, min(c, 1.0) ** 2))
 
 
+@dataclass(frozen=True)
+class CosinePart:
+    """One (k, d) group's share of ``max_cosine``: its largest |cos| (None if a row is all
+    at the claimed mean) and its size; small and picklable, so a rank can send it."""
+
+    label: str
+    cosine: float | None
+    k: int
+    d: int
+
+
+def cosine_part(label: str, m: np.ndarray) -> CosinePart | None:
+    """``CosinePart`` of a (k, d) matrix of centred slices (None if too small to judge)."""
+    if m.shape[0] < 2 or m.shape[1] < MIN_COSINE_LENGTH:
+        return None
+    m = np.asarray(m, dtype=np.float64)
+    norms = np.linalg.norm(m, axis=1)
+    if np.any(norms == 0):
+        return CosinePart(label, None, *m.shape)
+    gram = np.abs(m @ m.T) / np.outer(norms, norms)  # no normalized copy of m
+    np.fill_diagonal(gram, 0.0)
+    return CosinePart(label, float(gram.max()), *m.shape)
+
+
 def max_cosine(
     groups: list[tuple[str, np.ndarray]], alpha: float, *, name: str = "unit_correlation"
 ) -> CheckResult:
@@ -149,28 +178,27 @@ def max_cosine(
     cos^2 ~ Beta(1/2, (d-1)/2) for independent isotropic rows, Bonferroni over the pairs and
     the groups. Catches correlated units and near-copies (seed reuse) that equality misses.
     A zero row (a slice entirely at the claimed mean) fails outright."""
+    return max_cosine_of([cosine_part(label, m) for label, m in groups], alpha, name=name)
+
+
+def max_cosine_of(parts: Iterable[CosinePart | None], alpha: float, *,
+                  name: str = "unit_correlation") -> CheckResult:
+    """``max_cosine`` from the groups' ``cosine_part``s (computed wherever each group is)."""
     alpha = check_alpha(alpha)
-    usable = [(lbl, m) for lbl, m in groups if m.shape[0] >= 2 and m.shape[1] >= MIN_COSINE_LENGTH]
+    usable = [p for p in parts if p is not None]
     if not usable:
         return CheckResult.skipped(name, alpha, "no slices long enough to compare")
     worst_p, worst, n = 1.0, ("", 0.0, 0), 0
-    for label, m in usable:
-        m = np.asarray(m, dtype=np.float64)
-        norms = np.linalg.norm(m, axis=1)
-        n += m.size
-        if np.any(norms == 0):
+    for part in usable:
+        n += part.k * part.d
+        if part.cosine is None:
             return CheckResult(name=name, passed=False, statistic=1.0, threshold=math.nan,
                                pvalue=0.0, alpha=alpha, n=n, mde=math.nan,
-                               detail=f"{label}: a slice is all at the claimed mean (zero vector)",
+                               detail=f"{part.label}: a slice is all at the claimed mean (zero vector)",
                                observed=1.0, expected=0.0)
-        gram = np.abs(m @ m.T) / np.outer(norms, norms)  # no normalized copy of m
-        np.fill_diagonal(gram, 0.0)
-        c = float(gram.max())
-        k, d = m.shape
-        pairs = k * (k - 1) // 2
-        p = min(1.0, pairs * _cosine_pvalue(c, d))
+        p = min(1.0, part.k * (part.k - 1) // 2 * _cosine_pvalue(part.cosine, part.d))
         if p <= worst_p:
-            worst_p, worst = p, (label, c, d)
+            worst_p, worst = p, (part.label, part.cosine, part.d)
     return _cosine_verdict(name, alpha, worst_p, *worst, n=n, groups=len(usable))
 
 
@@ -214,6 +242,24 @@ def pair_cosine(a: np.ndarray, b: np.ndarray, center: float, alpha: float, *, la
     return _cosine_verdict(name, alpha, min(1.0, _cosine_pvalue(c, d)), label, c, d, n=2 * d, groups=1)
 
 
+@dataclass(frozen=True)
+class SpectrumPart:
+    """One matrix's share of ``spectrum``: its largest singular value and its shape."""
+
+    label: str
+    s_max: float
+    rows: int
+    cols: int
+
+
+def spectrum_part(label: str, m: np.ndarray) -> SpectrumPart:
+    """``SpectrumPart`` of a standardized matrix (float32 and float64 kept, others float64)."""
+    m = np.asarray(m)
+    if m.dtype not in (np.float32, np.float64):
+        m = m.astype(np.float64)
+    return SpectrumPart(label, top_singular_value(m), *m.shape)
+
+
 def spectrum(
     matrices: Iterable[tuple[str, np.ndarray]], alpha: float, *, name: str = "spectrum"
 ) -> CheckResult:
@@ -222,19 +268,21 @@ def spectrum(
     >= 1 - exp(-t^2/2) (Davidson-Szarek for Gaussian entries; entries with kurtosis <= 3
     concentrate at least as well). Catches low-rank structure (a rank-one spike) that leaves
     the std intact. s_max comes from power iteration (a lower bound: never a false alarm)."""
+    # one at a time: a generator keeps one matrix in memory
+    return spectrum_of((spectrum_part(label, m) for label, m in matrices), alpha, name=name)
+
+
+def spectrum_of(parts: Iterable[SpectrumPart], alpha: float, *, name: str = "spectrum") -> CheckResult:
+    """``spectrum`` from the matrices' ``spectrum_part``s (computed wherever each matrix is)."""
     alpha = check_alpha(alpha)
     worst_p, worst, n, count = 1.0, ("", 0.0, 0.0), 0, 0
-    for label, m in matrices:  # one at a time: a generator keeps one matrix in memory
-        m = np.asarray(m)
-        if m.dtype not in (np.float32, np.float64):
-            m = m.astype(np.float64)
-        n += m.size
+    for part in parts:
+        n += part.rows * part.cols
         count += 1
-        s = top_singular_value(m)
-        edge_ = math.sqrt(m.shape[0]) + math.sqrt(m.shape[1])
-        p = math.exp(-((s - edge_) ** 2) / 2) if s > edge_ else 1.0
+        edge_ = math.sqrt(part.rows) + math.sqrt(part.cols)
+        p = math.exp(-((part.s_max - edge_) ** 2) / 2) if part.s_max > edge_ else 1.0
         if p <= worst_p:
-            worst_p, worst = p, (label, s, edge_)
+            worst_p, worst = p, (part.label, part.s_max, edge_)
     k = max(1, count)
     p = min(1.0, worst_p * k)
     label, s, edge_ = worst
