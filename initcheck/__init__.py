@@ -15,9 +15,13 @@ submodule sets it as a package attribute, which would shadow the function.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+try:  # one place for the version: pyproject.toml, read back from the installed metadata
+    __version__ = version("initcheck")
+except PackageNotFoundError:  # a source tree on sys.path that was never installed
+    __version__ = "0+unknown"
 
 #: Public name -> (module, attribute or None for the module itself).
 _LAZY: dict[str, tuple[str, str | None]] = {
@@ -74,7 +78,75 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "ModelReport": ("initcheck.models.report", "ModelReport"),
 }
 
-__all__ = sorted(_LAZY)
+# Type checkers see every lazy name's real type (``name as name``: re-exported); at run
+# time they load on first use.
+# tests/test_package.py keeps this block and _LAZY in step.
+if TYPE_CHECKING:
+    from initcheck import (
+        activations as activations,
+        adapters as adapters,
+        audit as audit,
+        catalogues as catalogues,
+        checks as checks,
+        contract as contract,
+        defaults as defaults,
+        gains as gains,
+        initializers as initializers,
+        models as models,
+        plot as plot,
+        propagation as propagation,
+        results as results,
+        schema as schema,
+        seeding as seeding,
+        simulation as simulation,
+        specs as specs,
+        stats as stats,
+        strategies as strategies,
+        theory as theory,
+        torch_gains as torch_gains,
+        verification as verification,
+    )
+    from initcheck.contract import (
+        InitializerError as InitializerError,
+        InitializerFunction as InitializerFunction,
+        InitializerLike as InitializerLike,
+    )
+    from initcheck.fans import (
+        Fans as Fans,
+        LAYOUTS as LAYOUTS,
+        Layer as Layer,
+        Layout as Layout,
+        compute_fans as compute_fans,
+        get_layout as get_layout,
+    )
+    from initcheck.gains import gain as gain
+    from initcheck.identification import Candidate as Candidate, identify as identify
+    from initcheck.initializers import Initializer as Initializer
+    from initcheck.models.model import check_model as check_model
+    from initcheck.models.report import ModelReport as ModelReport
+    from initcheck.models.tensor import check_tensor as check_tensor
+    from initcheck.propagation import PropagationOptions as PropagationOptions
+    from initcheck.results import CheckResult as CheckResult, Report as Report
+    from initcheck.simulation import Trace as Trace, simulate as simulate
+    from initcheck.specs import Law as Law, Spec as Spec, spec as spec
+    from initcheck.torch_gains import torch_gain as torch_gain
+    from initcheck.trace import (
+        ModelTrace as ModelTrace,
+        trace_model as trace_model,
+        width_sweep as width_sweep,
+    )
+    from initcheck.verification import verify as verify
+
+__all__ = [  # the lazy names (tests/test_package.py checks they match _LAZY)
+    "Candidate", "CheckResult", "Fans", "Initializer", "InitializerError",
+    "InitializerFunction", "InitializerLike", "LAYOUTS", "Law", "Layer", "Layout",
+    "ModelReport", "ModelTrace", "PropagationOptions", "Report", "Spec", "Trace", "activations",
+    "adapters", "audit", "catalogues", "check_model", "check_tensor", "checks", "compute_fans",
+    "contract", "defaults", "gain", "gains", "get_layout", "identify", "initializers", "models",
+    "plot", "propagation", "results", "schema", "seeding", "simulate", "simulation", "spec",
+    "specs", "stats", "strategies", "theory", "torch_gain", "torch_gains", "trace_model",
+    "verification", "verify", "width_sweep",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -12,7 +12,7 @@ import math
 import numbers
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -107,7 +107,7 @@ def float_dtype(value: object) -> np.dtype:
             raise ValueError(f"dtype={value!r} needs ml_dtypes: pip install ml_dtypes (jax brings it).") from None
         return np.dtype(getattr(ml_dtypes, value))
     try:
-        dt = np.dtype(value)
+        dt = np.dtype(cast(Any, value))
     except TypeError as exc:
         raise ValueError(f"dtype={value!r} is not a NumPy dtype. Pass e.g. np.float32.") from exc
     if dt.name in ML_FLOATS:

@@ -58,7 +58,7 @@ def _piecewise_linear(name: str, a: float, b: float, torch_name: str | None,
 
     def dphi(u: Array) -> Array:
         u = np.asarray(u)
-        return np.where(u > 0, b, a) * np.ones_like(u, dtype=np.result_type(u, float))
+        return np.asarray(np.where(u > 0, b, a) * np.ones_like(u, dtype=np.result_type(u, float)))
 
     kinks = () if a == b else (0.0,)
     return Activation(name, phi, dphi, kinks, (a, b), None, None, torch_name, params or {})
@@ -82,7 +82,7 @@ def leaky_relu(a: float = 0.01) -> Activation:
 
 def _tanh_dphi(u: Array) -> Array:
     t = np.tanh(u)
-    return 1.0 - t * t
+    return np.asarray(1.0 - t * t)
 
 
 def tanh() -> Activation:
@@ -93,7 +93,7 @@ def tanh() -> Activation:
 
 def _sigmoid_dphi(u: Array) -> Array:
     s = special.expit(u)
-    return s * (1.0 - s)
+    return np.asarray(s * (1.0 - s))
 
 
 def sigmoid() -> Activation:
@@ -137,7 +137,7 @@ def silu() -> Activation:
     """u sigma(u) (swish)."""
     def dphi(u: Array) -> Array:
         s = special.expit(u)
-        return s * (1.0 + u * (1.0 - s))
+        return np.asarray(s * (1.0 + u * (1.0 - s)))
     return Activation("silu", lambda u: u * special.expit(u), dphi)
 
 
@@ -174,7 +174,7 @@ def get(name: str | Activation, **params: Any) -> Activation:
     return _INSTANCES[key]
 
 
-_INSTANCES: dict[tuple, Activation] = {}
+_INSTANCES: dict[tuple[object, ...], Activation] = {}
 
 
 def register(

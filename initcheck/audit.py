@@ -26,7 +26,7 @@ __all__ = ["CATALOGUES", "ENTRY_POINT_GROUP", "AuditResult", "Entry", "available
 
 def _framework(name: str) -> Callable[[], list[Entry]]:
     def entries() -> list[Entry]:
-        return importlib.import_module(f"initcheck.frameworks.{name}_catalogue").catalogue()
+        return list(importlib.import_module(f"initcheck.frameworks.{name}_catalogue").catalogue())
     return entries
 
 
@@ -83,7 +83,7 @@ class AuditResult:
 
     def finding(self, i: int) -> str:
         report, error = self.reports[i], self.errors[i]
-        if error:
+        if error or report is None:
             return f"error: {error}"
         bad = report.failures
         if bad:
@@ -106,7 +106,7 @@ class AuditResult:
         return "; ".join(parts)
 
     def rows(self) -> list[tuple[str, ...]]:
-        rows = [("initializer", "claims", "activation", "verdict", "checks", "finding")]
+        rows: list[tuple[str, ...]] = [("initializer", "claims", "activation", "verdict", "checks", "finding")]
         for i, (entry, report) in enumerate(zip(self.entries, self.reports)):
             claims = report.spec if report else str(entry.expect or "-")
             if entry.dtype is not None:

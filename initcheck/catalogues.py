@@ -8,6 +8,8 @@ from here, so the dependency runs one way (frameworks -> catalogues, audit -> bo
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -53,5 +55,5 @@ def builtin() -> list[Entry]:
     """initcheck's own initializers, each against the spec it carries."""
     from initcheck import initializers, specs
 
-    return [Entry(name, (lambda n=name: initializers.get(n)), None, BUILTIN_ACTIVATIONS.get(name))
+    return [Entry(name, functools.partial(initializers.get, name), None, BUILTIN_ACTIVATIONS.get(name))
             for name in specs.SPECS]

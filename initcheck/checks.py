@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from typing import Any
 from dataclasses import replace
 
 import numpy as np
@@ -34,8 +35,10 @@ from initcheck.results import CheckResult
 from initcheck.stats.shards import as_sharded
 from initcheck.stats.structure import unit_submatrix
 
-HardCheck = Callable[["Tensors"], CheckResult]
-StatisticalCheck = Callable[["Tensors", float], CheckResult]
+#: A check of a context: a ``Tensors``, or a ``Samples`` for the checks that draw again or
+#: read the sampler (planned only where the context can draw).
+HardCheck = Callable[[Any], CheckResult]
+StatisticalCheck = Callable[[Any, float], CheckResult]
 #: Draws of each shape for the Haar test of orthogonal initializers.
 HAAR_DRAWS = 8
 #: The Haar test uses shapes of at most this many elements (a QR per draw).
@@ -115,7 +118,7 @@ def finite(ctx: Tensors) -> CheckResult:
                        "every value finite", clean=0.0)
 
 
-def dtype(ctx: Tensors) -> CheckResult:
+def dtype(ctx: Samples) -> CheckResult:
     wrong = {s: x.dtype for s, x in ctx.tensors.items() if x.dtype != ctx.dtype}
     if wrong:
         s, got = next(iter(wrong.items()))
@@ -137,20 +140,22 @@ def distinct_units(ctx: Tensors) -> CheckResult:
 
 def reproducible(ctx: Samples) -> CheckResult:
     s = ctx.probe_shape()
-    r = stats.equal(ctx.tensors[s], ctx.draw(s, "main"), should_be=True, name="reproducible",
+    r = stats.equal(ctx.array(s), ctx.draw(s, "main"), should_be=True, name="reproducible",
                     what=f"two draws with the same seed, shape {s}")
     return r if r.passed else r.with_extra(**ctx.where(s))
 
 
 def orthonormal(ctx: Tensors) -> CheckResult:
+    matrices = []
     for s, x in ctx.tensors.items():
-        if as_sharded(x).single is None:
+        whole = as_sharded(x).single
+        if whole is None:
             raise ValueError(f"{ctx.label(s)} is sharded and claims an orthogonal matrix: its"
                              " orthonormality needs the whole matrix, which initcheck does not"
                              " gather. Check it unsharded (a small model), or claim its marginal.")
-    return stats.orthonormality([
-        (ctx.label(s), stats.unit_matrix(as_sharded(x).single, ctx.layout.unit_axes(x.ndim)),
-         ctx.laws[s].gain) for s, x in ctx.tensors.items()])
+        matrices.append((ctx.label(s), stats.unit_matrix(whole, ctx.layout.unit_axes(x.ndim)),
+                         ctx.laws[s].orthogonal()[1]))
+    return stats.orthonormality(matrices)
 
 
 # -------------------------------------------------------------------- statistical checks
@@ -187,7 +192,7 @@ def edge(ctx: Tensors, alpha: float) -> CheckResult:
             lo = (stats.neighbours(lo, x.dtype)[0] + lo) / 2
             hi = (hi + stats.neighbours(hi, x.dtype)[1]) / 2
         lows[s], highs[s] = stats.cdf(np.array([lo, hi]), ctx.laws[s])
-    low, high = min(lows, key=lows.get), max(highs, key=highs.get)
+    low, high = min(lows, key=lambda s: lows[s]), max(highs, key=lambda s: highs[s])
     result = stats.edge_from_extremes(float(lows[low]), float(highs[high]), ctx.elements, alpha)
     # the closest approach of all tensors together: one tensor's only when there is one
     return result.with_extra(where=ctx.label(low) if len(lows) == 1 else "pooled")
@@ -255,8 +260,10 @@ def unit_correlation(ctx: Tensors, alpha: float) -> CheckResult:
     picked first, then standardized: cosines ignore the scale, and only they are copied)."""
     def read(s: Key, to: int | None) -> list[np.ndarray] | None:
         x = ctx.tensors[s]
+        # every axis's gather runs on every rank (collectives), even where it returns None
         rows = [stats.slices(x, axis, stats.MAX_SLICES, to) for axis in range(x.ndim)]
-        return None if any(r is None for r in rows) else rows
+        held = [r for r in rows if r is not None]
+        return held if len(held) == len(rows) else None  # None: gathered on another rank
 
     def judge(s: Key, rows: list[np.ndarray] | None) -> list[stats.CosinePart | None]:
         return [stats.cosine_part(f"{ctx.label(s)} axis {axis}", standardize(m, ctx.laws[s]))
@@ -269,7 +276,7 @@ def unit_correlation(ctx: Tensors, alpha: float) -> CheckResult:
     result = stats.max_cosine_of([p for s in ctx.tensors for p in done[s]], alpha)
     owner = {f"{ctx.label(s)} axis {axis}": ctx.label(s)
              for s, x in ctx.tensors.items() for axis in range(x.ndim)}
-    return result.with_extra(where=owner.get(result.extra.get("where"), "all"))
+    return result.with_extra(where=owner.get(str(result.extra.get("where")), "all"))
 
 
 def spectrum(ctx: Tensors, alpha: float) -> CheckResult:
@@ -295,18 +302,18 @@ def spectrum(ctx: Tensors, alpha: float) -> CheckResult:
 
 def haar(ctx: Samples, alpha: float) -> CheckResult:
     lay = ctx.layout
-    shapes = [s for s in ctx.laws if len(s) >= 2 and math.prod(s) <= HAAR_MAX_ELEMENTS] or [
-        min(ctx.laws, key=math.prod)]
+    shapes = [s for s in ctx.shapes if len(s) >= 2 and math.prod(s) <= HAAR_MAX_ELEMENTS] or [
+        min(ctx.shapes, key=math.prod)]
     mats = [stats.unit_matrix(ctx.draw(s, "haar", k), lay.unit_axes(len(s)))
             for s in shapes for k in range(HAAR_DRAWS)]
-    return stats.haar(mats, ctx.laws[shapes[0]].gain, alpha)
+    return stats.haar(mats, ctx.laws[shapes[0]].orthogonal()[1], alpha)
 
 
 def independent_calls(ctx: Samples, alpha: float) -> CheckResult:
     """Two fresh seeds must give different, uncorrelated tensors: seed reuse across calls
     (a sampler ignoring its rng, a cached tensor) fails here."""
     s = ctx.probe_shape()
-    a, law = ctx.tensors[s], ctx.laws[s]
+    a, law = ctx.array(s), ctx.laws[s]
     b = ctx.draw(s, "independent")
     same = stats.equal(a, b, should_be=False, name="independent_calls",
                        what=f"two draws with different seeds, shape {s}")
@@ -324,5 +331,7 @@ def independent_calls(ctx: Samples, alpha: float) -> CheckResult:
 
 def propagation_check(ctx: Samples, alpha: float) -> CheckResult:
     """Forward and backward variance through a deep net (``initcheck.propagation``)."""
+    if ctx.options is None:
+        raise ValueError("the propagation check needs PropagationOptions (verify's propagation=).")
     result, ctx.trace = propagation.check(ctx.sampler, ctx.claim, ctx.options, alpha, ctx.seed)
     return result

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Hashable
-from typing import TypeVar
+from collections.abc import Callable, Hashable, Mapping
+from typing import TypeVar, cast
 
 import numpy as np
 
@@ -129,7 +129,8 @@ class Tensors:
             self._samples.update(zip(keys, found))
         return self._samples[key]
 
-    def spread(self, read: Callable[[Key, int | None], Data | None], judge: Callable[[Key, Data], Part],
+    def spread(self, read: Callable[[Key, int | None], Data | None],
+               judge: Callable[[Key, Data | None], Part],
                cost: Callable[[Key], float]) -> dict[Key, Part]:
         """``judge(key, read(key, to))`` of every tensor: a check's bounded work on each
         tensor (``read`` gathers its chosen values, ``judge`` reduces them to a small part;
@@ -140,14 +141,17 @@ class Tensors:
         parallel and each holds one tensor's values; the parts travel in one collective.
         Other tensors: every rank alike (``to`` None)."""
         owners, exchange = self._owners(cost)
-        done = {key: judge(key, read(key, None)) for key in self.tensors if key not in owners}
+        done: dict[Key, Part] = {}
+        for key in self.tensors:
+            if key not in owners:
+                done[key] = judge(key, read(key, None))
         queues = [[k for k in owners if owners[k] == r] for r in range(exchange.size)]
         for j in range(max(map(len, queues), default=0)):
             held = {q[j]: read(q[j], owners[q[j]]) for q in queues if j < len(q)}
             done.update({k: judge(k, data) for k, data in held.items() if owners[k] == exchange.rank})
             del held
         if owners:
-            for shared in exchange.gather({k: done[k] for k, r in owners.items() if r == exchange.rank}):
+            for shared in exchange.gather({k: done[k] for k, r in owners.items() if r == exchange.rank}) or []:
                 done.update(shared)
         return {key: done[key] for key in self.tensors}
 
@@ -160,7 +164,8 @@ class Tensors:
         if len(exchanges) != 1:
             return {}, LOCAL
         exchange = exchanges.pop()
-        load, owners = [0] * exchange.size, {}
+        load: list[float] = [0.0] * exchange.size
+        owners: dict[Key, int] = {}
         for key in sorted(sharded, key=lambda k: -cost(k)):  # stable: the same on every rank
             owners[key] = load.index(min(load))
             load[owners[key]] += cost(key)
@@ -179,14 +184,24 @@ class Samples(Tensors):
         #: Time spent in the initializer on draws beyond the main ones (repeat, Haar).
         self.extra_draw_seconds = 0.0
         self.trace: Trace | None = None
-        super().__init__(claim, {s: self.draw(s, "main") for s in laws}, laws, sampler.layout)
+        keyed = cast("dict[Key, Law]", laws)  # a verification's keys are its shapes
+        super().__init__(claim, {s: self.draw(s, "main") for s in laws}, keyed, sampler.layout)
         self.options, self.takes_dtype = options, sampler.takes_dtype
 
     def label(self, key: Key) -> str:
-        return label(key)
+        return label(cast(Shape, key))
 
     def shape(self, key: Key) -> Shape:
-        return key
+        return cast(Shape, key)
+
+    @property
+    def shapes(self) -> list[Shape]:
+        """The shapes drawn (a verification's keys)."""
+        return [cast(Shape, s) for s in self.laws]
+
+    def array(self, shape: Shape) -> np.ndarray:
+        """The main draw of ``shape`` (drawn whole, never sharded)."""
+        return np.asarray(self.tensors[shape])
 
     def draw(self, shape: Shape, purpose: str, k: int = 0) -> np.ndarray:
         start = time.perf_counter()
@@ -197,7 +212,7 @@ class Samples(Tensors):
 
     def probe_shape(self) -> Shape:
         """A mid-sized shape for checks that draw again (at least 2 elements if possible)."""
-        return min(self.laws, key=lambda s: (math.prod(s) < 2,
+        return min(self.shapes, key=lambda s: (math.prod(s) < 2,
                                              abs(math.log(math.prod(s) / PROBE_ELEMENTS))))
 
 
@@ -217,7 +232,7 @@ def pooled_and_each(
     k = len(keys) + (1 if pooled is not None and len(keys) > 1 else 0)
     share = alpha / k
     results: list[tuple[Key | None, CheckResult]] = [(s, each(s, share)) for s in keys]
-    if k > len(keys):
+    if k > len(keys) and pooled is not None:
         results.insert(0, (None, pooled(share)))
     head = results[0][1]
     where, worst = min(results, key=lambda r: r[1].pvalue)
@@ -258,7 +273,7 @@ def standardize(x: np.ndarray, law: Law) -> np.ndarray:
     return z
 
 
-def sums_each(ctx: Tensors, alpha: float, parts: dict[Key, object],
+def sums_each(ctx: Tensors, alpha: float, parts: Mapping[Key, object],
                test: Callable[..., CheckResult]) -> CheckResult:
     """``pooled_and_each`` for a test over per-tensor sums: each tensor's sums are computed
     once, and the pooled test adds them up. Tensors the test cannot judge (None) drop out."""

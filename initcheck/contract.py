@@ -78,8 +78,8 @@ def from_torch(tensor: Any) -> np.ndarray:
     through float32, which holds it exactly, into ml_dtypes' bfloat16)."""
     t = tensor.detach().cpu()
     if str(t.dtype) == "torch.bfloat16":
-        return t.float().numpy().astype(_validate.float_dtype("bfloat16"))
-    return t.numpy()
+        return np.asarray(t.float().numpy().astype(_validate.float_dtype("bfloat16")))
+    return np.asarray(t.numpy())
 
 
 def as_numpy(x: Any, what: str = "x") -> np.ndarray:
@@ -136,4 +136,4 @@ def to_array(out: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
             f"{name} returned dtype {out.dtype} for shape {shape}: weights must be floating"
             " point (integer or boolean weights cannot follow a continuous spec)."
         )
-    return out
+    return np.asarray(out)

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from initcheck import checks
 from initcheck.contexts import Tensors
+from initcheck.fans import Fans
+from initcheck.laws import Law
 from initcheck.specs import Spec, spec as make_spec
 
 #: The untruncated variance-scaling specs and the fan mode each divides by.
@@ -31,14 +33,20 @@ class Sibling:
         return f"{self.spec!r}{fans} ({self.meaning})"
 
 
+def _fans(law: Law) -> Fans:
+    if law.fans is None:
+        raise ValueError(f"a {law.family} law of a fan-free claim has no fans to rescale.")
+    return law.fans
+
+
 def siblings(claim: Spec, ctx: Tensors, convention: str) -> list[Sibling]:
     """The other conventions of ``claim``'s family that could explain the samples."""
     out: list[Sibling] = []
     p = dict(claim.params)
     law = next(iter(ctx.laws.values()))
     if claim.name in _MODES or (claim.name == "variance_scaling" and p["distribution"] == "normal"):
-        mode = p.get("mode") or _MODES[claim.name]
-        scale = p.get("scale") or round(law.std**2 * law.fans.fan(mode), 12)  # gain^2
+        mode = str(p.get("mode") or _MODES[claim.name])
+        scale = p.get("scale") or round(law.std**2 * _fans(law).fan(mode), 12)  # gain^2
         out.append(Sibling(make_spec("variance_scaling", scale=scale, mode=mode,
                                      distribution="truncated_normal"), convention,
                            "truncated at 2 std and corrected, as jax, keras, flax and timm mean it"))

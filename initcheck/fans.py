@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from initcheck import _validate
 
@@ -40,14 +40,14 @@ class Fans(NamedTuple):
     fan_out: int
     receptive_field: int
 
-    def fan(self, mode: FanMode) -> float:
+    def fan(self, mode: str) -> float:
         """The fan a variance-scaling rule divides by: in, out, their mean or geometric mean."""
-        mode = _validate.choice("mode", mode, FAN_MODES)
-        if mode == "fan_in":
+        checked = _validate.choice("mode", mode, FAN_MODES)
+        if checked == "fan_in":
             return float(self.fan_in)
-        if mode == "fan_out":
+        if checked == "fan_out":
             return float(self.fan_out)
-        if mode == "fan_avg":
+        if checked == "fan_avg":
             return (self.fan_in + self.fan_out) / 2.0
         return math.sqrt(self.fan_in * self.fan_out)
 
@@ -154,7 +154,7 @@ def get_layout(
         base = layout
     else:
         base = LAYOUTS[_validate.choice("layout", layout, LAYOUTS)]
-    changes = {}
+    changes: dict[str, Any] = {}
     if groups is not None:
         changes["groups"] = _validate.integer("groups", groups, minimum=1)
     if transposed is not None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import optimize
@@ -107,7 +108,7 @@ def gain(activation: str | Activation, target: str = "forward", *, sigma_b: floa
     return _edge_of_chaos(act, sigma_b)
 
 
-def _with(g: Gain, q_def: float, act: Activation, sw2: float, **changes: object) -> Gain:
+def _with(g: Gain, q_def: float, act: Activation, sw2: float, **changes: Any) -> Gain:
     from dataclasses import replace
 
     return replace(g, q_def=q_def, chi1_def=chi1(act, q_def, sw2), **changes)

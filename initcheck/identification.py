@@ -79,6 +79,8 @@ class Candidate:
     def law(self, shape: tuple[int, ...]) -> Law:
         """The law this candidate gives a tensor of ``shape`` (its fan rule and gain)."""
         if self._rule is None:  # constant, orthogonal: a spec of their own
+            if self.spec is None:
+                raise ValueError("a candidate without a fan rule carries its own spec.")
             return self.spec.law(shape, get_layout(self.layout))
         return family_law(self.family, self.gain**2 * FAMILIES[self.family] / self._rule.fan(shape))
 
@@ -107,7 +109,7 @@ def _samples(target: Any, framework: str, layout: str | Layout | None,
     shape_list = [tuple(s) for s in shapes] if shapes else [
         s for s in default_shapes(make_spec("he_normal"), sampler.layout) if len(s) >= 2]
     law = normal_law(0.0, 1.0)
-    return Samples(sampler, make_spec("normal"), {s: law for s in shape_list}, seed, np.float32)
+    return Samples(sampler, make_spec("normal"), {s: law for s in shape_list}, seed, np.dtype(np.float32))
 
 
 def _pooled_variance(ctx: Tensors) -> dict[Any, tuple[float, int, float]]:
@@ -259,7 +261,7 @@ def _fit(ctx: Tensors, ms: dict[Any, tuple[float, int, float]], family: str, fac
         per_bound = 3.0 if family == "uniform" else 4.0 * factor / TRUNCATED_STD_2**2
         gain = max(math.sqrt(ms[k][2] ** 2 * fans[k] / per_bound) for k in ctx.laws)
         gain *= 1 + 1e-12  # the bound rebuilt from it must not round below the largest value
-    out = [(misfit, family, rule, gain, None)]
+    out: list[tuple[float, str, Rule, float, str | None]] = [(misfit, family, rule, gain, None)]
     se = 1 / math.sqrt(float(w.sum()))
     if rule.mode is not None:
         named = GAINS
@@ -306,7 +308,8 @@ def looks_like(ctx: Tensors, claim: Spec, alpha: float) -> list[str]:
     found = explain(ctx, alpha)
     if found and found[0].spec == claim:
         return []
-    shown, kinds = [], set()
+    shown: list[str] = []
+    kinds: set[tuple[str, str]] = set()
     for c in found:  # one per family and fan rule: near-equal gains say nothing new
         if (c.family, c.rule) not in kinds and len(shown) < 3:
             kinds.add((c.family, c.rule))

@@ -117,11 +117,11 @@ def _sample_truncated(law: Law, dims: tuple[int, ...], layout: Layout, rng: np.r
     """Exact truncated normal, never clamped: rejection from the parent normal (keeps each
     draw that lands in the window, so kept draws have exactly the truncated law), or scipy's
     inverse-CDF sampler when the window holds too little of the parent's mass."""
-    mean, std = law.parent_mean, law.parent_std
+    mean, std = law.parent()
     a, b = (law.low - mean) / std, (law.high - mean) / std
     acceptance = float(special.ndtr(b) - special.ndtr(a))
     if acceptance < _MIN_ACCEPTANCE:
-        return law.dist.rvs(size=dims, random_state=rng)
+        return np.asarray(law.dist.rvs(size=dims, random_state=rng))
     n = math.prod(dims)
     out = np.empty(0, dtype=work)
     while out.size < n:
@@ -135,7 +135,7 @@ def _sample_truncated(law: Law, dims: tuple[int, ...], layout: Layout, rng: np.r
 
 def _sample_orthogonal(law: Law, dims: tuple[int, ...], layout: Layout, rng: np.random.Generator,
                        work: np.dtype) -> np.ndarray:
-    units, fan = law.matrix_shape
+    (units, fan), gain = law.orthogonal()
     tall = rng.standard_normal((max(units, fan), min(units, fan)))
     q, r = np.linalg.qr(tall)
     # Sign fix: without it Q is not Haar (its diagonal of R is positive by convention).
@@ -145,7 +145,7 @@ def _sample_orthogonal(law: Law, dims: tuple[int, ...], layout: Layout, rng: np.
     matrix = q if units >= fan else q.T  # (units, fan)
     unit_axes = layout.unit_axes(len(dims))
     moved = (*(dims[a] for a in unit_axes), *(d for a, d in enumerate(dims) if a not in unit_axes))
-    return law.gain * np.moveaxis(matrix.reshape(moved), tuple(range(len(unit_axes))), unit_axes)
+    return gain * np.moveaxis(matrix.reshape(moved), tuple(range(len(unit_axes))), unit_axes)
 
 
 _SAMPLERS: dict[str, Callable[..., np.ndarray]] = {
@@ -174,7 +174,7 @@ def _factory(spec_factory: Callable[..., Spec]) -> Callable[..., Initializer]:
         for p in inspect.signature(Initializer).parameters.values()
         if p.name in LAYOUT_KEYWORDS
     ]
-    factory.__signature__ = inspect.Signature(own + extra, return_annotation=Initializer)
+    setattr(factory, "__signature__", inspect.Signature(own + extra, return_annotation=Initializer))
     factory.__doc__ = (spec_factory.__doc__ or "") + (
         "\n\n    Returns an Initializer; layout, groups, transposed, convention and vectors"
         " say how fans are read (see initcheck.compute_fans)."

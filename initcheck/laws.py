@@ -58,6 +58,18 @@ class Law:
     #: known without building it.
     discrete: bool = False
 
+    def parent(self) -> tuple[float, float]:
+        """A truncated normal's parent mean and std."""
+        if self.parent_mean is None or self.parent_std is None:
+            raise ValueError(f"a {self.family} law has no parent normal: only a truncated one has.")
+        return self.parent_mean, self.parent_std
+
+    def orthogonal(self) -> tuple[tuple[int, int], float]:
+        """An orthogonal law's (units, fan of a unit) and its gain."""
+        if self.matrix_shape is None or self.gain is None:
+            raise ValueError(f"a {self.family} law has no matrix and gain: only an orthogonal one has.")
+        return self.matrix_shape, self.gain
+
     @functools.cached_property
     def dist(self) -> Any:
         """The scipy frozen distribution of one element (built on first use: it is slow)."""

@@ -28,7 +28,7 @@ from scipy import special
 from initcheck import _validate, stats, theory
 from initcheck.activations import Activation, get as get_activation
 from initcheck.defaults import DEFAULT_BATCH, DEFAULT_DEPTH, DEFAULT_WIDTH, PROPAGATION_FACTOR
-from initcheck.contract import InitializerLike
+from initcheck.contract import Adapter, InitializerLike
 from initcheck.results import POWER, CheckResult
 from initcheck.simulation import Trace, simulate
 from initcheck.specs import Spec
@@ -68,7 +68,7 @@ class PropagationOptions:
         set_(self, "bias", bias)
 
 
-def check(init: InitializerLike, claim: Spec, options: PropagationOptions, alpha: float, seed: int, *,
+def check(init: InitializerLike | Adapter, claim: Spec, options: PropagationOptions, alpha: float, seed: int, *,
           trace: Trace | None = None) -> tuple[CheckResult, Trace]:
     """The ``propagation`` CheckResult for ``init`` claiming ``claim`` through the net of
     ``options``, and the simulated ``Trace`` it judged."""
@@ -121,7 +121,7 @@ def check(init: InitializerLike, claim: Spec, options: PropagationOptions, alpha
              f" {factor(m_rate_g)} measured, {factor(rate_g)} predicted; band"
              f" [x{math.exp(-RATE_MAX):.3f}, x{math.exp(RATE_MAX):.3f}] (a factor"
              f" {BAND_FACTOR:g} over {BAND_DEPTH} layers)"]
-    lines.append(_explain(trace, mf, rate_q, rate_g, options.activation))
+    lines.append(_explain(trace, mf, rate_q, rate_g, get_activation(options.activation)))
     lines.append(("simulation within the finite-width band of the mean-field prediction"
                   if fit_ok else "simulation outside the finite-width band of the mean-field prediction")
                  + f" (worst: {worst or 'none'}; p = {p_fit:.3g})")

@@ -132,7 +132,7 @@ def _widths_text(widths: list[int]) -> str:
     return str(widths[1]) if len(set(widths)) == 1 else "x".join(map(str, widths))
 
 
-def _resolve_init(init: InitializerLike, expect: str | Spec | None, framework: str) -> tuple[Adapter, Spec | None]:
+def _resolve_init(init: InitializerLike | Adapter, expect: str | Spec | None, framework: str) -> tuple[Adapter, Spec | None]:
     if isinstance(init, str):
         init = initializers.get(init)
     with _validate.about("init"):
@@ -143,7 +143,7 @@ def _resolve_init(init: InitializerLike, expect: str | Spec | None, framework: s
 
 
 def simulate(
-    init: InitializerLike,
+    init: InitializerLike | Adapter,
     activation: str | Activation = "tanh",
     depth: int = 5,
     width: int | Sequence[int] = 100,
@@ -177,10 +177,12 @@ def simulate(
     dt = _validate.float_dtype(dtype)
     if isinstance(width, (int, np.integer)) and not isinstance(width, bool):
         hidden = [_validate.integer("width", width)] * depth
-    else:
+    elif isinstance(width, Sequence):
         hidden = [_validate.integer("width", w) for w in width]
         if len(hidden) != depth:
             raise ValueError(f"width lists {len(hidden)} layers for depth {depth}: give one int or {depth}.")
+    else:
+        raise ValueError(f"width={width!r}: pass an int (every layer) or a list of {depth} ints.")
     n_in = hidden[0] if input_width is None else _validate.integer("input_width", input_width)
     widths = [n_in, *hidden]
     memory.require(memory.simulate_bytes(widths, batch, backward),

@@ -12,12 +12,14 @@ import inspect
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from initcheck import _validate, laws
 from initcheck.fans import DEFAULT_LAYOUT, FAN_MODES, Fans, Layout, compute_fans, get_layout
 from initcheck.laws import NORMAL_KURTOSIS, TRUNCATED_STD_2, UNIFORM_KURTOSIS, Law
 from initcheck.torch_gains import NONLINEARITIES, torch_gain
+
+T = TypeVar("T")
 
 FAMILIES: tuple[str, ...] = ("constant", "normal", "uniform", "truncated_normal", "orthogonal")
 DISTRIBUTIONS: tuple[str, ...] = ("normal", "truncated_normal", "uniform")
@@ -190,7 +192,14 @@ def variance_scaling(
                    dict(scale=scale, mode=mode, distribution=distribution))
 
 
-def _scaled(name: str, scale: float, mode: str, distribution: str, params: dict) -> Spec:
+def _needs(value: T | None) -> T:
+    """What ``Spec.law`` resolved for a spec that needs it (fans, or an orthogonal matrix)."""
+    if value is None:
+        raise ValueError("this spec needs the weight's fans (or matrix shape) to resolve its law.")
+    return value
+
+
+def _scaled(name: str, scale: float, mode: str, distribution: str, params: dict[str, Any]) -> Spec:
     var = f"{scale:.6g}/{mode}"
     formula = {
         "normal": f"N(0, {var})",
@@ -199,7 +208,7 @@ def _scaled(name: str, scale: float, mode: str, distribution: str, params: dict)
     }[distribution]
     family = "normal" if distribution == "normal" else distribution
     return Spec(name, family, params, formula, True,
-                lambda fans, matrix: laws.variance_scaling_law(scale, mode, distribution, fans))
+                lambda fans, matrix: laws.variance_scaling_law(scale, mode, distribution, _needs(fans)))
 
 
 def xavier_normal(gain: float = 1.0) -> Spec:
@@ -214,7 +223,7 @@ def xavier_uniform(gain: float = 1.0) -> Spec:
     return _scaled("xavier_uniform", gain**2, "fan_avg", "uniform", dict(gain=gain))
 
 
-def _he_gain(gain: float | None, nonlinearity: str | None, a: float) -> tuple[float, dict]:
+def _he_gain(gain: float | None, nonlinearity: str | None, a: float) -> tuple[float, dict[str, Any]]:
     if gain is not None:
         if nonlinearity is not None:
             raise ValueError("pass either gain or nonlinearity (which sets the gain), not both.")
@@ -289,7 +298,7 @@ def orthogonal(gain: float = 1.0) -> Spec:
     sign fix); units along the layout's out axis."""
     gain = _validate.real("gain", gain, positive=True)
     return Spec("orthogonal", "orthogonal", dict(gain=gain), f"{gain:g} * Haar orthogonal", False,
-                lambda fans, matrix: laws.orthogonal_law(gain, matrix))
+                lambda fans, matrix: laws.orthogonal_law(gain, _needs(matrix)))
 
 
 #: Canonical spec names and their factories.

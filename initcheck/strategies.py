@@ -111,8 +111,8 @@ def shapes(
 
 def dense_shapes(
     *, layout: str | Layout = DEFAULT_LAYOUT, min_fan: int = 1, max_fan: int = 512, max_elements: int = 2**16
-) -> st.SearchStrategy[tuple[int, int]]:
-    """Dense weight shapes with fan_in and fan_out in [min_fan, max_fan]."""
+) -> st.SearchStrategy[tuple[int, ...]]:
+    """Dense weight shapes (two axes) with fan_in and fan_out in [min_fan, max_fan]."""
     _check_int("min_fan", min_fan, 1)
     _check_int("max_fan", max_fan, 1)
     _check(min_fan <= max_fan, f"min_fan={min_fan} > max_fan={max_fan}; swap them.")

@@ -94,7 +94,7 @@ class ModelTrace:
 
     def block_records(self) -> list[ModuleRecord]:
         """The first call of each block, in block order."""
-        first = {}
+        first: dict[str, ModuleRecord] = {}
         for r in self.records:
             first.setdefault(r.name, r)
         return [first[b] for b in self.blocks if b in first]
@@ -278,7 +278,7 @@ def trace_model(model: Any, inputs: Any, *, loss: Callable[[Any], Any] | None = 
         for h in handles:
             h.remove()
     names = _repeated_blocks(model, blocks)
-    first = {}
+    first: dict[str, ModuleRecord] = {}
     for r in records:
         first.setdefault(r.name, r)
     chosen = [b for b in names if b in first]

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "initcheck"
+import initcheck
+
+PACKAGE = Path(initcheck.__file__).resolve().parent  # the source tree's, or the installed wheel's
 MAX_LINES = 400
 
 #: Floors from the ground up; a module may import from its own floor or any floor below.

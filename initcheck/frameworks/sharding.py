@@ -154,6 +154,7 @@ class TorchExchange(Exchange):
         top = int(max(s.item() for s in sizes))
         mine = torch.zeros(top, dtype=torch.uint8)
         mine[:payload.size] = torch.from_numpy(payload.copy())
+        parts: list[Any] | None
         if to is None:
             parts = [torch.zeros(top, dtype=torch.uint8) for _ in range(self.size)]
             self._wait(dist.all_gather(parts, mine, group=self.group, async_op=True),

@@ -10,6 +10,8 @@ view, not a copy; nothing copies the model as a whole.
 
 from __future__ import annotations
 
+import functools
+
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -123,7 +125,7 @@ def _torch(model: Any, framework: str) -> Iterator[Held]:
                              transposed=bool(getattr(module, "transposed", False)))
             seen[id(t)] = h = Held([full], _types(module), module, local, framework, layout,
                                    tuple(t.shape), str(t.dtype).replace("torch.", ""),
-                                   lambda t=t: as_checkable(t), sharded=is_sharded(t))
+                                   functools.partial(as_checkable, t), sharded=is_sharded(t))
             yield h
 
 
@@ -141,7 +143,7 @@ def _nnx(model: Any, framework: str) -> Iterator[Held]:
         value = node.get_value() if hasattr(node, "get_value") else node.value
         yield Held([".".join(map(str, path))], _types(owner), owner, str(path[-1]), framework,
                    LAYOUTS["flax"], tuple(value.shape), str(value.dtype),
-                   lambda v=value: as_checkable(v), sharded=is_sharded(value))
+                   functools.partial(as_checkable, value), sharded=is_sharded(value))
 
 
 # ------------------------------------------------------------------ jax pytrees, equinox
@@ -158,7 +160,7 @@ def _pytree(tree: Any, framework: str) -> Iterator[Held]:
         if hasattr(node, "shape") and hasattr(node, "dtype") and not isinstance(node, type):
             layout = LAYOUTS["torch" if "Module" in types and owner is not None else "flax"]
             yield Held([".".join(path)], types, owner, path[-1] if path else "", framework,
-                       layout, tuple(node.shape), str(node.dtype), lambda v=node: as_checkable(v),
+                       layout, tuple(node.shape), str(node.dtype), functools.partial(as_checkable, node),
                        sharded=is_sharded(node))
             return
         if isinstance(node, dict) or (hasattr(node, "items") and hasattr(node, "keys")):
@@ -195,7 +197,7 @@ def _keras(model: Any, framework: str) -> Iterator[Held]:
             layout = replace(LAYOUTS["keras"], groups=int(getattr(layer, "groups", 1) or 1))
             name = v.path.replace("/", ".")
             yield Held([name], _types(layer), layer, name.rpartition(".")[2], framework, layout,
-                       tuple(v.shape), str(v.dtype), lambda v=v: ops.convert_to_numpy(v))
+                       tuple(v.shape), str(v.dtype), functools.partial(ops.convert_to_numpy, v))
 
 
 __all__ = ["FRAMEWORK_LAYOUTS", "Held", "collect", "framework_of"]

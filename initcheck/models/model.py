@@ -12,10 +12,11 @@ at a time; CPU tensors are read in place.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -32,8 +33,9 @@ from initcheck.models.policy import SKIP, Except, Policy, Relative, Rule, Split,
 from initcheck.models.report import GroupResult, ModelReport, TensorRow
 from initcheck.models.tensor import prepared
 from initcheck.results import CheckResult
+from initcheck.laws import Law
 from initcheck.specs import Spec
-from initcheck.stats.shards import LOCAL, ShardedArray, as_sharded
+from initcheck.stats.shards import LOCAL, Checkable, ShardedArray, as_sharded
 from initcheck.stats.merge import take_all
 from initcheck.stats.structure import spaced
 
@@ -54,7 +56,7 @@ class Piece:
     law_shape: tuple[int, ...]
     layout: Layout
     convention: str
-    select: Callable[[np.ndarray], np.ndarray]
+    select: Callable[[Checkable], Checkable]
 
 
 def _same(a: np.ndarray | ShardedArray, b: np.ndarray | ShardedArray) -> bool:
@@ -77,7 +79,7 @@ def _agree(held: list[Held], pol: Policy, alpha: float) -> None:
         if isinstance(x, ShardedArray) and x.exchange is not LOCAL:
             mine = repr((pol.name, [r.describe() for r in pol.rules], alpha,
                          [(h.names, h.shape, h.dtype) for h in held]))
-            seen = x.exchange.gather(hashlib.sha256(mine.encode()).hexdigest())
+            seen = x.exchange.gather(hashlib.sha256(mine.encode()).hexdigest()) or []
             if len(set(seen)) > 1:
                 raise ValueError(f"the ranks disagree on the model, the policy or alpha ({len(set(seen))}"
                                  " different digests): call check_model with the same model"
@@ -85,12 +87,26 @@ def _agree(held: list[Held], pol: Policy, alpha: float) -> None:
             return
 
 
-def _whole(x: np.ndarray | ShardedArray) -> np.ndarray | ShardedArray:
+def _whole(x: Checkable) -> Checkable:
     return x
 
 
-def _without(x: np.ndarray | ShardedArray, rows: list[int], axis: int) -> np.ndarray | ShardedArray:
+def _without(x: Checkable, rows: list[int], axis: int) -> Checkable:
     return x.without(axis, rows) if isinstance(x, ShardedArray) else np.delete(x, rows, axis)
+
+
+def _row(x: Checkable, axis: int, i: int) -> Checkable:
+    """Slice ``i`` along ``axis``, keeping the axis (an Except exception)."""
+    if isinstance(x, ShardedArray):
+        return x.cut(axis, i, i + 1)
+    return np.take(x, [i], axis)
+
+
+def _cut(x: Checkable, axis: int, start: int, stop: int) -> Checkable:
+    """The block [start, stop) along ``axis`` (a Split piece)."""
+    if isinstance(x, ShardedArray):
+        return x.cut(axis, start, stop)
+    return x[(slice(None),) * axis + (slice(start, stop),)]
 
 
 def _layout(rule: Rule, held: Held) -> Layout:
@@ -140,10 +156,10 @@ def _except(held: Held, c: Except, lay: Layout, conv: str, where: str) -> list[P
         indices[int(i) % length] = claim
     at = "" if axis == 0 else f"axis {axis}: "
     out = [Piece(f"{held.name}[{at}{i}]", held, claim, held.shape, lay, conv,
-                 lambda x, i=i: as_sharded(x).take(axis, [i])) for i, claim in sorted(indices.items())]
+                 functools.partial(_row, axis=axis, i=i)) for i, claim in sorted(indices.items())]
     rest = sorted(indices)
     out.append(Piece(held.name, held, c.claim, held.shape, lay, conv,
-                     (lambda x: _without(x, rest, axis)) if rest else _whole))
+                     functools.partial(_without, rows=rest, axis=axis) if rest else _whole))
     return out
 
 
@@ -163,12 +179,10 @@ def _split(held: Held, c: Split, lay: Layout, conv: str, where: str) -> list[Pie
     for size, claim in zip(sizes, c.claims):
         stop = start + size
         if claim != SKIP:
-            cut = (slice(None),) * axis + (slice(start, stop),)
             shape = held.shape[:axis] + (size,) + held.shape[axis + 1:]
             at = "" if axis == 0 else ":, " * axis
             out.append(Piece(f"{held.name}[{at}{start}:{stop}]", held, claim, shape, lay, conv,
-                             lambda x, cut=cut, a=axis, lo=start, hi=stop:
-                             x.cut(a, lo, hi) if isinstance(x, ShardedArray) else x[cut]))
+                             functools.partial(_cut, axis=axis, start=start, stop=stop)))
         start = stop
     return out
 
@@ -229,7 +243,7 @@ def check_model(model: Any, policy: Any, *, alpha: float = DEFAULT_ALPHA, strict
               for k, ps in groups.items()}
     total = max(1, sum(counts.values()))
     results: list[GroupResult] = []
-    prints: dict[tuple, list[Piece]] = {}
+    prints: dict[tuple[Any, ...], list[Piece]] = {}
     for key, ps in groups.items():
         share = alpha * counts[key] / total if counts[key] else alpha
         results.append(_check_group(pol.rules[key[0]], key[0] + 1, ps, share, prints))
@@ -245,10 +259,11 @@ def check_model(model: Any, policy: Any, *, alpha: float = DEFAULT_ALPHA, strict
 
 
 def _check_group(rule: Rule, number: int, ps: list[Piece], alpha: float,
-                 prints: dict[tuple, list[Piece]]) -> GroupResult:
+                 prints: dict[tuple[Any, ...], list[Piece]]) -> GroupResult:
     """Load a group's pieces, run the checks that fit fixed tensors, and keep each
     non-constant piece's fingerprint for the model-wide duplicate check."""
-    tensors, laws = {}, {}
+    tensors: dict[Hashable, Checkable] = {}
+    laws: dict[Hashable, Law] = {}
     for p in ps:
         tensors[p.label] = prepared(p.select(p.held.load()), p.claim, p.label)
         laws[p.label] = p.claim.law(p.law_shape, p.layout, convention=p.convention)
@@ -270,21 +285,21 @@ EXPLAINED = 5
 
 def _explain(rows: list[TensorRow], groups: dict[tuple[int, str], list[Piece]], alpha: float) -> None:
     """What the first EXPLAINED failed tensors look like instead (their first piece)."""
-    first = {}
+    first: dict[str, Piece] = {}
     for ps in groups.values():
         for p in ps:
             first.setdefault(p.held.name, p)
     for row in [r for r in rows if r.verdict == "FAIL"][:EXPLAINED]:
-        p = first.get(row.name)
-        if p is None or p.claim.family == "constant":
+        q = first.get(row.name)
+        if q is None or q.claim.family == "constant":
             continue
-        x = prepared(p.select(p.held.load()), p.claim, p.label)
-        law = p.claim.law(p.law_shape, p.layout, convention=p.convention)
-        row.looks_like = looks_like(Tensors(p.claim, {p.label: x}, {p.label: law}, p.layout),
-                                    p.claim, alpha)
+        x = prepared(q.select(q.held.load()), q.claim, q.label)
+        law = q.claim.law(q.law_shape, q.layout, convention=q.convention)
+        row.looks_like = looks_like(Tensors(q.claim, {q.label: x}, {q.label: law}, q.layout),
+                                    q.claim, alpha)
 
 
-def _distinct(prints: dict[tuple, list[Piece]]) -> CheckResult:
+def _distinct(prints: dict[tuple[Any, ...], list[Piece]]) -> CheckResult:
     """Hard check: no two tensors of independent claims hold identical values (tensors
     with equal fingerprints are loaded again and compared whole)."""
     copies = []

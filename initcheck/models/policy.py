@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,9 +171,9 @@ _RULE_KEYS = ("match", "module", "layout", "convention", "framework", "skip", "s
 
 def load(path: str | Path) -> Policy:
     """A policy from a TOML file: a ``name`` and ``[[rule]]`` tables (docs/models.md)."""
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ModuleNotFoundError:  # Python 3.10: the same parser as a package
+    else:  # Python 3.10: the same parser as a package
         import tomli as tomllib
 
     path = Path(path)
@@ -221,8 +222,11 @@ def _toml_spec(table: Mapping[str, Any], where: str) -> Spec:
     params = table.get("params", {})
     if not isinstance(params, Mapping):
         raise ValueError(f"{where}: params must be a table, e.g. params = {{std = 0.02}}.")
+    name = table.get("spec")
+    if not isinstance(name, str):
+        raise ValueError(f"{where}: spec must be a name, e.g. spec = \"normal\"; got {name!r}.")
     try:
-        return spec(table.get("spec"), **params)
+        return spec(name, **params)
     except ValueError as exc:
         raise ValueError(f"{where}: {exc}") from None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import Any
 
 import numpy as np
 from scipy import special, stats
@@ -31,18 +32,19 @@ def cdf(x: np.ndarray, law: Law) -> np.ndarray:
     if law.family == "uniform":
         return np.clip((flat - law.low) / (law.high - law.low), 0.0, 1.0)
     if law.family == "truncated_normal":
-        a, b = ((law.low - law.parent_mean) / law.parent_std,
-                (law.high - law.parent_mean) / law.parent_std)
+        mean, std = law.parent()
+        a, b = (law.low - mean) / std, (law.high - mean) / std
         lo = special.ndtr(a)
-        z = (flat - law.parent_mean) / law.parent_std
+        z = (flat - mean) / std
         return np.clip((special.ndtr(z) - lo) / (special.ndtr(b) - lo), 0.0, 1.0)
-    if law.family == "orthogonal" and max(law.matrix_shape) > 1:
-        half = (max(law.matrix_shape) - 1) / 2  # (x/g + 1)/2 ~ Beta(half, half)
-        return special.betainc(half, half, np.clip((flat / law.gain + 1) / 2, 0.0, 1.0))
+    if law.family == "orthogonal" and max(law.orthogonal()[0]) > 1:
+        matrix, gain = law.orthogonal()
+        half = (max(matrix) - 1) / 2  # (x/g + 1)/2 ~ Beta(half, half)
+        return special.betainc(half, half, np.clip((flat / gain + 1) / 2, 0.0, 1.0))
     return np.asarray(law.dist.cdf(flat), dtype=np.float64)
 
 
-def _randomized(flat: np.ndarray, dist: object) -> np.ndarray:
+def _randomized(flat: np.ndarray, dist: Any) -> np.ndarray:
     """The randomized transform of a discrete law (a law on a dtype's grid, +-gain):
     F(x-) + V p(x), V ~ U(0, 1) independent of x, is exactly uniform under the claim, where
     F(x) alone is not. V comes from a fixed stream, so the tests stay deterministic."""

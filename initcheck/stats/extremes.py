@@ -4,6 +4,7 @@ binomial test of mass piled exactly on a bound (atoms)."""
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -122,7 +123,7 @@ def atoms(x: np.ndarray | ShardedArray, law: Law, alpha: float, *, name: str = "
         if hi > lo:
             c = cdf(np.array([lo, hi]), law)
             p1 += float(c[1] - c[0])
-        count += arr.count(lambda v, b=b: v == b)
+        count += arr.count(functools.partial(np.equal, b))
     p1 = min(1.0, max(p1, MIN_ATOM_PROBABILITY))
     p = float(special.bdtrc(count - 1, n, p1)) if count > 0 else 1.0
     crit_k = float(special.bdtrik(1 - alpha, n, p1))

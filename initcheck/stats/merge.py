@@ -70,7 +70,8 @@ def take_all(arrays: Sequence[ShardedArray], positions: Sequence[np.ndarray]) ->
         if out[i] is None:
             groups.setdefault(a.exchange, []).append(i)
     for exchange, idx in groups.items():
-        ranks = exchange.gather([arrays[i].flat_pieces(np.asarray(positions[i], np.int64)) for i in idx])
+        ranks = exchange.gather([arrays[i].flat_pieces(np.asarray(positions[i], np.int64))
+                                 for i in idx]) or []
         for j, i in enumerate(idx):
             out[i] = arrays[i].place((len(positions[i]),), [r[j] for r in ranks], "chosen values")
     return out  # type: ignore[return-value]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Union, overload
 
 import numpy as np
 
@@ -123,7 +123,7 @@ class ShardedArray:
                 out.append(Shard(tuple(index), s.data[tuple(local)]))
         return ShardedArray(tuple(shape), self.dtype, out, self.exchange)
 
-    def without(self, axis: int, rows: Sequence[int]) -> ShardedArray:
+    def without(self, axis: int, rows: Sequence[int] | np.ndarray) -> ShardedArray:
         """The tensor with ``rows`` along ``axis`` removed (an Except piece), still in shards:
         each shard drops its own and moves up by the rows removed before it."""
         axis %= self.ndim
@@ -223,6 +223,11 @@ class ShardedArray:
                 pieces.append(((np.flatnonzero(inside),), shard.data[local]))
         return pieces
 
+    @overload
+    def take_flat(self, positions: np.ndarray, to: None = None) -> np.ndarray: ...
+    @overload
+    def take_flat(self, positions: np.ndarray, to: int | None) -> np.ndarray | None: ...
+
     def take_flat(self, positions: np.ndarray, to: int | None = None) -> np.ndarray | None:
         """The values at global flat (C-order) ``positions``, each read from its shard (on
         every rank, or on rank ``to`` only)."""
@@ -231,7 +236,13 @@ class ShardedArray:
             return self.single.reshape(-1)[positions]
         return self._assemble((positions.size,), self.flat_pieces(positions), to, "chosen values")
 
-    def take(self, axis: int, indices: Sequence[int], to: int | None = None) -> np.ndarray | None:
+    @overload
+    def take(self, axis: int, indices: Sequence[int] | np.ndarray, to: None = None) -> np.ndarray: ...
+    @overload
+    def take(self, axis: int, indices: Sequence[int] | np.ndarray, to: int | None) -> np.ndarray | None: ...
+
+    def take(self, axis: int, indices: Sequence[int] | np.ndarray,
+             to: int | None = None) -> np.ndarray | None:
         """The whole slices at ``indices`` along ``axis`` (as ``np.take``), assembled from
         the shards that hold their pieces (on every rank, or on rank ``to`` only): only the
         chosen slices travel."""
@@ -246,12 +257,12 @@ class ShardedArray:
             rows = shard.index[axis]
             chosen = np.flatnonzero((idx >= rows.start) & (idx < rows.stop))
             if chosen.size:
-                where = list(shard.index)
+                where: list[Any] = list(shard.index)
                 where[axis] = chosen
                 pieces.append((tuple(where), np.take(shard.data, idx[chosen] - rows.start, axis)))
         return self._assemble(tuple(shape), pieces, to, "values of the chosen slices")
 
-    def unit_rows(self, unit_axes: tuple[int, ...], rows: Sequence[int],
+    def unit_rows(self, unit_axes: tuple[int, ...], rows: Sequence[int] | np.ndarray,
                   to: int | None = None) -> np.ndarray | None:
         """Rows ``rows`` of the (units, fan) matrix (``stats.unit_matrix``): the chosen
         units whole, read from the shards that hold them (on every rank, or on ``to``)."""
@@ -330,9 +341,13 @@ def _run(i: Any) -> Any:
     return slice(int(i[0]), int(i[-1]) + 1)
 
 
+#: What the checks read: a NumPy array held whole, or a tensor held in shards.
+Checkable = Union[np.ndarray, ShardedArray]
+
+
 def as_sharded(x: np.ndarray | ShardedArray) -> ShardedArray:
     """``x`` as a ``ShardedArray``: itself, or a NumPy array held whole."""
     return x if isinstance(x, ShardedArray) else ShardedArray.whole(x)
 
 
-__all__ = ["Exchange", "LOCAL", "Shard", "ShardedArray", "as_sharded", "slice_keys"]
+__all__ = ["Checkable", "Exchange", "LOCAL", "Shard", "ShardedArray", "as_sharded", "slice_keys"]

@@ -65,6 +65,7 @@ def slices(x: np.ndarray | ShardedArray, axis: int, max_slices: int | None = Non
     a = as_sharded(x)
     n = a.shape[axis]
     picked = np.arange(n) if max_slices is None or n <= max_slices else spaced(n, max_slices)
+    y: np.ndarray | None
     if a.single is not None and picked.size == n:
         y = a.single
     else:
@@ -299,7 +300,7 @@ def top_singular_value(m: np.ndarray) -> float:
     from a fixed start, stopped when the estimate settles (it approaches s_max from below)."""
     if min(m.shape) <= EXACT_NORM_MAX_SIDE:
         return float(np.linalg.norm(m, 2))
-    v = np.random.default_rng(0).standard_normal(m.shape[1]).astype(m.dtype)  # no upcast of m
+    v = np.asarray(np.random.default_rng(0).standard_normal(m.shape[1]), dtype=m.dtype)  # no upcast of m
     v /= np.linalg.norm(v)
     s = 0.0
     for _ in range(POWER_ITERATIONS):

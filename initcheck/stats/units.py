@@ -80,11 +80,11 @@ def unit_means_test(parts: list[UnitSums], alpha: float, *, name: str = "unit_me
         f = math.inf if between > 0 else 1.0
     else:
         f = (between / dof_b) / (within / dof_w)
-    p = float(special.fdtrc(dof_b, dof_w, f)) if math.isfinite(f) else 0.0
+    pvalue = float(special.fdtrc(dof_b, dof_w, f)) if math.isfinite(f) else 0.0
     crit = float(special.fdtri(dof_b, dof_w, 1 - alpha))
     n = int(sum(len(q.total) * q.length for q in use))
     return CheckResult(
-        name=name, passed=p >= alpha, statistic=f, threshold=crit, pvalue=p, alpha=alpha, n=n,
+        name=name, passed=pvalue >= alpha, statistic=f, threshold=crit, pvalue=pvalue, alpha=alpha, n=n,
         mde=_mde(dof_b, alpha, info),
         detail=f"F = {f:.3f} over {int(dof_b) + len(use)} units (unit means' spread"
                f" {math.sqrt(max(0.0, between / info)):.4f} sigma), F <= {crit:.3f}",
