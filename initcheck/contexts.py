@@ -119,7 +119,7 @@ class Tensors:
         return stats.cdf(self.sample(key), self.laws[key])
 
     def sample(self, key: Key) -> np.ndarray:
-        """At most KS_MAX evenly spaced elements (``structure.sample``), read once: the
+        """At most KS_MAX evenly spaced elements (``structure.spaced``), read once: the
         distribution and resolution checks share it; every tensor's at the first call (a
         sharded tensor's travel once, all together)."""
         if key not in self._samples:

@@ -67,7 +67,7 @@ def test_merged_statistics_equal_the_whole_tensors(drawn):
         np.testing.assert_allclose(m.squares, w.squares, rtol=1e-10, atol=1e-9)
         assert m.length == w.length
     positions = structure.spaced(x.size, 7)
-    np.testing.assert_array_equal(sharded.take_flat(positions), x.ravel()[positions])
+    np.testing.assert_array_equal(take_all([sharded], [positions])[0], x.ravel()[positions])
     for axis in range(x.ndim):
         chosen = structure.spaced(x.shape[axis], 3)
         np.testing.assert_array_equal(sharded.take(axis, chosen), np.take(x, chosen, axis))
@@ -89,7 +89,7 @@ def test_equal_keys_are_equal_slices_and_the_whole_is_needed():
     assert keys[4] == keys[2] and len(set(keys.tolist())) == 5
     partial = ShardedArray(x.shape, x.dtype, [Shard((slice(0, 3), slice(0, 5)), x[:3])])
     with pytest.raises(ValueError, match="held by no shard"):
-        partial.take_flat(np.array([0, 29]))
+        take_all([partial], [np.array([0, 29])])
     with pytest.raises(ValueError, match="holds shape"):
         ShardedArray(x.shape, x.dtype, [Shard((slice(0, 3), slice(0, 5)), x[:2])])
     assert math.isclose(summaries([sharded], [LAW])[0].squares, summarize(x, LAW).squares, rel_tol=1e-12)

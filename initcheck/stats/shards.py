@@ -4,12 +4,12 @@ per shard plus a merge that an ``Exchange`` carries out (here, in one process; a
 torch.distributed or jax multi-process exchange sums and gathers the same partials across
 ranks). What each check needs and how exact the merge is: docs/sharded.md.
 
-- sums (moments and per-unit sums: ``stats.merge``; slice keys): added; exact up to float64 summation order
-  (the keys: integers, exact);
+- sums (moments and per-unit sums, many tensors at once in ``stats.merge``; slice keys):
+  added; exact up to float64 summation order (the keys: integers, exact);
 - extremes and counts: min, max, sum; exact;
-- samples (the KS sample, chosen slices, a submatrix): the values at global positions fixed
-  in advance, each read from the shard that holds it; the same values as the whole tensor
-  gives, so the tests on them are the same.
+- samples (the KS sample, in ``stats.merge.take_all``; chosen slices, a submatrix): the
+  values at global positions fixed in advance, each read from the shard that holds it; the
+  same values as the whole tensor gives, so the tests on them are the same.
 """
 
 from __future__ import annotations
@@ -193,7 +193,7 @@ class ShardedArray:
         return None if parts is None else self.place(shape, parts, what)
 
     def place(self, shape: tuple[int, ...], parts: list[list[tuple[tuple[Any, ...], np.ndarray]]],
-               what: str) -> np.ndarray:
+              what: str) -> np.ndarray:
         """Every rank's pieces placed in one array; every value must come from some shard."""
         out = np.empty(shape, dtype=self.dtype)
         filled = 0
@@ -222,19 +222,6 @@ class ShardedArray:
                 local = tuple(coords[a][inside] - shard.index[a].start for a in range(self.ndim))
                 pieces.append(((np.flatnonzero(inside),), shard.data[local]))
         return pieces
-
-    @overload
-    def take_flat(self, positions: np.ndarray, to: None = None) -> np.ndarray: ...
-    @overload
-    def take_flat(self, positions: np.ndarray, to: int | None) -> np.ndarray | None: ...
-
-    def take_flat(self, positions: np.ndarray, to: int | None = None) -> np.ndarray | None:
-        """The values at global flat (C-order) ``positions``, each read from its shard (on
-        every rank, or on rank ``to`` only)."""
-        positions = np.asarray(positions, dtype=np.int64)
-        if self.single is not None:
-            return self.single.reshape(-1)[positions]
-        return self._assemble((positions.size,), self.flat_pieces(positions), to, "chosen values")
 
     @overload
     def take(self, axis: int, indices: Sequence[int] | np.ndarray, to: None = None) -> np.ndarray: ...

@@ -48,14 +48,6 @@ def thin(x: np.ndarray, most: int) -> np.ndarray:
     return x if x.size <= most else x[spaced(x.size, most)]
 
 
-def sample(x: np.ndarray | ShardedArray, most: int) -> np.ndarray:
-    """``thin`` of a tensor in C order, whole or sharded: the same values either way."""
-    a = as_sharded(x)
-    if a.single is not None:
-        return thin(a.single.reshape(-1), most)
-    return a.take_flat(spaced(a.size, most))
-
-
 def slices(x: np.ndarray | ShardedArray, axis: int, max_slices: int | None = None,
            to: int | None = None) -> np.ndarray | None:
     """The tensor cut along ``axis``: one row per index, flattened (a unit along the out
