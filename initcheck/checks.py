@@ -238,9 +238,12 @@ def unit_dependence(ctx: Tensors, alpha: float) -> CheckResult:
     def judge(s: Key, m: np.ndarray | None) -> stats.PairSums | None:
         return None if m is None else stats.pair_sums(standardize(m, ctx.laws[s]))
 
-    def cost(s: Key) -> float:
+    def cost(s: Key) -> float:  # values read: the first units, whole
         x = ctx.tensors[s]
-        return min(x.shape[0], stats.DEPENDENCE_UNITS) * x.size / x.shape[0] if x.ndim >= 2 else 0
+        if x.ndim < 2:
+            return 0.0
+        units = math.prod(x.shape[a] for a in ctx.layout.unit_axes(x.ndim))
+        return min(units, stats.DEPENDENCE_UNITS) * x.size / max(1, units)
     return sums_each(ctx, alpha, ctx.spread(read, judge, cost), stats.dependence)
 
 
