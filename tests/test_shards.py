@@ -20,7 +20,7 @@ from initcheck import checks
 from initcheck.contexts import Tensors
 from initcheck.stats import structure
 from initcheck.stats.moments import summarize
-from initcheck.stats.merge import all_unit_sums, summaries, take_all
+from initcheck.stats.merge import all_slice_keys, all_unit_sums, summaries, take_all
 from initcheck.stats.shards import Exchange, Shard, ShardedArray, slice_keys
 from initcheck.stats.units import unit_sums
 from tests.api_space import examples
@@ -159,12 +159,19 @@ def test_ranks_merge_to_the_whole_tensors_statistics(drawn, ranks):
         a = spread_over(x, shards, board, rank)
         axes = (0,)
         to = ranks - 1
+        wide = spread_over(x.astype(np.float64), [Shard(s.index, s.data.astype(np.float64))
+                                                   for s in shards], board, rank)
+        keys = all_slice_keys([a, wide, a], [0, 0, x.ndim - 1])  # 32- and 64-bit keys in one sum
         return (summaries([a, a], [LAW, LAW]), all_unit_sums([a], [axes], [LAW])[0],
                 take_all([a], [structure.spaced(x.size, 7)])[0], a.slice_keys(0), a.extremes(),
-                a.take(0, [0, x.shape[0] - 1], to), a.unit_block(axes, None, None, to))
+                a.take(0, [0, x.shape[0] - 1], to), a.unit_block(axes, None, None, to), keys)
 
     whole = summarize(x, LAW)
-    for rank, (sums, units, sample, keys, ends, taken, block) in enumerate(on_ranks(ranks, work)):
+    for rank, (sums, units, sample, keys, ends, taken, block, batch) in enumerate(on_ranks(ranks, work)):
+        for got, want in zip(batch, [slice_keys(x, 0), slice_keys(x.astype(np.float64), 0),
+                                     slice_keys(x, x.ndim - 1)]):
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)
         assert sums[0] == sums[1] and sums[0].n == whole.n and sums[0].max_abs == whole.max_abs
         assert sums[0].squares == pytest.approx(whole.squares, rel=1e-12, abs=1e-9)
         np.testing.assert_allclose(units.total, unit_sums(x, (0,), LAW).total, rtol=1e-10, atol=1e-9)

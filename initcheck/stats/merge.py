@@ -32,8 +32,8 @@ def _merged(arrays: Sequence[ShardedArray], partials: dict[int, np.ndarray], op:
     for exchange, idx in _by_exchange(arrays, set(range(len(arrays))) - set(partials)).items():
         flat = getattr(exchange, op)(np.concatenate([np.ravel(partials[i]) for i in idx]))
         ends = np.cumsum([np.size(partials[i]) for i in idx])
-        for i, piece in zip(idx, np.split(flat, ends[:-1])):
-            out[i] = piece.reshape(np.shape(partials[i]))
+        for i, piece in zip(idx, np.split(flat, ends[:-1])):  # integer keys: back to their width
+            out[i] = piece.reshape(np.shape(partials[i])).astype(partials[i].dtype, copy=False)
     return out
 
 
@@ -70,6 +70,13 @@ def all_unit_sums(arrays: Sequence[ShardedArray], unit_axes: Sequence[tuple[int,
     return [found[i] for i in range(len(arrays))]
 
 
+def all_slice_keys(arrays: Sequence[ShardedArray], axes: Sequence[int]) -> list[np.ndarray]:
+    """``ShardedArray.slice_keys`` of each (tensor, axis) pair, the sharded ones summed
+    together (integer sums wrap around: a 32-bit key summed in 64 bits is the same key)."""
+    merged = _merged(arrays, {i: a.key_partial(axes[i]) for i, a in enumerate(arrays)}, "sum")
+    return [merged[i] for i in range(len(arrays))]
+
+
 def take_all(arrays: Sequence[ShardedArray], positions: Sequence[np.ndarray]) -> list[np.ndarray]:
     """The values at global flat (C-order) ``positions`` of each tensor, each read from the
     shard that holds it, the sharded tensors' gathered together."""
@@ -82,4 +89,4 @@ def take_all(arrays: Sequence[ShardedArray], positions: Sequence[np.ndarray]) ->
     return [found[i] for i in range(len(arrays))]
 
 
-__all__ = ["all_unit_sums", "summaries", "take_all"]
+__all__ = ["all_slice_keys", "all_unit_sums", "summaries", "take_all"]

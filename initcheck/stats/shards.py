@@ -294,13 +294,17 @@ class ShardedArray:
     def slice_keys(self, axis: int) -> np.ndarray:
         """An exact integer key of every slice along ``axis`` (``stats.slice_keys`` of the
         whole tensor): additive over positions, so each shard adds its part."""
+        return self.exchange.sum(self.key_partial(axis))
+
+    def key_partial(self, axis: int) -> np.ndarray:
+        """This process's part of every slice key along ``axis`` (summed over ranks: the keys)."""
         axis %= self.ndim
         word = np.uint64 if self.dtype.itemsize == 8 else np.uint32
         keys = np.zeros(self.shape[axis], word)
         for shard in self.shards:
             part = slice_keys(shard.data, axis, offset=shard.starts, whole=self.shape)
             keys[shard.index[axis]] += part
-        return self.exchange.sum(keys)
+        return keys
 
 
 #: The law that leaves values as they are: unit_sums with it gives raw sums of x and x^2.

@@ -14,6 +14,7 @@ from scipy import special
 
 from initcheck.results import POWER, CheckResult
 from initcheck.stats.moments import check_alpha
+from initcheck.stats.merge import all_slice_keys
 from initcheck.stats.shards import ShardedArray, as_sharded
 
 #: Shortest slice compared for exact duplicates, by bytes per element: two independent
@@ -105,30 +106,33 @@ def unit_matrix(x: np.ndarray, unit_axes: int | tuple[int, ...]) -> np.ndarray:
 def duplicates(tensors: list[tuple[str, np.ndarray | ShardedArray]], *,
                name: str = "distinct_units") -> CheckResult:
     """Hard check: no two slices along any axis are identical (identical units, tiled slices,
-    a constant tensor). Slices shorter than ``MIN_DUPLICATE_LENGTH`` are not compared."""
-    found, failed, compared, n = [], [], 0, 0
+    a constant tensor). Slices shorter than ``MIN_DUPLICATE_LENGTH`` are not compared. The
+    keys of every compared axis are computed first, all together (sharded: one merge)."""
+    pairs: list[tuple[str, ShardedArray, int]] = []
+    n = 0
     for label, x in ((label, as_sharded(x)) for label, x in tensors):
         minimum = MIN_DUPLICATE_LENGTH.get(x.dtype.itemsize, 3)
         n += x.size
-        for axis in range(x.ndim):
-            if x.shape[axis] < 2 or x.size // x.shape[axis] < minimum:
-                continue
-            compared += 1
-            dup = _count_repeated_slices(x, axis)
-            if dup:
-                found.append(f"{label} axis {axis}: {dup} of {x.shape[axis]} slices repeat another")
-                failed += [label] if label not in failed else []
-    detail = "; ".join(found[:3]) if found else f"no identical slices ({compared} axes compared)"
+        pairs += [(label, x, axis) for axis in range(x.ndim)
+                  if x.shape[axis] >= 2 and x.size // x.shape[axis] >= minimum]
+    keys = all_slice_keys([x for _, x, _ in pairs], [axis for _, _, axis in pairs])
+    found: list[str] = []
+    failed: list[str] = []
+    for (label, x, axis), k in zip(pairs, keys):
+        dup = _count_repeated_slices(x, axis, k)
+        if dup:
+            found.append(f"{label} axis {axis}: {dup} of {x.shape[axis]} slices repeat another")
+            failed += [label] if label not in failed else []
+    detail = "; ".join(found[:3]) if found else f"no identical slices ({len(pairs)} axes compared)"
     return CheckResult.hard(name, not found, n=n, statistic=float(len(found)), detail=detail,
                             observed=float(len(found)), expected=0.0,
                             extra={"failed": failed} if failed else None)
 
 
-def _count_repeated_slices(x: ShardedArray, axis: int) -> int:
+def _count_repeated_slices(x: ShardedArray, axis: int, keys: np.ndarray) -> int:
     """Slices along ``axis`` equal, bit for bit, to an earlier one: equal ``slice_keys``,
     then compared (a key collision is only a comparison more; -0.0 and 0.0 differ here, a
     difference no initializer repeats). Only the candidate pairs' slices are read whole."""
-    keys = x.slice_keys(axis)
     order = np.argsort(keys, kind="stable")
     same = np.flatnonzero(keys[order][1:] == keys[order][:-1])
     return sum(bool(np.array_equal(*x.take(axis, [order[i], order[i + 1]]).swapaxes(0, axis)))
