@@ -29,25 +29,42 @@ def weights(spec: str, shape: tuple[int, ...], layout: str, scale: float, seed: 
     return w
 
 
-def jax_main(out: str) -> None:
+def jax_mesh():
+    """The 8 devices (of one process, or of two) as a 4 x 2 mesh of rows and columns."""
     import jax
-    from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
-
-    import initcheck as ic
-    from initcheck.frameworks.sharding import from_jax
+    from jax.sharding import Mesh
 
     assert len(jax.devices()) == 8, jax.devices()
-    mesh = Mesh(np.array(jax.devices()).reshape(4, 2), ("rows", "cols"))
+    return Mesh(np.array(jax.devices()).reshape(4, 2), ("rows", "cols"))
+
+
+def jax_lines(mesh, place, describe) -> list[dict]:
+    """check_tensor of every case sharded over ``mesh`` by rows, columns, both and
+    replicated (``place(w, sharding)`` makes the array, ``describe(x)`` adds fields), beside
+    the unsharded check of the same values."""
+    from jax.sharding import NamedSharding, PartitionSpec as P
+
+    import initcheck as ic
+
     lines = []
     for name, spec, shape, layout, scale in CASES:
         w = weights(spec, shape, layout, scale, seed=3)
         whole = ic.check_tensor(w, spec, layout=layout)
         for how in [P("rows", None), P(None, "cols"), P("rows", "cols"), P(None, None)]:
-            x = jax.device_put(w, NamedSharding(mesh, how))
+            x = place(w, NamedSharding(mesh, how))
             r = ic.check_tensor(x, spec, layout=layout)
-            blocks = len(from_jax(x).shards)  # distinct blocks (replicas once)
-            lines.append({"case": name, "sharding": str(how), "shards": blocks,
+            lines.append({"case": name, "sharding": str(how), **describe(x),
                           "sharded": verdicts(r), "whole": verdicts(whole), "passed": r.passed})
+    return lines
+
+
+def jax_main(out: str) -> None:
+    import jax
+
+    from initcheck.frameworks.sharding import from_jax
+
+    lines = jax_lines(jax_mesh(), jax.device_put,
+                      lambda x: {"shards": len(from_jax(x).shards)})  # distinct blocks (replicas once)
     with open(out, "w") as f:
         f.write("\n".join(json.dumps(line) for line in lines))
 
@@ -64,23 +81,17 @@ def jaxmp_main(out: str) -> None:
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     pid = int(os.environ["JAX_PROCESS_ID"])
     jax.distributed.initialize(os.environ["JAX_COORDINATOR"], num_processes=2, process_id=pid)
-    from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+    from jax.sharding import NamedSharding, PartitionSpec as P
 
     import initcheck as ic
     from initcheck.frameworks import sharding
 
-    assert len(jax.devices()) == 8 and len(jax.local_devices()) == 4
-    mesh = Mesh(np.array(jax.devices()).reshape(4, 2), ("rows", "cols"))
-    lines = []
-    for name, spec, shape, layout, scale in CASES:
-        w = weights(spec, shape, layout, scale, seed=3)
-        whole = ic.check_tensor(w, spec, layout=layout)
-        for how in [P("rows", None), P(None, "cols"), P("rows", "cols"), P(None, None)]:
-            x = jax.make_array_from_callback(shape, NamedSharding(mesh, how), lambda i, w=w: w[i])
-            r = ic.check_tensor(x, spec, layout=layout)
-            lines.append({"case": name, "sharding": str(how), "process": pid,
-                          "addressable": x.is_fully_addressable, "held": sharding.from_jax(x).held,
-                          "sharded": verdicts(r), "whole": verdicts(whole), "passed": r.passed})
+    assert len(jax.local_devices()) == 4
+    mesh = jax_mesh()
+    lines = jax_lines(
+        mesh, lambda w, where: jax.make_array_from_callback(w.shape, where, lambda i: w[i]),
+        lambda x: {"process": pid, "addressable": x.is_fully_addressable,
+                   "held": sharding.from_jax(x).held})
     sharding.COLLECTIVE_TIMEOUT = 3.0
     x = jax.make_array_from_callback((64, 32), NamedSharding(mesh, P("rows", None)),
                                      lambda i: weights("he_normal", (64, 32), "torch", 1.0, 0)[i])
