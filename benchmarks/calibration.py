@@ -24,6 +24,7 @@ import numpy as np
 from scipy import stats
 
 import initcheck as ic
+import initcheck.core.results
 
 NAMES = ["he_normal", "xavier_uniform", "truncated_normal", "orthogonal", "variance_scaling",
          "normal"]
@@ -73,7 +74,10 @@ def _student_t(excess: float):
     nu = 4 + 6 / excess
 
     def fn(shape, rng, dtype=np.float32):
-        return (rng.standard_t(nu, size=shape) * math.sqrt((nu - 2) / nu) * _he_std(shape)).astype(dtype)
+        return (rng.standard_t(nu, size=shape) * math.sqrt((nu - 2) / nu) * _he_std(shape)).astype(
+            dtype
+        )
+
     return fn
 
 
@@ -148,7 +152,7 @@ def _chi2_mde(n: int, alpha: float) -> float:
     a, b = 0.0, 0.5
     for _ in range(60):
         m = (a + b) / 2
-        a, b = (m, b) if power(m) < ic.results.POWER else (a, m)
+        a, b = (m, b) if power(m) < ic.core.results.POWER else (a, m)
     return b
 
 
@@ -166,14 +170,14 @@ def efficiency() -> None:
     print(f"efficiency at n = {n:,} (each check's own alpha):")
     print(f"  normal  std : stated MDE {he.check('std').mde:.5f}, exact UMPU chi-square"
           f" {exact:.5f}, ratio {he.check('std').mde / exact:.3f}")
-    zb = stats.norm.ppf(ic.results.POWER)
+    zb = stats.norm.ppf(ic.core.results.POWER)
     z_opt = (stats.norm.isf(a_mean / 2) + zb) / math.sqrt(n)
     print(f"  normal  mean: stated MDE {he.check('mean').mde:.5f}, z test (optimal)"
           f" {z_opt:.5f}, ratio {he.check('mean').mde / z_opt:.3f}")
     # uniform scale: the LRT rejects max|x| > r (too wide) or max|x| < r (alpha/2)^(1/n)
     a_edge = hu.check("edge").alpha
     narrow_opt = -math.expm1(math.log(a_edge / 2) / n)
-    wide = math.expm1(-math.log(1 - ic.results.POWER) / n)  # support: some |x| > r
+    wide = math.expm1(-math.log(1 - ic.core.results.POWER) / n)  # support: some |x| > r
     narrow = -math.expm1(math.log(a_edge) / n)  # edge: closest approach, both ends pooled
     moment = hu.check("std").mde
     print(f"  uniform std : moment test MDE {moment:.5f}; extremes (support + edge) MDE"

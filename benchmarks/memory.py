@@ -1,5 +1,5 @@
 """Peak memory of ``verify`` per element drawn (tracemalloc: NumPy's allocations), the
-figure ``initcheck.memory`` bounds runs with. Run by hand: ``python benchmarks/memory.py``."""
+figure ``initcheck.core.memory`` bounds runs with. Run by hand: ``python benchmarks/memory.py``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import tracemalloc
 
 import initcheck as ic
-from initcheck import memory
+from initcheck.core import memory
 
 
 def peak_per_element(name: str, shape: tuple[int, ...]) -> float:
@@ -24,7 +24,10 @@ def main() -> None:
     for name in ("he_normal", "he_uniform", "truncated_normal", "orthogonal"):
         for shape in ((2048, 2048), (4096, 2048)):
             bound = memory.verify_bytes(1, ic.spec(name).family)
-            print(f"{name:18} {'x'.join(map(str, shape)):>12} {peak_per_element(name, shape):14.1f}  {bound}")
+            print(
+                f"{name:18} {'x'.join(map(str, shape)):>12}"
+                f" {peak_per_element(name, shape):14.1f}  {bound}"
+            )
 
 
 if __name__ == "__main__":

@@ -29,10 +29,13 @@ def policy(cfg: transformers.GPT2Config) -> list[ic.models.Rule]:
     """GPT-2's _init_weights: N(0, 0.02^2), c_proj / sqrt(2 n_layer), zeros and ones."""
     std = cfg.initializer_range
     rule = ic.models.rule
-    return [rule("*.c_proj.weight", ic.spec("normal", std=std / math.sqrt(2 * cfg.n_layer))),
-            rule("*.weight", ic.spec("normal", std=std), module=("Conv1D", "Embedding")),
-            rule("*.bias", "zeros", module="Conv1D"),
-            rule("*.weight", "ones", module="LayerNorm"), rule("*.bias", "zeros", module="LayerNorm")]
+    return [
+        rule("*.c_proj.weight", ic.spec("normal", std=std / math.sqrt(2 * cfg.n_layer))),
+        rule("*.weight", ic.spec("normal", std=std), module=("Conv1D", "Embedding")),
+        rule("*.bias", "zeros", module="Conv1D"),
+        rule("*.weight", "ones", module="LayerNorm"),
+        rule("*.bias", "zeros", module="LayerNorm"),
+    ]
 
 
 def main() -> None:

@@ -22,7 +22,6 @@ HERE = Path(__file__).resolve().parent
 
 
 def worker(out: str, runs: int) -> None:
-    import torch
     import torch.distributed as dist
     from torch.distributed.device_mesh import init_device_mesh
     from torch.distributed.fsdp import fully_shard
@@ -70,15 +69,34 @@ def main() -> None:
     parser.add_argument("--worlds", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    print(f"GPT-2 small under fully_shard, gloo on {os.cpu_count()} cores, {args.runs} runs (median)")
-    print("  ranks  check (s)  unsharded (s)  ratio   peak added / largest local shard (MiB, worst rank)")
+    print(
+        f"GPT-2 small under fully_shard, gloo on {os.cpu_count()} cores, {args.runs} runs (median)"
+    )
+    print(
+        "  ranks  check (s)  unsharded (s)  ratio   peak added / largest local shard"
+        " (MiB, worst rank)"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for world in args.worlds:
             out = os.path.join(tmp, f"w{world}")
-            subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
-                            "--nproc-per-node", str(world), __file__, "--worker", out, str(args.runs)],
-                           check=True, env={**os.environ, "OMP_NUM_THREADS": "1"},
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "torch.distributed.run",
+                    "--standalone",
+                    "--nproc-per-node",
+                    str(world),
+                    __file__,
+                    "--worker",
+                    out,
+                    str(args.runs),
+                ],
+                check=True,
+                env={**os.environ, "OMP_NUM_THREADS": "1"},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             ranks = [json.loads(Path(f"{out}.{r}").read_text()) for r in range(world)]
             check = max(r["check"] for r in ranks)
             whole = ranks[0]["whole"]

@@ -18,7 +18,7 @@ import tracemalloc
 import numpy as np
 
 import initcheck as ic
-from initcheck.activations import get as get_activation
+from initcheck.theory.activations import get as get_activation
 
 
 def bare_loop(activation: str, depth: int, width: int, batch: int, seed: int) -> float:
@@ -69,7 +69,9 @@ def main() -> None:
         ic.simulate(init, activation, depth=args.depth, width=64, batch=8)  # warm theory caches
         sim = timed(lambda: ic.simulate(init, activation, depth=args.depth, width=args.width,
                                         batch=args.batch), args.repeat)
-        bare = timed(lambda: bare_loop(activation, args.depth, args.width, args.batch, 0), args.repeat)
+        bare = timed(
+            lambda: bare_loop(activation, args.depth, args.width, args.batch, 0), args.repeat
+        )
         print(f"{activation:5} fwd+bwd depth {args.depth}, width {args.width}, batch {args.batch}:"
               f" simulate {sim:.2f}s, bare loop {bare:.2f}s, ratio {sim / bare:.2f}x")
     shallow, deep = peak_forward(10, 512, 512), peak_forward(200, 512, 512)

@@ -15,6 +15,7 @@ import time
 import numpy as np
 
 import initcheck as ic
+import initcheck.claims.specs
 
 
 def floor_seconds(elements: int, repeat: int) -> float:
@@ -30,7 +31,7 @@ def floor_seconds(elements: int, repeat: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--names", nargs="*", default=[n for n in ic.specs.SPECS
+    parser.add_argument("--names", nargs="*", default=[n for n in ic.claims.specs.SPECS
                                                        if ic.spec(n).family != "constant"])
     args = parser.parse_args()
     print(f"{'initializer':18} {'verify':>8} {'draws':>8} {'floor':>8} {'ratio':>6}  top checks")

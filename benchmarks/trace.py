@@ -39,11 +39,14 @@ def main() -> None:
     runs = parser.parse_args().runs
     torch.manual_seed(0)
     cases = {
-        "residual MLP (20 blocks, 512 wide, batch 1024)":
-            (nn.Sequential(*[Block(512) for _ in range(20)]), torch.randn(1024, 512)),
-        "GPT-2 (12 layers, 256 wide, 8 x 128 tokens)":
-            (transformers.GPT2LMHeadModel(transformers.GPT2Config(n_layer=12, n_embd=256, n_head=4)),
-             {"input_ids": torch.randint(0, 50257, (8, 128))}),
+        "residual MLP (20 blocks, 512 wide, batch 1024)": (
+            nn.Sequential(*[Block(512) for _ in range(20)]),
+            torch.randn(1024, 512),
+        ),
+        "GPT-2 (12 layers, 256 wide, 8 x 128 tokens)": (
+            transformers.GPT2LMHeadModel(transformers.GPT2Config(n_layer=12, n_embd=256, n_head=4)),
+            {"input_ids": torch.randint(0, 50257, (8, 128))},
+        ),
     }
     for name, (model, inputs) in cases.items():
         plain(model, inputs)  # warm up both paths

@@ -2,6 +2,6 @@
 
 import sys
 
-from initcheck.cli import main
+from initcheck.cli.parser import main
 
 sys.exit(main())

@@ -1,6 +1,7 @@
 """initcheck's pytest plugin (registered through the ``pytest11`` entry point).
 
-Fixtures ``initcheck_verify``, ``initcheck_model`` and ``initcheck_seed``; the ``initcheck`` marker; options
+Fixtures ``initcheck_verify``, ``initcheck_model`` and ``initcheck_seed``; the ``initcheck``
+marker; options
 ``--initcheck-seed`` (int, ``random`` or ``last``), ``--initcheck-alpha`` (the session's
 false-alarm budget), ``--initcheck-samples`` (elements drawn per verify: power),
 ``--initcheck-plots=DIR`` and ``--initcheck-summary``, each with an ini key
@@ -27,8 +28,8 @@ from typing import Any
 
 import pytest
 
-from initcheck import threads
-from initcheck.defaults import DEFAULT_SESSION_ALPHA
+from initcheck.core import threads
+from initcheck.core.defaults import DEFAULT_SESSION_ALPHA
 
 #: verify keywords that describe the propagation net; a marker may give them directly.
 _PROPAGATION_KEYWORDS = ("depth", "width", "batch", "bias")
@@ -36,15 +37,31 @@ _PROPAGATION_KEYWORDS = ("depth", "width", "batch", "bias")
 _VERIFY_KEYWORDS = ("framework", "layout", "shapes", "samples", "seed", "dtype", "convention",
                     "name", "activation", "propagation")
 _OPTIONS = {  # name: (ini key, environment variable, default, help)
-    "seed": ("initcheck_seed", "INITCHECK_SEED", "0",
-             "session seed: an int, 'random' (picked and shown), or 'last' (the previous run's)"),
-    "alpha": ("initcheck_alpha", "INITCHECK_ALPHA", str(DEFAULT_SESSION_ALPHA),
-              f"family-wise false-alarm budget of the whole session (default {DEFAULT_SESSION_ALPHA:g})"),
-    "samples": ("initcheck_samples", "INITCHECK_SAMPLES", "",
-                "elements each verify draws (default: verify's ~870k); more gives more power"),
+    "seed": (
+        "initcheck_seed",
+        "INITCHECK_SEED",
+        "0",
+        "session seed: an int, 'random' (picked and shown), or 'last' (the previous run's)",
+    ),
+    "alpha": (
+        "initcheck_alpha",
+        "INITCHECK_ALPHA",
+        str(DEFAULT_SESSION_ALPHA),
+        f"family-wise false-alarm budget of the whole session (default {DEFAULT_SESSION_ALPHA:g})",
+    ),
+    "samples": (
+        "initcheck_samples",
+        "INITCHECK_SAMPLES",
+        "",
+        "elements each verify draws (default: verify's ~870k); more gives more power",
+    ),
     "plots": ("initcheck_plots", "INITCHECK_PLOTS", "", "directory for propagation plots (PNG)"),
-    "summary": ("initcheck_summary", "INITCHECK_SUMMARY", "false",
-                "print a table of every verify call at the end of the session"),
+    "summary": (
+        "initcheck_summary",
+        "INITCHECK_SUMMARY",
+        "false",
+        "print a table of every verify call at the end of the session",
+    ),
 }
 _CACHE_KEY = "initcheck/seed"
 _STATE = pytest.StashKey["_Session"]()
@@ -58,7 +75,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             group.addoption(flag, action="store_const", const="true", default=None,
                             help=f"{text} (ini {ini}, env {env})")
         else:
-            group.addoption(flag, default=None, metavar=name.upper(), help=f"{text} (ini {ini}, env {env})")
+            group.addoption(
+                flag, default=None, metavar=name.upper(), help=f"{text} (ini {ini}, env {env})"
+            )
         parser.addini(ini, help=text, default=default)
 
 
@@ -80,7 +99,9 @@ class _Session:
         self.seed = self._resolve_seed(config)
         self.alpha = _float(_setting(config, "alpha"), "--initcheck-alpha")
         if not 0 < self.alpha < 1:
-            raise pytest.UsageError(f"--initcheck-alpha={self.alpha}: a budget must lie in (0, 1), e.g. 1e-4")
+            raise pytest.UsageError(
+                f"--initcheck-alpha={self.alpha}: a budget must lie in (0, 1), e.g. 1e-4"
+            )
         raw = _setting(config, "samples")
         self.samples = int(_float(raw, "--initcheck-samples")) if raw else None
         if self.samples is not None and self.samples < 1000:
@@ -103,18 +124,22 @@ class _Session:
             cache = getattr(config, "cache", None)
             cached = cache.get(_CACHE_KEY, None) if cache is not None else None
             if cached is None:
-                raise pytest.UsageError("--initcheck-seed=last: no previous seed is cached; run once first")
+                raise pytest.UsageError(
+                    "--initcheck-seed=last: no previous seed is cached; run once first"
+                )
             return int(cached)
         try:
             seed = int(raw)
         except ValueError:
-            raise pytest.UsageError(f"--initcheck-seed={raw!r}: give an int >= 0, 'random' or 'last'") from None
+            raise pytest.UsageError(
+                f"--initcheck-seed={raw!r}: give an int >= 0, 'random' or 'last'"
+            ) from None
         if seed < 0:
             raise pytest.UsageError(f"--initcheck-seed={seed}: must be >= 0")
         return seed
 
     def test_seed(self, nodeid: str) -> int:
-        from initcheck.seeding import int_seed
+        from initcheck.core.seeding import int_seed
 
         return int_seed(self.seed, "pytest", nodeid)
 
@@ -231,7 +256,7 @@ def _or_fail(item: pytest.Item, run: Any) -> Any:
 
 def _verify_for(item: pytest.Item, init: Any, expect: Any, kwargs: dict[str, Any], fail: bool):
     __tracebackhide__ = True
-    from initcheck.verification import verify
+    from initcheck.verification.pipeline import verify
 
     state: _Session = item.config.stash[_STATE]
     marker_alpha = kwargs.pop("alpha", None)
@@ -241,7 +266,7 @@ def _verify_for(item: pytest.Item, init: Any, expect: Any, kwargs: dict[str, Any
         kwargs["samples"] = state.samples
     net = {k: kwargs.pop(k) for k in _PROPAGATION_KEYWORDS if k in kwargs}
     if net:
-        from initcheck.propagation import PropagationOptions
+        from initcheck.propagation.property import PropagationOptions
 
         if kwargs.get("activation") is None:
             raise pytest.UsageError(f"{item.nodeid}: {', '.join(net)} describe the propagation"
@@ -261,8 +286,8 @@ def _verify_for(item: pytest.Item, init: Any, expect: Any, kwargs: dict[str, Any
                           "spec": report.spec, "passed": report.passed, "alpha": alpha,
                           "spent": report.alpha_spent, "checks": len(report.checks),
                           "failed": [c.name for c in report.failures]})
-    if state.plots and "trace" in report.meta:
-        _plot(state.plots, item.nodeid, report.meta["trace"])
+    if state.plots and report.trace is not None:
+        _plot(state.plots, item.nodeid, report.trace)
     item.add_report_section("call", "initcheck", str(report))
     if fail and not report.passed:  # the message once: no exception chained under it
         pytest.fail(f"{report.failure_message()}\n(pytest: --initcheck-seed={state.seed}; test"
@@ -273,8 +298,7 @@ def _verify_for(item: pytest.Item, init: Any, expect: Any, kwargs: dict[str, Any
 def _plot(directory: str, nodeid: str, trace: Any) -> None:
     from pathlib import Path
 
-    from initcheck import plot
-
+    from initcheck.propagation import plot
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in nodeid)
     plot.save(plot.depth_profile(trace), Path(directory) / f"{safe}.png")
 
@@ -298,8 +322,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
         kwargs.setdefault("expect", marker.args[0])
     expect = kwargs.pop("expect", None)
     if isinstance(init, str):
-        from initcheck import initializers
-
+        from initcheck.claims import initializers
         init = initializers.get(init)
     _verify_for(pyfuncitem, init, expect, kwargs, fail=True)
     return True
@@ -313,7 +336,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     tr.write_sep("=", "initcheck summary")
     for r in state.records:
         verdict = "PASS" if r["passed"] else "FAIL " + ",".join(r["failed"])
-        tr.write_line(f"{verdict:<6} {r['test']}  {r['initializer']} vs {r['spec']}  alpha {r['alpha']:.3g}")
+        tr.write_line(
+            f"{verdict:<6} {r['test']}  {r['initializer']} vs {r['spec']}  alpha {r['alpha']:.3g}"
+        )
     spent = sum(r["alpha"] for r in state.records)
     tr.write_line(f"initcheck: {len(state.records)} verify calls in this process, alpha spent"
                   f" {spent:.3g} of the session budget {state.alpha:g}; seed {state.seed}")

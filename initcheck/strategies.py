@@ -4,16 +4,17 @@ layout, grouped and transposed, square and non-square kernels, small and large f
 All arguments are keyword-only with derived defaults, and are validated when the strategy
 is made (``hypothesis.errors.InvalidArgument`` naming the fix), as hypothesis.extra.numpy.
 This module is the only one that imports Hypothesis: tests (initcheck's and users') import
-it, ``verify`` and ``simulate`` never do. ``Layer`` lives in ``initcheck.fans``.
+it, ``verify`` and ``simulate`` never do. ``Layer`` lives in ``initcheck.core.fans``.
 """
 
 from __future__ import annotations
 
 import math
+
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from initcheck.fans import DEFAULT_LAYOUT, LAYOUTS, Layer, Layout
+from initcheck.core.fans import DEFAULT_LAYOUT, LAYOUTS, Layer, Layout
 
 KINDS: tuple[str, ...] = ("dense", "conv1d", "conv2d", "conv3d")
 _SPATIAL = {"dense": 0, "conv1d": 1, "conv2d": 2, "conv3d": 3}
@@ -110,7 +111,11 @@ def shapes(
 
 
 def dense_shapes(
-    *, layout: str | Layout = DEFAULT_LAYOUT, min_fan: int = 1, max_fan: int = 512, max_elements: int = 2**16
+    *,
+    layout: str | Layout = DEFAULT_LAYOUT,
+    min_fan: int = 1,
+    max_fan: int = 512,
+    max_elements: int = 2**16,
 ) -> st.SearchStrategy[tuple[int, ...]]:
     """Dense weight shapes (two axes) with fan_in and fan_out in [min_fan, max_fan]."""
     _check_int("min_fan", min_fan, 1)

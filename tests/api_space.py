@@ -14,13 +14,15 @@ import math
 import re
 
 import numpy as np
-from hypothesis import settings, strategies as st
+from hypothesis import settings
+from hypothesis import strategies as st
 
 import initcheck as ic
-from initcheck import activations, specs
-from initcheck.fans import CONVENTIONS, FAN_MODES, LAYOUTS, VECTOR_POLICIES, Layout
-from initcheck.gains import TARGETS
-from initcheck.torch_gains import NONLINEARITIES
+from initcheck.claims import specs
+from initcheck.core.fans import CONVENTIONS, FAN_MODES, LAYOUTS, VECTOR_POLICIES, Layout
+from initcheck.theory import activations
+from initcheck.theory.gains import TARGETS
+from initcheck.theory.torch_gains import NONLINEARITIES
 
 #: The profile every ``examples(k)`` count is written for.
 BASE_EXAMPLES = 60
@@ -45,7 +47,9 @@ def contract(*arguments: str):
         yield caught
     except ValueError as exc:  # InitializerError is one too
         text = str(exc)
-        named = [a for a in arguments if re.search(rf"(?<![A-Za-z_]){re.escape(a)}(?![A-Za-z_])", text)]
+        named = [
+            a for a in arguments if re.search(rf"(?<![A-Za-z_]){re.escape(a)}(?![A-Za-z_])", text)
+        ]
         assert named, (f"ValueError names none of the arguments {sorted(set(arguments))}:"
                        f" {type(exc).__name__}: {text}")
         caught.append(exc)
@@ -81,7 +85,11 @@ def _uniform_params(draw):
 
 @st.composite
 def _truncated_params(draw):
-    out = draw(st.fixed_dictionaries({}, optional={"std": st.floats(0.01, 3.0), "mean": st.floats(-1.0, 1.0)}))
+    out = draw(
+        st.fixed_dictionaries(
+            {}, optional={"std": st.floats(0.01, 3.0), "mean": st.floats(-1.0, 1.0)}
+        )
+    )
     lower = draw(st.floats(-3.0, 0.5))
     upper = lower + draw(st.floats(0.5, 4.0))
     window = draw(st.sampled_from(["default", "units", "absolute"]))
@@ -95,10 +103,16 @@ def _truncated_params(draw):
 
 #: Canonical spec name -> strategy for its parameters (each optional, as users omit them).
 PARAMS = {
-    "zeros": st.just({}), "ones": st.just({}), "small_normal": st.just({}),
-    "large_normal": st.just({}), "lecun_normal": st.just({}), "lecun_uniform": st.just({}),
+    "zeros": st.just({}),
+    "ones": st.just({}),
+    "small_normal": st.just({}),
+    "large_normal": st.just({}),
+    "lecun_normal": st.just({}),
+    "lecun_uniform": st.just({}),
     "constant": st.fixed_dictionaries({}, optional={"value": st.floats(-3.0, 3.0)}),
-    "normal": st.fixed_dictionaries({}, optional={"mean": st.floats(-2.0, 2.0), "std": st.floats(0.01, 3.0)}),
+    "normal": st.fixed_dictionaries(
+        {}, optional={"mean": st.floats(-2.0, 2.0), "std": st.floats(0.01, 3.0)}
+    ),
     "uniform": _uniform_params(),
     "xavier_normal": st.fixed_dictionaries({}, optional={"gain": _gain()}),
     "xavier_uniform": st.fixed_dictionaries({}, optional={"gain": _gain()}),
@@ -106,9 +120,14 @@ PARAMS = {
     "he_uniform": _he_params(False),
     "truncated_normal": _truncated_params(),
     "orthogonal": st.fixed_dictionaries({}, optional={"gain": _gain()}),
-    "variance_scaling": st.fixed_dictionaries({}, optional={
-        "scale": st.floats(0.05, 4.0), "mode": st.sampled_from(FAN_MODES),
-        "distribution": st.sampled_from(specs.DISTRIBUTIONS)}),
+    "variance_scaling": st.fixed_dictionaries(
+        {},
+        optional={
+            "scale": st.floats(0.05, 4.0),
+            "mode": st.sampled_from(FAN_MODES),
+            "distribution": st.sampled_from(specs.DISTRIBUTIONS),
+        },
+    ),
 }
 NAMES = ic.initializers.names()
 assert set(map(specs.canonical_name, NAMES)) == set(PARAMS), "a built-in has no parameter strategy"
@@ -181,7 +200,10 @@ SCALED_TANH = activations.register(
     lambda u: 1.7159 * (2 / 3) / np.cosh(2 * u / 3) ** 2,
     output_range=(-1.7159, 1.7159), replace=True)
 
-ACTIVATION_PARAMS = {"leaky_relu": {"a": st.floats(0.0, 0.9)}, "elu": {"alpha": st.floats(0.1, 2.0)}}
+ACTIVATION_PARAMS = {
+    "leaky_relu": {"a": st.floats(0.0, 0.9)},
+    "elu": {"alpha": st.floats(0.1, 2.0)},
+}
 
 
 @st.composite

@@ -8,13 +8,13 @@ defect is exactly the one named and nothing else.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
 import initcheck as ic
-from initcheck.specs import TRUNCATED_STD_2
+from initcheck.claims.specs import TRUNCATED_STD_2
 
 
 @dataclass(frozen=True)
@@ -136,8 +136,10 @@ def _rank_one_spike(x, shape, rng):
     rows, cols = m.shape
     sigma = _he_std(shape)
     s = min(3.0 * (math.sqrt(rows) + math.sqrt(cols)), math.sqrt(0.5 * rows * cols)) * sigma
-    u = rng.standard_normal(rows); u /= np.linalg.norm(u)
-    v = rng.standard_normal(cols); v /= np.linalg.norm(v)
+    u = rng.standard_normal(rows)
+    u /= np.linalg.norm(u)
+    v = rng.standard_normal(cols)
+    v /= np.linalg.norm(v)
     a = math.sqrt(max(0.0, 1 - s**2 / (sigma**2 * rows * cols)))
     return (a * m + s * np.outer(u, v)).reshape(shape)
 
@@ -181,7 +183,9 @@ def _gaussian_claiming_orthogonal(shape, rng, dtype=np.float32):
 def _student_t(shape, rng, dtype=np.float32):
     # Student-t with 34 degrees of freedom scaled to the right std: excess kurtosis 6/30 = 0.2
     nu = 34
-    return (rng.standard_t(nu, size=shape) * math.sqrt((nu - 2) / nu) * _he_std(shape)).astype(dtype)
+    return (rng.standard_t(nu, size=shape) * math.sqrt((nu - 2) / nu) * _he_std(shape)).astype(
+        dtype
+    )
 
 
 def _unit_scales_differ(x, shape, rng):
@@ -209,7 +213,10 @@ def _equicorrelated_groups(x, shape, rng):
         return x
     rho, group = 0.05, 16
     shared = rng.standard_normal((*shape[:-1], -(-shape[-1] // group))) * _he_std(shape)
-    return math.sqrt(1 - rho) * x + math.sqrt(rho) * np.repeat(shared, group, axis=-1)[..., :shape[-1]]
+    return (
+        math.sqrt(1 - rho) * x
+        + math.sqrt(rho) * np.repeat(shared, group, axis=-1)[..., : shape[-1]]
+    )
 
 
 def _inverse_cdf_16_bit(shape, rng, dtype=np.float32):
@@ -234,47 +241,97 @@ DEFECTS = [
     Defect("fan_in/fan_out swapped", "he_normal", normal_with_std(_fan_swap), ("std",)),
     Defect("fan_avg for fan_in", "he_normal", normal_with_std(_fan_avg), ("std",)),
     Defect("missing sqrt", "he_normal", normal_with_std(_missing_sqrt), ("std",)),
-    Defect("uniform bound set to the std", "he_uniform", uniform_with_bound(_he_std), ("std", "edge")),
-    Defect("sqrt(24) for sqrt(6)", "xavier_uniform",
-           uniform_with_bound(lambda s: math.sqrt(24.0 / (fans(s).fan_in + fans(s).fan_out))),
-           ("support",)),
-    Defect("uniform for normal at equal std", "he_normal", _uniform_for_normal,
-           ("distribution", "tails")),
+    Defect(
+        "uniform bound set to the std", "he_uniform", uniform_with_bound(_he_std), ("std", "edge")
+    ),
+    Defect(
+        "sqrt(24) for sqrt(6)",
+        "xavier_uniform",
+        uniform_with_bound(lambda s: math.sqrt(24.0 / (fans(s).fan_in + fans(s).fan_out))),
+        ("support",),
+    ),
+    Defect(
+        "uniform for normal at equal std",
+        "he_normal",
+        _uniform_for_normal,
+        ("distribution", "tails"),
+    ),
     Defect("normal for uniform at equal std", "he_uniform", _normal_for_uniform, ("support",)),
     Defect("truncation correction missing", TRUNC, _trunc_no_correction, ("std",)),
     Defect("clamped instead of truncated", TRUNC, _trunc_clamped, ("atoms",)),
-    Defect("rare 1000-sigma outliers", "he_normal", normal_with_std(_he_std, _outliers), ("tails",)),
-    Defect("mean shifted by 0.1 sigma", "he_normal", normal_with_std(_he_std, _mean_shift), ("mean",)),
-    Defect("uniform on [0, r)", "he_uniform",
-           uniform_with_bound(lambda s: math.sqrt(6.0 / fans(s).fan_in), low_zero=True), ("mean",)),
+    Defect(
+        "rare 1000-sigma outliers", "he_normal", normal_with_std(_he_std, _outliers), ("tails",)
+    ),
+    Defect(
+        "mean shifted by 0.1 sigma", "he_normal", normal_with_std(_he_std, _mean_shift), ("mean",)
+    ),
+    Defect(
+        "uniform on [0, r)",
+        "he_uniform",
+        uniform_with_bound(lambda s: math.sqrt(6.0 / fans(s).fan_in), low_zero=True),
+        ("mean",),
+    ),
     Defect("constant tensor", "he_normal", _constant, ("distinct_units",)),
     Defect("zero tensor", "he_normal", _zeros, ("distinct_units", "std")),
-    Defect("identical units", "he_normal", normal_with_std(_he_std, _identical_units),
-           ("distinct_units",)),
-    Defect("tiled slices", "he_normal", normal_with_std(_he_std, _tiled_slices), ("distinct_units",)),
+    Defect(
+        "identical units",
+        "he_normal",
+        normal_with_std(_he_std, _identical_units),
+        ("distinct_units",),
+    ),
+    Defect(
+        "tiled slices", "he_normal", normal_with_std(_he_std, _tiled_slices), ("distinct_units",)
+    ),
     Defect("ignores its rng", "he_normal", _ignores_rng, ("independent_calls",)),
     Defect("draws from global state", "he_normal", _global_state, ("reproducible",)),
-    Defect("correlated units", "he_normal", normal_with_std(_he_std, _correlated_units),
-           ("unit_correlation",)),
-    Defect("rank-one spike, std intact", "he_normal", normal_with_std(_he_std, _rank_one_spike),
-           ("spectrum",)),
+    Defect(
+        "correlated units",
+        "he_normal",
+        normal_with_std(_he_std, _correlated_units),
+        ("unit_correlation",),
+    ),
+    Defect(
+        "rank-one spike, std intact",
+        "he_normal",
+        normal_with_std(_he_std, _rank_one_spike),
+        ("spectrum",),
+    ),
     Defect("receptive field ignored", "he_normal", normal_with_std(_receptive_ignored), ("std",)),
     Defect("square kernel assumed", "he_normal", normal_with_std(_square_kernel_assumed), ("std",)),
-    Defect("wrong only for small fans", "he_normal", normal_with_std(_wrong_for_small_fans), ("std",)),
+    Defect(
+        "wrong only for small fans", "he_normal", normal_with_std(_wrong_for_small_fans), ("std",)
+    ),
     Defect("a single NaN", "he_normal", normal_with_std(_he_std, _single_nan), ("finite",)),
     Defect("orthogonal without the sign fix", "orthogonal", _orthogonal_no_sign_fix, ("haar",)),
-    Defect("Gaussian claiming orthogonal", "orthogonal", _gaussian_claiming_orthogonal,
-           ("orthogonal",)),
+    Defect(
+        "Gaussian claiming orthogonal", "orthogonal", _gaussian_claiming_orthogonal, ("orthogonal",)
+    ),
     Defect("Student-t at the right std", "he_normal", _student_t, ("fourth_moment",)),
-    Defect("unit scales differ, std intact", "he_normal",
-           normal_with_std(_he_std, _unit_scales_differ), ("unit_scales",)),
-    Defect("unit means differ, mean intact", "he_normal",
-           normal_with_std(_he_std, _unit_means_differ), ("unit_means",)),
-    Defect("equicorrelated groups of 16 units", "he_normal",
-           normal_with_std(_he_std, _equicorrelated_groups), ("unit_dependence",)),
+    Defect(
+        "unit scales differ, std intact",
+        "he_normal",
+        normal_with_std(_he_std, _unit_scales_differ),
+        ("unit_scales",),
+    ),
+    Defect(
+        "unit means differ, mean intact",
+        "he_normal",
+        normal_with_std(_he_std, _unit_means_differ),
+        ("unit_means",),
+    ),
+    Defect(
+        "equicorrelated groups of 16 units",
+        "he_normal",
+        normal_with_std(_he_std, _equicorrelated_groups),
+        ("unit_dependence",),
+    ),
     Defect("inverse CDF of 16-bit uniforms", "he_normal", _inverse_cdf_16_bit, ("resolution",)),
-    Defect("bfloat16 mantissa in float32", "he_normal", normal_with_std(_he_std, _bfloat16_mantissa),
-           ("resolution",)),
+    Defect(
+        "bfloat16 mantissa in float32",
+        "he_normal",
+        normal_with_std(_he_std, _bfloat16_mantissa),
+        ("resolution",),
+    ),
 ]
 
 #: The defects whose marginal std and mean are right: only their own check may see them.

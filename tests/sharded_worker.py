@@ -42,7 +42,8 @@ def jax_lines(mesh, place, describe) -> list[dict]:
     """check_tensor of every case sharded over ``mesh`` by rows, columns, both and
     replicated (``place(w, sharding)`` makes the array, ``describe(x)`` adds fields), beside
     the unsharded check of the same values."""
-    from jax.sharding import NamedSharding, PartitionSpec as P
+    from jax.sharding import NamedSharding
+    from jax.sharding import PartitionSpec as P
 
     import initcheck as ic
 
@@ -63,8 +64,9 @@ def jax_main(out: str) -> None:
 
     from initcheck.frameworks.sharding import from_jax
 
-    lines = jax_lines(jax_mesh(), jax.device_put,
-                      lambda x: {"shards": len(from_jax(x).shards)})  # distinct blocks (replicas once)
+    lines = jax_lines(
+        jax_mesh(), jax.device_put, lambda x: {"shards": len(from_jax(x).shards)}
+    )  # distinct blocks (replicas once)
     with open(out, "w") as f:
         f.write("\n".join(json.dumps(line) for line in lines))
 
@@ -81,7 +83,8 @@ def jaxmp_main(out: str) -> None:
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     pid = int(os.environ["JAX_PROCESS_ID"])
     jax.distributed.initialize(os.environ["JAX_COORDINATOR"], num_processes=2, process_id=pid)
-    from jax.sharding import NamedSharding, PartitionSpec as P
+    from jax.sharding import NamedSharding
+    from jax.sharding import PartitionSpec as P
 
     import initcheck as ic
     from initcheck.frameworks import sharding
@@ -206,7 +209,9 @@ def hang_main(out: str) -> None:
     dist.init_process_group("gloo")
     rank = dist.get_rank()
     mesh = init_device_mesh("cpu", (dist.get_world_size(),))
-    t = distribute_tensor(torch.from_numpy(weights("he_normal", (64, 32), "torch", 1.0, 0)), mesh, [Shard(0)])
+    t = distribute_tensor(
+        torch.from_numpy(weights("he_normal", (64, 32), "torch", 1.0, 0)), mesh, [Shard(0)]
+    )
     line = {"rank": rank}
     if rank == 0:
         start = time.perf_counter()
@@ -231,4 +236,10 @@ def hang_main(out: str) -> None:
 if __name__ == "__main__":
     kind, out = sys.argv[1], sys.argv[2]
     os.environ.setdefault("KERAS_BACKEND", "jax")
-    {"jax": jax_main, "jaxmp": jaxmp_main, "torch": torch_main, "fsdp": fsdp_main, "hang": hang_main}[kind](out)
+    {
+        "jax": jax_main,
+        "jaxmp": jaxmp_main,
+        "torch": torch_main,
+        "fsdp": fsdp_main,
+        "hang": hang_main,
+    }[kind](out)

@@ -5,7 +5,7 @@ and registered activations are checked before they are accepted."""
 import numpy as np
 import pytest
 
-from initcheck import activations
+from initcheck.theory import activations
 
 U = np.linspace(-4.0, 4.0, 161)  # includes 0, where the kinks are
 H = 1e-6
@@ -14,7 +14,9 @@ H = 1e-6
 @pytest.mark.parametrize("name", activations.names())
 def test_dphi_is_the_derivative_of_phi(name):
     act = activations.get(name)
-    away = U[np.all(np.abs(U[:, None] - np.asarray(act.kinks or (np.inf,))[None, :]) > 1e-3, axis=1)]
+    away = U[
+        np.all(np.abs(U[:, None] - np.asarray(act.kinks or (np.inf,))[None, :]) > 1e-3, axis=1)
+    ]
     numeric = (act.phi(away + H) - act.phi(away - H)) / (2 * H)
     np.testing.assert_allclose(act.dphi(away), numeric, rtol=1e-6, atol=1e-8)
 
@@ -60,4 +62,6 @@ def test_register_checks_and_replaces():
     with pytest.raises(ValueError, match="same shape"):
         activations.register("bad_test_act", lambda u: u[:2], lambda u: u, replace=True)
     with pytest.raises(ValueError, match="finite"):
-        activations.register("nan_test_act", lambda u: np.full_like(u, np.nan), lambda u: u, replace=True)
+        activations.register(
+            "nan_test_act", lambda u: np.full_like(u, np.nan), lambda u: u, replace=True
+        )

@@ -15,11 +15,12 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import event, example, given, strategies as st
+from hypothesis import event, example, given
+from hypothesis import strategies as st
 
 import initcheck as ic
-from initcheck import activations
-from initcheck.initializers import Initializer
+from initcheck.claims.initializers import Initializer
+from initcheck.theory import activations
 from tests.api_space import (
     CONVENTIONS,
     NUMPY_DTYPES,
@@ -129,7 +130,9 @@ def test_verify_on_a_correct_builtin_passes_or_names_the_argument(call):
     if isinstance(target, Initializer) and not isinstance(kwargs.get("layout"), ic.Layout):
         # a named layout moves the axes; the layer's groups and transposition stay the target's
         lay = target.layout
-        assert (f"groups={lay.groups}" in report.initializer) == (lay.groups > 1), report.initializer
+        assert (f"groups={lay.groups}" in report.initializer) == (lay.groups > 1), (
+            report.initializer
+        )
         assert ("transposed=True" in report.initializer) == lay.transposed, report.initializer
     assert not wrong, f"a correct built-in FAILED {[c.name for c in wrong]}:\n{report}"
 
@@ -157,7 +160,9 @@ _SMALL_SHAPES = st.lists(st.integers(1, 12), min_size=0, max_size=5).map(tuple)
 @given(shape=_SMALL_SHAPES, layout=layouts(), groups=st.sampled_from([None, 1, 2, 3]),
        transposed=st.sampled_from([None, False, True]), convention=st.sampled_from(CONVENTIONS),
        vectors=st.sampled_from([None, *VECTOR_POLICIES]))
-def test_compute_fans_counts_every_connection_once(shape, layout, groups, transposed, convention, vectors):
+def test_compute_fans_counts_every_connection_once(
+    shape, layout, groups, transposed, convention, vectors
+):
     with contract("shape", "layout", "groups", "transposed", "convention", "vectors") as refused:
         fans = ic.compute_fans(shape, layout, groups=groups, transposed=transposed,
                                convention=convention, vectors=vectors)
@@ -189,8 +194,12 @@ def test_fans_do_not_depend_on_the_order_axes_are_stored_in(shape, layout, trans
     ins, outs, batch = lay.axis_sets(len(shape))  # untransposed: transposition comes after
     perm = data.draw(st.permutations(range(len(shape))))  # new axis j holds old axis perm[j]
     where = {old: new for new, old in enumerate(perm)}
-    moved = ic.Layout("moved", in_axis=tuple(where[a] for a in ins),
-                      out_axis=tuple(where[a] for a in outs), batch_axes=tuple(where[a] for a in batch))
+    moved = ic.Layout(
+        "moved",
+        in_axis=tuple(where[a] for a in ins),
+        out_axis=tuple(where[a] for a in outs),
+        batch_axes=tuple(where[a] for a in batch),
+    )
     after = ic.compute_fans(tuple(shape[p] for p in perm), moved, transposed=transposed)
     assert after == before
 
@@ -238,18 +247,26 @@ def test_a_law_agrees_with_scipy_on_its_own_moments(drawn, shape, layout, conven
 
 def _gaussian(f, q: float, kinks: tuple[float, ...]) -> float:
     """E[f(sqrt(q) z)], z ~ N(0, 1), by adaptive quadrature split at the kinks: an oracle
-    independent of initcheck.theory's Gauss-Hermite rules."""
+    independent of initcheck.theory.meanfield's Gauss-Hermite rules."""
     from scipy import integrate
 
     s = math.sqrt(q)
     cuts = sorted({-12.0, 12.0, *(k / s for k in kinks if abs(k / s) < 12)})
-    density = lambda z: f(np.asarray(s * z)) * math.exp(-z * z / 2) / math.sqrt(2 * math.pi)
-    return sum(integrate.quad(lambda z: float(density(z)), a, b, epsabs=1e-13, epsrel=1e-11, limit=200)[0]
-               for a, b in zip(cuts, cuts[1:]))
+    def density(z):
+        return f(np.asarray(s * z)) * math.exp(-z * z / 2) / math.sqrt(2 * math.pi)
+
+    return sum(
+        integrate.quad(lambda z: float(density(z)), a, b, epsabs=1e-13, epsrel=1e-11, limit=200)[0]
+        for a, b in zip(cuts, cuts[1:])
+    )
 
 
 @examples(40)
-@given(act=activations_(), target=st.sampled_from(TARGETS), sigma_b=st.sampled_from([0.0, 0.05, 0.3, 0.9, 1.2]))
+@given(
+    act=activations_(),
+    target=st.sampled_from(TARGETS),
+    sigma_b=st.sampled_from([0.0, 0.05, 0.3, 0.9, 1.2]),
+)
 def test_a_gain_meets_its_own_definition(act, target, sigma_b):
     activation, name, params = act
     with contract("activation", "target", "sigma_b", *params) as refused:
@@ -268,13 +285,21 @@ def test_a_gain_meets_its_own_definition(act, target, sigma_b):
     phi = activations.get(activation) if isinstance(activation, str) else activation
     sw2, sb2 = value * value, sigma_b * sigma_b
     if target == "forward":  # q = 1 is a fixed point
-        assert sw2 * _gaussian(lambda u: phi.phi(u) ** 2, 1.0, phi.kinks) + sb2 == pytest.approx(1, rel=1e-6)
+        assert sw2 * _gaussian(lambda u: phi.phi(u) ** 2, 1.0, phi.kinks) + sb2 == pytest.approx(
+            1, rel=1e-6
+        )
     elif target == "backward":  # chi_1 = 1 at q = 1
-        assert sw2 * _gaussian(lambda u: phi.dphi(u) ** 2, 1.0, phi.kinks) == pytest.approx(1, rel=1e-6)
+        assert sw2 * _gaussian(lambda u: phi.dphi(u) ** 2, 1.0, phi.kinks) == pytest.approx(
+            1, rel=1e-6
+        )
     elif not g.degenerate:  # a fixed point q* with chi_1(q*) = 1
         q = g.q_star
-        assert sw2 * _gaussian(lambda u: phi.phi(u) ** 2, q, phi.kinks) + sb2 == pytest.approx(q, rel=1e-5)
-        assert sw2 * _gaussian(lambda u: phi.dphi(u) ** 2, q, phi.kinks) == pytest.approx(1, rel=1e-5)
+        assert sw2 * _gaussian(lambda u: phi.phi(u) ** 2, q, phi.kinks) + sb2 == pytest.approx(
+            q, rel=1e-5
+        )
+        assert sw2 * _gaussian(lambda u: phi.dphi(u) ** 2, q, phi.kinks) == pytest.approx(
+            1, rel=1e-5
+        )
 
 
 # ---------------------------------------------------------------------------- simulate
@@ -285,8 +310,9 @@ def test_a_gain_meets_its_own_definition(act, target, sigma_b):
        width=st.one_of(st.integers(1, 48), st.lists(st.integers(1, 32), min_size=1, max_size=6)),
        batch=st.integers(1, 96), bias=st.sampled_from([0.0, 0.2]), backward=st.booleans(),
        dtype=st.sampled_from(NUMPY_DTYPES), as_name=st.booleans())
-def test_simulate_returns_a_trace_of_the_net_asked_for(drawn, act, depth, width, batch, bias, backward,
-                                                       dtype, as_name):
+def test_simulate_returns_a_trace_of_the_net_asked_for(
+    drawn, act, depth, width, batch, bias, backward, dtype, as_name
+):
     name, _, params = drawn
     activation, _, act_params = act
     init = name if as_name and not params else ic.initializers.get(name, **params)
@@ -299,7 +325,9 @@ def test_simulate_returns_a_trace_of_the_net_asked_for(drawn, act, depth, width,
     assert trace.depth == depth and trace.batch == batch
     assert len(trace.layers) == depth or trace.notes, "a net that stopped early says why"
     for layer in trace.layers:
-        assert layer.width == trace.widths[layer.layer] and len(layer.hist) == len(trace.bin_edges) - 1
+        assert (
+            layer.width == trace.widths[layer.layer] and len(layer.hist) == len(trace.bin_edges) - 1
+        )
         assert math.isfinite(layer.q) and layer.q >= 0
         assert (layer.grad_second is not None) == backward or not trace.complete
 

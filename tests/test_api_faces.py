@@ -12,11 +12,12 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import event, example, given, strategies as st
+from hypothesis import event, example, given
+from hypothesis import strategies as st
 
 import initcheck as ic
-from initcheck import cli
-from initcheck.initializers import Initializer
+from initcheck.claims.initializers import Initializer
+from initcheck.cli import parser as cli
 from tests.api_space import (
     activations_,
     builtins,
@@ -71,8 +72,18 @@ def tensors(draw):
 @given(tensors())
 # found by the wide run: a coarse grid against the claim (U[2, 2.05) in bfloat16), and a
 # 1x1 orthogonal whose +-gain is not a bfloat16 value
-@example(("uniform", {"low": 2.0, "high": 2.05}, ic.get_layout("flax"), (12, 14), "numpy", "bfloat16",
-          ic.spec("uniform", low=2.0, high=2.05), 0))
+@example(
+    (
+        "uniform",
+        {"low": 2.0, "high": 2.05},
+        ic.get_layout("flax"),
+        (12, 14),
+        "numpy",
+        "bfloat16",
+        ic.spec("uniform", low=2.0, high=2.05),
+        0,
+    )
+)
 @example(("orthogonal", {"gain": 0.943359375}, ic.get_layout("flax"), (1, 1), "numpy", "bfloat16",
           ic.spec("orthogonal", gain=0.943359375), 0))
 def test_check_tensor_passes_every_builtins_draw_in_every_dtype(drawn):
@@ -107,7 +118,9 @@ def torch_layers(draw):
         return make(cin, cout, k, groups=g, bias=bias)
     if kind == "embedding":
         n = draw(st.integers(2, 64))
-        return nn.Embedding(n, draw(c), padding_idx=draw(st.one_of(st.none(), st.integers(0, n - 1))))
+        return nn.Embedding(
+            n, draw(c), padding_idx=draw(st.one_of(st.none(), st.integers(0, n - 1)))
+        )
     if kind == "layernorm":
         return nn.LayerNorm(draw(c), elementwise_affine=bias)
     if kind == "batchnorm":
@@ -116,8 +129,9 @@ def torch_layers(draw):
         heads = draw(st.integers(1, 3))
         return nn.MultiheadAttention(heads * draw(st.integers(1, 8)), heads, bias=bias)
     if kind in ("lstm", "gru"):
-        return (nn.LSTM if kind == "lstm" else nn.GRU)(draw(c), draw(c), num_layers=draw(st.integers(1, 2)),
-                                                        bias=bias)
+        return (nn.LSTM if kind == "lstm" else nn.GRU)(
+            draw(c), draw(c), num_layers=draw(st.integers(1, 2)), bias=bias
+        )
     return nn.PReLU(draw(st.integers(1, 4)))
 
 
@@ -148,8 +162,11 @@ def test_check_model_passes_flax_models_fresh_from_their_constructors(sizes, con
 
     class Net(nnx.Module):
         def __init__(self, rngs):
-            self.layers = nnx.List([nnx.Linear(i, o, rngs=rngs) for i, o in sizes]) if hasattr(nnx, "List") \
+            self.layers = (
+                nnx.List([nnx.Linear(i, o, rngs=rngs) for i, o in sizes])
+                if hasattr(nnx, "List")
                 else [nnx.Linear(i, o, rngs=rngs) for i, o in sizes]
+            )
             self.norm = nnx.LayerNorm(sizes[-1][1], rngs=rngs)
             if conv:
                 self.conv = nnx.Conv(sizes[0][0], sizes[0][1], (3,), rngs=rngs)
@@ -162,15 +179,28 @@ def test_check_model_passes_flax_models_fresh_from_their_constructors(sizes, con
 
 #: Laws inside identify's space: its families, fan modes and named gains.
 _IN_SPACE = st.one_of(
-    st.tuples(st.sampled_from(["he_normal", "he_uniform"]), st.fixed_dictionaries(
-        {"mode": st.sampled_from(["fan_in", "fan_out", "fan_avg"])},
-        optional={"nonlinearity": st.sampled_from(["relu", "tanh", "linear", "selu"])})),
-    st.tuples(st.sampled_from(["xavier_normal", "xavier_uniform", "orthogonal"]),
-              st.fixed_dictionaries({}, optional={"gain": st.sampled_from([1.0, math.sqrt(2), 5 / 3])})),
+    st.tuples(
+        st.sampled_from(["he_normal", "he_uniform"]),
+        st.fixed_dictionaries(
+            {"mode": st.sampled_from(["fan_in", "fan_out", "fan_avg"])},
+            optional={"nonlinearity": st.sampled_from(["relu", "tanh", "linear", "selu"])},
+        ),
+    ),
+    st.tuples(
+        st.sampled_from(["xavier_normal", "xavier_uniform", "orthogonal"]),
+        st.fixed_dictionaries({}, optional={"gain": st.sampled_from([1.0, math.sqrt(2), 5 / 3])}),
+    ),
     st.tuples(st.sampled_from(["lecun_normal", "lecun_uniform", "small_normal"]), st.just({})),
-    st.tuples(st.just("variance_scaling"), st.fixed_dictionaries({
-        "scale": st.sampled_from([1.0, 2.0]), "mode": st.sampled_from(["fan_in", "fan_out", "fan_avg"]),
-        "distribution": st.sampled_from(["normal", "truncated_normal", "uniform"])})),
+    st.tuples(
+        st.just("variance_scaling"),
+        st.fixed_dictionaries(
+            {
+                "scale": st.sampled_from([1.0, 2.0]),
+                "mode": st.sampled_from(["fan_in", "fan_out", "fan_avg"]),
+                "distribution": st.sampled_from(["normal", "truncated_normal", "uniform"]),
+            }
+        ),
+    ),
 )
 
 
@@ -188,16 +218,27 @@ def test_identify_finds_a_law_inside_its_space(drawn, layout, seed, shapes):
         laws = {s: c.spec.law(s, c.layout, convention=c.convention) for s in shapes}
         close = (lambda a, b: abs(a / b - 1) < 1e-6) if c.named else \
             (lambda a, b: abs(a / b - 1) < 6 * c.std_ratio_se + 1e-6)
-        return all(close(laws[s].std, truth[s].std) and laws[s].bounded == truth[s].bounded for s in shapes)
+        return all(
+            close(laws[s].std, truth[s].std) and laws[s].bounded == truth[s].bounded for s in shapes
+        )
 
     assert any(same_law(c) for c in found), [c.claim for c in found]
 
 
 # ---------------------------------------------------------------------------- trace_model
 
-_TORCH_ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU, "silu": nn.SiLU,
-                      "elu": nn.ELU, "selu": nn.SELU, "leaky_relu": nn.LeakyReLU, "linear": nn.Identity,
-                      "sigmoid": nn.Sigmoid, "softplus": nn.Softplus}
+_TORCH_ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "gelu": nn.GELU,
+    "silu": nn.SiLU,
+    "elu": nn.ELU,
+    "selu": nn.SELU,
+    "leaky_relu": nn.LeakyReLU,
+    "linear": nn.Identity,
+    "sigmoid": nn.Sigmoid,
+    "softplus": nn.Softplus,
+}
 
 
 @examples(20)
@@ -212,20 +253,33 @@ def test_a_net_made_with_initchecks_forward_gain_passes_the_forward_trace(name, 
         nn.init.normal_(linear.weight, 0.0, g / math.sqrt(width))
         blocks.append(nn.Sequential(linear, _TORCH_ACTIVATIONS[name]()))
     model = nn.Sequential(*blocks)
-    trace = ic.trace_model(model, torch.randn(256, width, generator=torch.Generator().manual_seed(seed)))
+    trace = ic.trace_model(
+        model, torch.randn(256, width, generator=torch.Generator().manual_seed(seed))
+    )
     assert trace.forward is not None and trace.forward.passed, str(trace)
 
 
 @examples(20)
 @given(width=st.integers(2, 16), depth=st.integers(2, 5), data=st.data())
 def test_trace_model_refuses_inputs_the_model_cannot_take_by_name(width, depth, data):
-    model = nn.Sequential(*[nn.Sequential(nn.Linear(width, width), nn.ReLU()) for _ in range(depth)])
-    bad = data.draw(st.sampled_from([
-        ("inputs", torch.randn(4, width + 1), {}), ("inputs", torch.zeros(4, width, dtype=torch.long), {}),
-        ("inputs", "x", {}), ("inputs", None, {}), ("loss", torch.randn(4, width), {"loss": 3}),
-        ("loss", torch.randn(4, width), {"loss": lambda out: out}),
-        ("factor", torch.randn(4, width), {"factor": 1.0}), ("seed", torch.randn(4, width), {"seed": -2}),
-        ("blocks", torch.randn(4, width), {"blocks": "nothing.*"})]))
+    model = nn.Sequential(
+        *[nn.Sequential(nn.Linear(width, width), nn.ReLU()) for _ in range(depth)]
+    )
+    bad = data.draw(
+        st.sampled_from(
+            [
+                ("inputs", torch.randn(4, width + 1), {}),
+                ("inputs", torch.zeros(4, width, dtype=torch.long), {}),
+                ("inputs", "x", {}),
+                ("inputs", None, {}),
+                ("loss", torch.randn(4, width), {"loss": 3}),
+                ("loss", torch.randn(4, width), {"loss": lambda out: out}),
+                ("factor", torch.randn(4, width), {"factor": 1.0}),
+                ("seed", torch.randn(4, width), {"seed": -2}),
+                ("blocks", torch.randn(4, width), {"blocks": "nothing.*"}),
+            ]
+        )
+    )
     argument, inputs, kwargs = bad
     with contract(argument) as refused:
         ic.trace_model(model, inputs, **kwargs)
@@ -247,7 +301,10 @@ def cli_calls(draw):
         argv += [act_name, *(f"--param={k}={v}" for k, v in act_params.items())]
         argv += ["--sigma-b", str(draw(st.sampled_from([0.0, 0.3])))]
     elif command == "list":
-        argv += ["--shape", ",".join(map(str, draw(st.lists(st.integers(1, 9), min_size=1, max_size=4))))]
+        argv += [
+            "--shape",
+            ",".join(map(str, draw(st.lists(st.integers(1, 9), min_size=1, max_size=4)))),
+        ]
         argv += ["--layout", draw(st.sampled_from(sorted(ic.LAYOUTS)))]
     else:
         argv += [name, *(f"--kwarg={k}={v}" for k, v in params.items())]
@@ -257,10 +314,23 @@ def cli_calls(draw):
             shapes, _, _ = draw(layer_shapes(layout, max_elements=4096))
             argv += [a for s in shapes for a in ("--shape", ",".join(map(str, s)))]
         if command == "verify" and draw(st.booleans()):
-            argv += ["--activation", act_name, "--dtype", draw(st.sampled_from(["float32", "float64"]))]
+            argv += [
+                "--activation",
+                act_name,
+                "--dtype",
+                draw(st.sampled_from(["float32", "float64"])),
+            ]
         if command == "simulate":
-            argv += ["--activation", act_name, "--depth", str(draw(st.integers(1, 5))),
-                     "--width", str(draw(st.integers(1, 40))), "--batch", str(draw(st.integers(1, 64)))]
+            argv += [
+                "--activation",
+                act_name,
+                "--depth",
+                str(draw(st.integers(1, 5))),
+                "--width",
+                str(draw(st.integers(1, 40))),
+                "--batch",
+                str(draw(st.integers(1, 64))),
+            ]
     if draw(st.integers(0, 4)) == 0:  # spoil one option
         argv += draw(st.sampled_from([["--seed", "-1"], ["--alpha", "2"], ["--shape", "3,x"],
                                       ["--layout", "caffe"], ["--depth", "0"], ["--width", "1.5"],
@@ -291,7 +361,9 @@ def test_the_cli_answers_with_an_exit_code_and_never_a_traceback(argv, ):
         assert "nothing in the search space" in out.getvalue(), out.getvalue()
     elif code == 1:  # only a propagation property may fail for a correct built-in
         assert argv[0] == "verify" and "--activation" in argv, (argv, out.getvalue())
-        assert "FAIL propagation" in out.getvalue() and "FAIL std" not in out.getvalue(), out.getvalue()
+        assert "FAIL propagation" in out.getvalue() and "FAIL std" not in out.getvalue(), (
+            out.getvalue()
+        )
 
 
 _W = np.random.default_rng(0).normal(0, 0.05, (32, 16))
@@ -329,7 +401,9 @@ BAD_CALLS = [
 ]
 
 
-@pytest.mark.parametrize("argument, call", BAD_CALLS, ids=[f"{i}-{a}" for i, (a, _) in enumerate(BAD_CALLS)])
+@pytest.mark.parametrize(
+    "argument, call", BAD_CALLS, ids=[f"{i}-{a}" for i, (a, _) in enumerate(BAD_CALLS)]
+)
 def test_the_model_wing_and_simulator_refuse_a_bad_argument_by_name(argument, call):
     with contract(argument) as refused:
         call()

@@ -7,14 +7,20 @@ import sys
 import jsonschema
 import numpy as np
 import pytest
+from helpers import run_cli
 
 import initcheck as ic
-from initcheck import audit, catalogues
-from initcheck.schema import AUDIT
+import initcheck.claims.specs
+from initcheck.audit import Entry
+from initcheck.audit import runner as audit
+from initcheck.audit.catalogues import builtin as builtin_catalogue
+from initcheck.core.schema import AUDIT
 
 
 def _wrong_scale(shape, rng, dtype=np.float32):
-    return (rng.standard_normal(shape) * 1.5 * math.sqrt(2 / ic.compute_fans(shape).fan_in)).astype(dtype)
+    return (rng.standard_normal(shape) * 1.5 * math.sqrt(2 / ic.compute_fans(shape).fan_in)).astype(
+        dtype
+    )
 
 
 def _broken(shape, rng):
@@ -24,9 +30,9 @@ def _broken(shape, rng):
 def _small_catalogue():
     shapes = ((256, 128), (3, 3, 16, 32))
     return [
-        catalogues.Entry("he_normal", lambda: ic.initializers.he_normal(), shapes=shapes),
-        catalogues.Entry("wrong scale", lambda: _wrong_scale, "he_normal", shapes=shapes),
-        catalogues.Entry("broken", lambda: _broken, "he_normal", shapes=shapes),
+        Entry("he_normal", lambda: ic.initializers.he_normal(), shapes=shapes),
+        Entry("wrong scale", lambda: _wrong_scale, "he_normal", shapes=shapes),
+        Entry("broken", lambda: _broken, "he_normal", shapes=shapes),
     ]
 
 
@@ -40,12 +46,12 @@ def test_verdicts_findings_and_alpha_split(small):
     assert [r is not None and r.passed for r in result.reports] == [True, False, False]
     assert not result.passed
     assert result.reports[0].alpha == pytest.approx(1e-5)  # split evenly over 3 entries
-    assert "std within" in result.finding(0)
+    assert "std within" in result.rows[0].finding
     # the finding says what the samples look like (He with 1.5x the gain), then what failed
-    assert result.finding(1).startswith("looks like spec('variance_scaling', scale=4.5")
-    assert "; std:" in result.finding(1) and "std/claimed = 1.5" in result.finding(1)
-    assert result.reports[2] is None and "raised RuntimeError" in result.finding(2)
-    verdicts = [row[3] for row in result.rows()[1:]]
+    assert result.rows[1].finding.startswith("looks like spec('variance_scaling', scale=4.5")
+    assert "; std:" in result.rows[1].finding and "std/claimed = 1.5" in result.rows[1].finding
+    assert result.reports[2] is None and "raised RuntimeError" in result.rows[2].finding
+    verdicts = [row[3] for row in result.table()[1:]]
     assert verdicts == ["PASS", "FAIL", "ERROR"]
     assert "1/3 pass" in result.summary()
     doc = result.to_dict()
@@ -55,14 +61,18 @@ def test_verdicts_findings_and_alpha_split(small):
 
 def test_propagation_finding_reports_the_rates(monkeypatch):
     monkeypatch.setitem(audit.CATALOGUES, "builtin", lambda: [
-        catalogues.Entry("he_normal", lambda: ic.initializers.he_normal(), activation="relu",
+        Entry("he_normal", lambda: ic.initializers.he_normal(), activation="relu",
                          shapes=((64, 64),))])
     result = audit.run("builtin")
-    assert result.passed and "relu: fwd x1.000/layer, bwd x1.000/layer" in result.finding(0)
+    assert result.passed and "relu: fwd x1.000/layer, bwd x1.000/layer" in result.rows[0].finding
 
 
 def test_unknown_target_lists_the_catalogues():
-    with pytest.raises(ValueError, match="Allowed values: 'builtin', 'torch', 'jax', 'keras', 'haiku', 'flax', 'equinox'.*'all'"):
+    with pytest.raises(
+        ValueError,
+        match="Allowed values: 'builtin', 'torch', 'jax', 'keras', 'haiku', 'flax', 'equinox'"
+        ".*'all'",
+    ):
         audit.run("caffe")
 
 
@@ -71,7 +81,9 @@ def test_a_catalogue_that_cannot_load_is_skipped_in_all_and_raised_alone(monkeyp
         raise ImportError("torch is not installed: pip install 'initcheck[torch]'")
     monkeypatch.setattr(audit, "CATALOGUES", {"builtin": _small_catalogue, "torch": missing})
     result = audit.run("all", propagation=False)
-    assert result.skipped == [("torch", "torch is not installed: pip install 'initcheck[torch]'")]
+    assert list(result.skipped) == [
+        ("torch", "torch is not installed: pip install 'initcheck[torch]'")
+    ]
     assert "skipped torch" in result.summary() and len(result.entries) == 3
     assert "no framework is installed" in result.summary()
     assert all(len(line) <= audit.TEXT_WIDTH for line in result.text().splitlines())
@@ -80,10 +92,14 @@ def test_a_catalogue_that_cannot_load_is_skipped_in_all_and_raised_alone(monkeyp
 
 
 def test_builtin_catalogue_covers_every_spec_with_its_activation():
-    entries = catalogues.builtin()
-    assert [e.name for e in entries] == list(ic.specs.SPECS)
+    entries = builtin_catalogue.catalogue()
+    assert [e.name for e in entries] == list(ic.claims.specs.SPECS)
     meant = {e.name: e.activation for e in entries}
-    assert meant["he_normal"] == "relu" and meant["xavier_uniform"] == "tanh" and meant["zeros"] is None
+    assert (
+        meant["he_normal"] == "relu"
+        and meant["xavier_uniform"] == "tanh"
+        and meant["zeros"] is None
+    )
 
 
 PLUGIN = '''
@@ -92,7 +108,7 @@ import math
 
 import numpy as np
 
-from initcheck.catalogues import Entry
+from initcheck.audit.entry import Entry
 
 
 def my_he(shape, rng, dtype=np.float32):
@@ -129,16 +145,15 @@ def test_a_plugin_catalogue_is_audited_like_the_others(plugin):
 
 def test_the_cli_audits_a_plugin_by_name(plugin):
     import os
-    import subprocess
-    import sys
 
     env = {**os.environ, "PYTHONPATH": str(plugin)}
-    r = subprocess.run([sys.executable, "-m", "initcheck", "audit", "mycat", "--no-propagation"],
-                       capture_output=True, text=True, env=env, timeout=300)
+    r = run_cli("audit", "mycat", "--no-propagation", env=env)
     assert r.returncode == 0 and "audit mycat: 1/1 pass" in r.stdout, r.stdout + r.stderr
 
 
 def test_a_broken_plugin_is_named(plugin):
     (plugin / "mycat.py").write_text("def catalogue():\n    return ['not an entry']\n")
-    with pytest.raises(ValueError, match="catalogue 'mycat' \\(mycat:catalogue\\) must return a list"):
+    with pytest.raises(
+        ValueError, match="catalogue 'mycat' \\(mycat:catalogue\\) must return a list"
+    ):
         audit.run("mycat")

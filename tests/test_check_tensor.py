@@ -9,7 +9,7 @@ import pytest
 from scipy import stats as sps
 
 import initcheck as ic
-from initcheck.seeding import int_seed
+from initcheck.core.seeding import int_seed
 
 torch = pytest.importorskip("torch")
 
@@ -60,7 +60,9 @@ def test_defects_fail_with_the_check_that_sees_them():
     assert not ic.check_tensor(uniform, claim).check("distribution").passed
     tiled = np.tile(z[:8] * 0.02, (64, 1))  # units repeated
     assert not ic.check_tensor(tiled, claim).check("distinct_units").passed
-    spike = z * 0.02 + 0.004 * np.outer(rng("a").standard_normal(512), rng("b").standard_normal(256))
+    spike = z * 0.02 + 0.004 * np.outer(
+        rng("a").standard_normal(512), rng("b").standard_normal(256)
+    )
     r = ic.check_tensor(spike / spike.std() * 0.02, claim)
     assert not r.check("spectrum").passed
 
@@ -117,6 +119,8 @@ def test_a_coarse_grid_is_judged_by_the_rounded_law(dtype):
     assert ic.check_tensor(rng.uniform(2.0, 2.05, (256, 256)).astype(dt),
                            ic.spec("uniform", low=2.0, high=2.05)).passed
     assert not ic.check_tensor(rng.normal(1, 0.021, (512, 512)).astype(dt), claim).passed
-    assert not ic.check_tensor(rng.normal(1, 0.02, (512, 512)).clip(0.96, 1.04).astype(dt), claim).passed
+    assert not ic.check_tensor(
+        rng.normal(1, 0.02, (512, 512)).clip(0.96, 1.04).astype(dt), claim
+    ).passed
     with pytest.raises(ValueError, match="cannot be held in dtype"):
         ic.check_tensor(np.full((64, 64), 5.0, dtype=dt), ic.spec("normal", mean=5, std=1e-4))

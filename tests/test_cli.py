@@ -2,18 +2,16 @@
 JSON validated against the published schemas."""
 
 import json
-import subprocess
-import sys
 
 import jsonschema
 import pytest
+from helpers import run_cli
 
-from initcheck.schema import AUDIT, GAIN, REPORT, TRACE
+from initcheck.core.schema import AUDIT, GAIN, REPORT, TRACE
 
 
 def run(*args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "initcheck", *args], capture_output=True,
-                          text=True, timeout=timeout)
+    return run_cli(*args, timeout=timeout)
 
 
 def no_traceback(r):
@@ -58,8 +56,7 @@ def test_verify_import_path_with_expect_and_params(tmp_path):
     env = {**os.environ, **env}
 
     def go(*args):
-        return subprocess.run([sys.executable, "-m", "initcheck", *args], capture_output=True,
-                              text=True, timeout=300, env=env)
+        return run_cli(*args, env=env)
 
     ok = go("verify", "myinits:he_fan_out", "--expect", "he_normal", "--param", "mode='fan_out'",
             "--shape", "64,32", "--shape", "3,3,16,8", "--json", str(tmp_path / "r.json"))
@@ -68,7 +65,16 @@ def test_verify_import_path_with_expect_and_params(tmp_path):
     assert "verdict: PASS" in ok.stdout
     bad = go("verify", "myinits.he_fan_out", "--expect", "he_normal")  # dotted path, fan_in claim
     assert bad.returncode == 1 and "FAIL std" in bad.stdout
-    kw = go("verify", "myinits:scaled", "--expect", "normal", "--param", "std=2.0", "--kwarg", "factor=2.0")
+    kw = go(
+        "verify",
+        "myinits:scaled",
+        "--expect",
+        "normal",
+        "--param",
+        "std=2.0",
+        "--kwarg",
+        "factor=2.0",
+    )
     assert kw.returncode == 0, kw.stdout + kw.stderr
 
 
@@ -79,25 +85,37 @@ def test_verify_with_activation_and_plot(tmp_path):
     assert plot.read_bytes()[:4] == b"\x89PNG"
 
 
-@pytest.mark.parametrize("args, message", [
-    (("verify", "nosuchpackage_xyz:init", "--expect", "he_normal"), "no module named 'nosuchpackage_xyz'"),
-    (("verify", "numpy.random:norml", "--expect", "he_normal"), "Did you mean normal"),
-    (("verify", "he_nromal"), "Did you mean he_normal"),
-    (("verify", "he_normal", "--expect", "he_nrmal"), "Did you mean 'he_normal'"),
-    (("verify", "he_normal", "--expect", "he_normal", "--param", "fan_out"), "not of the form name=value"),
-    (("verify", "he_normal", "--expect", "he_normal", "--param", "mdoe=1"), "did you mean 'mode'"),
-    (("verify", "he_normal", "--param", "mode=1"), "pass --expect NAME too"),
-    (("verify", "he_normal", "--alpha", "3"), "must lie in (0, 1)"),
-    (("verify", "he_normal", "--shape", "3x0"), "dimension 1 is 0"),
-    (("verify", "he_normal", "--activation", "swish2"), "Allowed values"),
-    (("verify", "numpy.random:normal", "--expect", "he_normal"), "raised TypeError"),
-    (("simulate", "he_normal", "--depth", "0"), "depth must be >= 1"),
-    (("simulate", "he_normal", "--activation", "tanhh"), "Did you mean 'tanh'"),
-    (("audit", "caffe"), "Allowed values"),
-    (("gain", "relu6"), "Allowed values"),
-    (("list", "--shape", "three"), "integers separated by commas"),
-    ((), "usage"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ("verify", "nosuchpackage_xyz:init", "--expect", "he_normal"),
+            "no module named 'nosuchpackage_xyz'",
+        ),
+        (("verify", "numpy.random:norml", "--expect", "he_normal"), "Did you mean normal"),
+        (("verify", "he_nromal"), "Did you mean he_normal"),
+        (("verify", "he_normal", "--expect", "he_nrmal"), "Did you mean 'he_normal'"),
+        (
+            ("verify", "he_normal", "--expect", "he_normal", "--param", "fan_out"),
+            "not of the form name=value",
+        ),
+        (
+            ("verify", "he_normal", "--expect", "he_normal", "--param", "mdoe=1"),
+            "did you mean 'mode'",
+        ),
+        (("verify", "he_normal", "--param", "mode=1"), "pass --expect NAME too"),
+        (("verify", "he_normal", "--alpha", "3"), "must lie in (0, 1)"),
+        (("verify", "he_normal", "--shape", "3x0"), "dimension 1 is 0"),
+        (("verify", "he_normal", "--activation", "swish2"), "Allowed values"),
+        (("verify", "numpy.random:normal", "--expect", "he_normal"), "raised TypeError"),
+        (("simulate", "he_normal", "--depth", "0"), "depth must be >= 1"),
+        (("simulate", "he_normal", "--activation", "tanhh"), "Did you mean 'tanh'"),
+        (("audit", "caffe"), "Allowed values"),
+        (("gain", "relu6"), "Allowed values"),
+        (("list", "--shape", "three"), "integers separated by commas"),
+        ((), "usage"),
+    ],
+)
 def test_usage_errors_exit_2_with_a_message(args, message):
     r = run(*args)
     assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
@@ -112,7 +130,7 @@ def test_audit_builtin_json_lists_every_initializer(tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     doc = json.loads(out.read_text())
     jsonschema.validate(doc, AUDIT)
-    from initcheck import specs
+    from initcheck.claims import specs
     assert [e["name"] for e in doc["initializers"]] == list(specs.SPECS)
     assert all(e["verdict"] == "pass" for e in doc["initializers"])
     assert "audit builtin: 16/16 pass" in r.stdout
@@ -129,7 +147,11 @@ def test_simulate_prints_the_table_and_writes_the_figure(tmp_path):
 
 def test_gain_prints_derived_beside_torch():
     r = run("gain", "tanh")
-    assert r.returncode == 0 and "forward        1.59254" in r.stdout and "torch table    1.66667" in r.stdout
+    assert (
+        r.returncode == 0
+        and "forward        1.59254" in r.stdout
+        and "torch table    1.66667" in r.stdout
+    )
 
 
 def test_gain_json_validates():
@@ -168,8 +190,7 @@ def explodes(shape, rng):  # not an input error: a fault in the code under test
 
 
 def _run_in(directory, *args):
-    return subprocess.run(["initcheck", *args], cwd=directory, capture_output=True, text=True,
-                          timeout=300)
+    return run_cli(*args, cwd=directory)
 
 
 def test_import_paths_resolve_from_the_current_directory(tmp_path):
@@ -177,16 +198,33 @@ def test_import_paths_resolve_from_the_current_directory(tmp_path):
     r = _run_in(tmp_path, "verify", "myinit:he", "--expect", "he_normal", "--shape", "256,128")
     assert r.returncode == 0, r.stderr
     assert "myinit:he" in r.stdout and "dtype float64" in r.stdout
-    r = _run_in(tmp_path, "verify", "myinit:grad_tensor", "--expect", "he_normal", "--shape", "256,128")
+    r = _run_in(
+        tmp_path, "verify", "myinit:grad_tensor", "--expect", "he_normal", "--shape", "256,128"
+    )
     assert r.returncode == 0, r.stderr
 
 
-@pytest.mark.parametrize("args, code, message", [
-    (("verify", "myinit:he"), 2, "carries no spec: say what it claims with --expect NAME"),
-    (("verify", "a:b:c", "--expect", "he_normal"), 2, "has 2 colons: an import path is package.module:attr"),
-    (("verify", "myinit:he", "--expect", "he_normal", "--dtype", "float16"), 2, "takes no dtype"),
-    (("verify", "myinit:explodes", "--expect", "he_normal", "--framework", "numpy"), 2, "raised SystemError"),
-])
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (("verify", "myinit:he"), 2, "carries no spec: say what it claims with --expect NAME"),
+        (
+            ("verify", "a:b:c", "--expect", "he_normal"),
+            2,
+            "has 2 colons: an import path is package.module:attr",
+        ),
+        (
+            ("verify", "myinit:he", "--expect", "he_normal", "--dtype", "float16"),
+            2,
+            "takes no dtype",
+        ),
+        (
+            ("verify", "myinit:explodes", "--expect", "he_normal", "--framework", "numpy"),
+            2,
+            "raised SystemError",
+        ),
+    ],
+)
 def test_cli_inputs_name_the_fix(tmp_path, args, code, message):
     (tmp_path / "myinit.py").write_text(MY_INIT)
     r = _run_in(tmp_path, *args)
@@ -213,9 +251,16 @@ def test_no_timings_json_diffs_clean_across_runs():
     jsonschema.validate(json.loads(a.stdout), REPORT)
 
 
-@pytest.mark.parametrize("args", [("list",), ("verify", "he_normal", "--shape", "64,64"),
-                                  ("verify", "xavier_uniform", "--expect", "he_normal", "--shape", "64,64"),
-                                  ("simulate", "--depth", "3"), ("gain", "tanh")])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("list",),
+        ("verify", "he_normal", "--shape", "64,64"),
+        ("verify", "xavier_uniform", "--expect", "he_normal", "--shape", "64,64"),
+        ("simulate", "--depth", "3"),
+        ("gain", "tanh"),
+    ],
+)
 def test_text_output_fits_100_columns(args):
     r = run(*args)
     assert r.returncode in (0, 1), r.stderr

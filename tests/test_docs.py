@@ -7,14 +7,14 @@ ones not run. The README's own commands, shown on the first page, are what CI ru
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import numpy  # noqa: F401 - loaded before pytester snapshots sys.modules
 import pytest
 import scipy.stats  # noqa: F401
+from helpers import run_shell
 
-import initcheck.verification  # noqa: F401
+import initcheck.verification.pipeline  # noqa: F401
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 README = DOCS.parent / "README.md"
@@ -28,13 +28,15 @@ def pages() -> list[str]:
 
 
 def blocks(page: str) -> list[tuple[str, str, str]]:
-    return [(m["mark"] or "", m["lang"], m["code"]) for m in BLOCK.finditer((DOCS / page).read_text())]
+    return [
+        (m["mark"] or "", m["lang"], m["code"]) for m in BLOCK.finditer((DOCS / page).read_text())
+    ]
 
 
 def test_every_page_is_listed_and_every_block_has_a_language():
     assert set(pages()) == {p.name for p in DOCS.glob("*.md")}, "a page missing from mkdocs.yml nav"
     for page in pages():
-        for mark, lang, _ in blocks(page):
+        for _, lang, _ in blocks(page):
             assert lang in {"python", "bash", "toml", "text"}, (page, lang or "no language")
 
 
@@ -56,8 +58,7 @@ def test_page_code_runs(page, tmp_path, pytester, monkeypatch):
             exec(compile(code, where, "exec"), namespace)
         elif lang == "bash":
             for line in (ln.split("  #")[0].strip() for ln in code.strip().splitlines()):
-                r = subprocess.run(["bash", "-c", line], cwd=tmp_path, capture_output=True,
-                                   text=True, timeout=600)
+                r = run_shell(line, tmp_path)
                 assert r.returncode == 0, (where, line, r.stdout[-1500:], r.stderr[-1500:])
         elif lang == "toml":
             from initcheck.models.policy import load

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import initcheck as ic
-from initcheck.fans import Layer
+from initcheck.core.fans import Layer
 from initcheck.strategies import layers
 
 ALL_LAYERS = layers(max_groups=8, transposed=None, max_channels=96, max_kernel=7)
@@ -98,7 +98,9 @@ def test_rank1_int_shorthand():
 
 
 def _torch():
-    return pytest.importorskip("torch", reason="torch extra not installed (pip install -e '.[torch]')")
+    return pytest.importorskip(
+        "torch", reason="torch extra not installed (pip install -e '.[torch]')"
+    )
 
 
 @given(layers(max_channels=32, max_kernel=4, max_elements=4096))

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import initcheck as ic
-from initcheck import audit
+import initcheck.frameworks.dispatch
+from initcheck.audit import runner as audit
 
 torch = pytest.importorskip("torch")
 jax = pytest.importorskip("jax")
@@ -65,8 +66,14 @@ def test_torch_convention_makes_the_grouped_conv_pass():
         t, mode="fan_out", nonlinearity="relu", generator=generator)
     from dataclasses import replace
     layout = replace(ic.get_layout("torch"), groups=4)
-    report = ic.verify(init, expect=ic.spec("he_normal", mode="fan_out"), framework="torch", layout=layout,
-                       convention="torch", shapes=[(128, 16, 3, 3), (64, 8, 1, 5)])
+    report = ic.verify(
+        init,
+        expect=ic.spec("he_normal", mode="fan_out"),
+        framework="torch",
+        layout=layout,
+        convention="torch",
+        shapes=[(128, 16, 3, 3), (64, 8, 1, 5)],
+    )
     assert report.passed, report
 
 
@@ -116,16 +123,23 @@ def test_torch_clamped_tails_fail():
     def clamped(t, generator=None):
         torch.nn.init.normal_(t, generator=generator)
         return t.clamp_(-2, 2)
-    report = ic.verify(clamped, expect=ic.spec("truncated_normal", a=-2.0, b=2.0), framework="torch")
+
+    report = ic.verify(
+        clamped, expect=ic.spec("truncated_normal", a=-2.0, b=2.0), framework="torch"
+    )
     assert "atoms" in {c.name for c in report.failures}
 
 
 def test_keras_seed_reused_across_calls_fails():
     init = keras.initializers.HeNormal(seed=1337)
-    reused = ic.adapters.ADAPTERS["keras"]  # the adapter reseeds; without it the seed repeats
+    reused = ic.frameworks.dispatch.ADAPTERS[
+        "keras"
+    ]  # the adapter reseeds; without it the seed repeats
     from initcheck.frameworks import keras_adapter
-    report = ic.verify(keras_adapter.adapter(init, reseed=False),
-                       expect=ic.spec("variance_scaling", scale=2.0, distribution="truncated_normal"))
+    report = ic.verify(
+        keras_adapter.adapter(init, reseed=False),
+        expect=ic.spec("variance_scaling", scale=2.0, distribution="truncated_normal"),
+    )
     assert "independent_calls" in {c.name for c in report.failures}
     assert ic.verify(reused(init), expect=ic.spec("variance_scaling", scale=2.0),
                      samples=SAMPLES).passed
@@ -144,7 +158,10 @@ def test_jax_shared_key_fails():
 def test_torch_function_returning_a_new_tensor():
     def not_in_place(t, generator=None):
         return torch.randn(t.shape, generator=generator)
-    with pytest.raises(ic.InitializerError, match="returned a new tensor and left its argument untouched"):
+
+    with pytest.raises(
+        ic.InitializerError, match="returned a new tensor and left its argument untouched"
+    ):
         ic.verify(not_in_place, expect="normal", framework="torch")
 
 
@@ -160,7 +177,7 @@ def test_jax_initializer_called_without_a_key():
 
 
 def test_framework_detection():
-    detect = ic.adapters.detect_framework
+    detect = ic.frameworks.dispatch.detect_framework
     assert detect(torch.nn.init.kaiming_normal_) == "torch"
     assert detect(jax.nn.initializers.he_normal()) == "jax"
     assert detect(keras.initializers.HeNormal()) == "keras"
@@ -193,7 +210,8 @@ def test_audit_of_each_framework_runs_end_to_end(catalogue):
     assert [e.name for e in result.entries] == [e.name for e in audit.CATALOGUES[catalogue]()]
     doc = result.to_dict()
     import jsonschema
-    from initcheck.schema import AUDIT
+
+    from initcheck.core.schema import AUDIT
     jsonschema.validate(doc, AUDIT)
     assert all(e["verdict"] in ("pass", "fail") for e in doc["initializers"])
     failing = {e["name"] for e in doc["initializers"] if e["verdict"] == "fail"}
@@ -240,7 +258,7 @@ LECUN_TRUNC = ic.spec("variance_scaling", scale=1.0, mode="fan_in", distribution
 
 @pytest.mark.parametrize("seed", range(3))
 def test_torch_style_functions_outside_torch_are_detected_and_pass(seed):
-    assert ic.adapters.detect_framework(timm_trunc_normal_) == "torch"
+    assert ic.frameworks.dispatch.detect_framework(timm_trunc_normal_) == "torch"
     r = ic.verify(timm_trunc_normal_, expect=ic.spec("truncated_normal", a=-2.0, b=2.0), seed=seed,
                   samples=SAMPLES)
     assert r.passed and r.framework == "torch" and r.layout == "torch", r
@@ -264,7 +282,9 @@ DENSE_GENERAL = ic.spec("variance_scaling", scale=1.0, mode="fan_avg", distribut
 def test_jax_variance_scaling_with_tuple_axes(seed):
     """in_axis=(0, 1): a DenseGeneral kernel. The layout comes from the initializer's own
     closure; given explicitly it is the same; read as keras's (*k, in, out), the std is off."""
-    init = jax.nn.initializers.variance_scaling(1.0, "fan_avg", "normal", in_axis=(0, 1), out_axis=-1)
+    init = jax.nn.initializers.variance_scaling(
+        1.0, "fan_avg", "normal", in_axis=(0, 1), out_axis=-1
+    )
     report = ic.verify(init, expect=DENSE_GENERAL, seed=seed, samples=SAMPLES)
     assert report.passed and "in_axis=(0, 1)" in report.layout, report
     explicit = ic.Layout("dense_general", in_axis=(0, 1), out_axis=-1)
@@ -295,10 +315,14 @@ def test_a_failed_claim_names_the_convention_the_samples_follow():
     jax_he = ic.verify(jax.nn.initializers.he_normal(), expect="he_normal", samples=SAMPLES)
     assert not jax_he.passed and len(jax_he.meta["matches"]) == 1
     assert "distribution='truncated_normal'" in jax_he.meta["matches"][0]
-    with pytest.raises(AssertionError, match="the samples match spec\\('variance_scaling', scale=2.0"):
+    with pytest.raises(
+        AssertionError, match="the samples match spec\\('variance_scaling', scale=2.0"
+    ):
         jax_he.raise_for_failure()
 
-    truncated = ic.spec("variance_scaling", scale=1.0, mode="fan_avg", distribution="truncated_normal")
+    truncated = ic.spec(
+        "variance_scaling", scale=1.0, mode="fan_avg", distribution="truncated_normal"
+    )
     torch_x = ic.verify(torch.nn.init.xavier_normal_, expect=truncated, samples=SAMPLES)
     assert torch_x.meta["matches"] == [
         "spec('variance_scaling', scale=1.0, mode='fan_avg', distribution='normal') (untruncated,"
@@ -320,7 +344,7 @@ def test_a_failure_no_convention_explains_says_nothing_more():
 def test_packed_qkv_gives_each_projection_0707_of_its_xavier_std():
     """nn.MultiheadAttention runs xavier_uniform_ on the packed (3E, E) in-projection: each
     projection, read as the (E, E) layer it is, has std sqrt((E + E) / (3E + E)) = 0.707x."""
-    from initcheck.frameworks.torch_catalogue import module_default
+    from initcheck.audit.catalogues.torch import module_default
     packed = module_default("attention", "in_proj_weight")
 
     def q_projection(t, generator=None):

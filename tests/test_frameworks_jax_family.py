@@ -8,7 +8,7 @@ import math
 import pytest
 
 import initcheck as ic
-from initcheck import audit
+from initcheck.audit import runner as audit
 
 jax = pytest.importorskip("jax")
 hk = pytest.importorskip("haiku")
@@ -70,6 +70,7 @@ def test_broken_twins_fail():
 def test_haiku_fan_in_axes_is_a_layout_with_every_other_axis_out(shape, axes):
     """Against haiku's own fan function, for kernels of rank >= 3 (where it applies them)."""
     from haiku._src.initializers import _compute_fans
+
     from initcheck.frameworks.haiku_adapter import own_layout
     layout = own_layout(hk.initializers.VarianceScaling(fan_in_axes=axes))
     fans = ic.compute_fans(shape, layout)

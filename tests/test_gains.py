@@ -7,9 +7,9 @@ import math
 
 import mpmath as mp
 import pytest
+from test_theory import MP_PHI, reference
 
 import initcheck as ic
-from test_theory import MP_PHI, reference
 
 mp.mp.dps = 20
 TOL = 1e-8
@@ -28,7 +28,7 @@ def moments(fns, q):
     pts = sorted({mp.mpf(0), *(mp.mpf(c) / s for c in (-8, -4, -2, -1, 1, 2, 4, 8))})
     out = []
     for g in (lambda u: phi(u) ** 2, lambda u: dphi(u) ** 2):
-        out.append(mp.quad(lambda z: g(s * z) * mp.npdf(z), [-mp.inf, *pts, mp.inf]))
+        out.append(mp.quad(lambda z, g=g: g(s * z) * mp.npdf(z), [-mp.inf, *pts, mp.inf]))
     return out
 
 
@@ -65,13 +65,15 @@ def test_every_gain_satisfies_its_definition(name, params, fns, target, sigma_b)
 def test_the_issue_rows():
     """gelu and silu: chi_1 is 1 on the edge-of-chaos row (degenerate: their limit gain 2 =
     1/phi'(0)); selu: sqrt(2 / (lambda^2 (1 + alpha^2))) = 0.6905, not 1/(lambda alpha)."""
-    from initcheck.activations import SELU_ALPHA, SELU_LAMBDA
+    from initcheck.theory.activations import SELU_ALPHA, SELU_LAMBDA
 
     for name in ("gelu", "silu"):
         g = ic.gain(name, "edge_of_chaos")
         assert g.degenerate and g.chi1 == 1.0 and g.value == pytest.approx(2.0, rel=1e-12)
     selu = ic.gain("selu", "edge_of_chaos")
-    assert selu.value == pytest.approx(math.sqrt(2 / (SELU_LAMBDA**2 * (1 + SELU_ALPHA**2))), rel=1e-12)
+    assert selu.value == pytest.approx(
+        math.sqrt(2 / (SELU_LAMBDA**2 * (1 + SELU_ALPHA**2))), rel=1e-12
+    )
     assert selu.value == pytest.approx(0.6905, abs=1e-4)
     assert math.isnan(ic.gain("softplus", "edge_of_chaos").value)
     assert float(ic.gain("relu")) == pytest.approx(math.sqrt(2))
@@ -81,13 +83,18 @@ def test_the_issue_rows():
 def test_tanh_edge_of_chaos_curve():
     """sigma_w(sigma_b) for tanh rises from 1 at sigma_b = 0; each point is a fixed point
     with chi_1 = 1 (checked above for sigma_b = 0.2; here over the curve), q* rising with it."""
-    points = [(sb, ic.gain("tanh", "edge_of_chaos", sigma_b=sb)) for sb in (0.01, 0.05, 0.1, 0.3, 0.5, 1.0)]
+    points = [
+        (sb, ic.gain("tanh", "edge_of_chaos", sigma_b=sb))
+        for sb in (0.01, 0.05, 0.1, 0.3, 0.5, 1.0)
+    ]
     values = [g.value for _, g in points]
     qs = [g.q_star for _, g in points]
     # near sigma_b = 0 the curve leaves 1 linearly (q* grows like sigma_b, sigma_w - 1 like 2 q*)
     assert values == sorted(values) and qs == sorted(qs) and 1 < values[0] < 1.05
     # Schoenholz et al. 2017 ran tanh at sigma_b^2 = 0.05, critical at sigma_w^2 = 1.76
-    assert ic.gain("tanh", "edge_of_chaos", sigma_b=math.sqrt(0.05)).value ** 2 == pytest.approx(1.76, abs=0.01)
+    assert ic.gain("tanh", "edge_of_chaos", sigma_b=math.sqrt(0.05)).value ** 2 == pytest.approx(
+        1.76, abs=0.01
+    )
     for sb, g in points:
         e2, d2 = moments(MP_PHI["tanh"], mp.mpf(g.q_star))
         assert abs(g.value**2 * e2 + sb * sb - g.q_star) <= TOL * max(1.0, g.q_star)

@@ -7,9 +7,11 @@ import math
 
 import numpy as np
 import pytest
+from defects import DEFECTS, TRUNC
 
 import initcheck as ic
-from defects import DEFECTS, TRUNC
+import initcheck.claims.specs
+from initcheck.checks.shapes import default_shapes
 
 KERAS = ic.get_layout("keras")
 
@@ -32,8 +34,12 @@ IN_SPACE = {
     "fan_avg for fan_in": ic.spec("xavier_normal", gain=math.sqrt(2)),
     "uniform for normal at equal std": ic.spec("he_uniform"),
     "normal for uniform at equal std": ic.spec("he_normal"),
-    "truncation correction missing": ic.spec("variance_scaling", scale=TRUNC.params["scale"] * 0.8796256610342398**2,
-                                             mode="fan_in", distribution="truncated_normal"),
+    "truncation correction missing": ic.spec(
+        "variance_scaling",
+        scale=TRUNC.params["scale"] * 0.8796256610342398**2,
+        mode="fan_in",
+        distribution="truncated_normal",
+    ),
     "zero tensor": ic.spec("zeros"),
     "ignores its rng": ic.spec("he_normal"),
     "draws from global state": ic.spec("he_normal"),
@@ -44,10 +50,15 @@ IN_SPACE = {
     "bfloat16 mantissa in float32": ic.spec("he_normal"),
     "orthogonal without the sign fix": ic.spec("orthogonal"),
     # free gains: the fitted spec must have the generating std
-    "scale off by 5%": ic.spec("variance_scaling", scale=2 * 1.05**2, mode="fan_in", distribution="normal"),
-    "uniform bound set to the std": ic.spec("variance_scaling", scale=2 / 3, mode="fan_in",
-                                            distribution="uniform"),
-    "sqrt(24) for sqrt(6)": ic.spec("variance_scaling", scale=4.0, mode="fan_avg", distribution="uniform"),
+    "scale off by 5%": ic.spec(
+        "variance_scaling", scale=2 * 1.05**2, mode="fan_in", distribution="normal"
+    ),
+    "uniform bound set to the std": ic.spec(
+        "variance_scaling", scale=2 / 3, mode="fan_in", distribution="uniform"
+    ),
+    "sqrt(24) for sqrt(6)": ic.spec(
+        "variance_scaling", scale=4.0, mode="fan_avg", distribution="uniform"
+    ),
     "receptive field ignored": "no receptive field",
     "square kernel assumed": "a square kernel assumed",
 }
@@ -69,13 +80,15 @@ def test_top_candidate_is_the_generating_rule(defect):
     found = ic.identify(defect.fn, seed=3)
     assert found, f"{defect.name}: nothing found"
     top, want = found[0], IN_SPACE[defect.name]
-    shapes = [s for s in ic.verification.default_shapes(ic.spec("he_normal"), KERAS) if len(s) >= 2]
+    shapes = [s for s in default_shapes(ic.spec("he_normal"), KERAS) if len(s) >= 2]
     if isinstance(want, str):
         assert want in top.explanation, top
     elif defect.name in FREE:  # a fitted gain: the generating std within 4 standard errors
         assert not top.named
         for s in shapes:
-            assert abs(top.law(s).std / want.law(s, KERAS).std - 1) < 4 * top.std_ratio_se + 1e-4, top
+            assert abs(top.law(s).std / want.law(s, KERAS).std - 1) < 4 * top.std_ratio_se + 1e-4, (
+                top
+            )
     else:
         assert top.spec == want or same_law(top, want, shapes), f"{defect.name}: {top}"
 
@@ -92,12 +105,12 @@ def test_outside_the_space_nothing_is_claimed_that_its_tests_reject(defect):
                 assert report.check(check).passed, (c, report.check(check))
 
 
-@pytest.mark.parametrize("name", [n for n in ic.specs.SPECS
+@pytest.mark.parametrize("name", [n for n in ic.claims.specs.SPECS
                                   if n not in ("uniform", "constant", "ones", "zeros", "normal")])
 def test_builtins_are_identified_as_their_own_spec(name):
     init = ic.initializers.get(name)
     (top, *_) = ic.identify(init, seed=5)
-    shapes = [s for s in ic.verification.default_shapes(init.spec, init.layout) if len(s) >= 2]
+    shapes = [s for s in default_shapes(init.spec, init.layout) if len(s) >= 2]
     assert top.spec == init.spec or same_law(top, init.spec, shapes, init.layout), top
 
 
@@ -113,8 +126,8 @@ def test_catalogue_top_candidates_are_the_documented_rules(framework):
     """Every entry of a framework's catalogue whose rule lies in the space (zero-mean, not a
     constant, not a dtype-specific entry) is identified as the rule the framework documents."""
     pytest.importorskip(framework)
-    from initcheck import audit
-    from initcheck.adapters import adapter
+    from initcheck.audit import runner as audit
+    from initcheck.frameworks.dispatch import adapter
 
     checked = 0
     for entry in audit.CATALOGUES[framework]():
@@ -127,7 +140,7 @@ def test_catalogue_top_candidates_are_the_documented_rules(framework):
         # torch reads fans literally: for the grouped conv that is torch's convention
         convention = "torch" if layout.groups > 1 else "logical"
         found = ic.identify(sampler, shapes=entry.shapes, seed=1)
-        shapes = entry.shapes or [s for s in ic.verification.default_shapes(spec, layout) if len(s) >= 2]
+        shapes = entry.shapes or [s for s in default_shapes(spec, layout) if len(s) >= 2]
         assert found, entry.name
         top = found[0]
         assert top.spec == spec and top.convention == convention or same_law(
@@ -138,7 +151,10 @@ def test_catalogue_top_candidates_are_the_documented_rules(framework):
 
 def test_failure_messages_say_what_the_values_look_like():
     fn = next(d.fn for d in DEFECTS if d.name == "fan_in/fan_out swapped")
-    assert "looks like: spec('he_normal', mode='fan_out'" in ic.verify(fn, expect="he_normal").failure_message()
+    assert (
+        "looks like: spec('he_normal', mode='fan_out'"
+        in ic.verify(fn, expect="he_normal").failure_message()
+    )
     w = np.random.default_rng(0).normal(0, 0.021, (512, 256))
     msg = ic.check_tensor(w, ic.spec("normal", std=0.02)).failure_message()
     assert "looks like: spec('normal', mean=0.0, std=0.021" in msg
@@ -146,7 +162,7 @@ def test_failure_messages_say_what_the_values_look_like():
     model = torch.nn.Sequential(torch.nn.Linear(256, 512))
     torch.nn.init.kaiming_normal_(model[0].weight)  # He normal where torch's default is claimed
     r = ic.check_model(model, "torch")
-    assert r.row("0.weight").looks_like[0].startswith("spec('he_normal'")
+    assert r.row("0.weight").looks_like[0].claim.startswith("spec('he_normal'")
     assert "looks like: spec('he_normal'" in r.failure_message()
 
 

@@ -1,6 +1,6 @@
 """Initializers: each sampler draws what its spec claims.
 
-Statistical tests here use fixed shapes and seeds derived with ``initcheck.seeding`` from the
+Statistical tests here use fixed shapes and seeds derived with ``initcheck.core.seeding`` from the
 test's name, so each outcome is reproducible. Each mean and std assertion is an exact (or
 CLT) two-sided test at ALPHA = 1e-6: a correct sampler fails one with probability at most
 1e-6, and the whole file (under 80 such assertions) at most 8e-5 (Bonferroni).
@@ -14,7 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import initcheck as ic
-from initcheck import seeding, stats
+from initcheck import stats
+from initcheck.core import seeding
 from initcheck.strategies import shapes
 
 ALPHA = 1e-6

@@ -1,16 +1,15 @@
-"""Memory: verify's peak per element stays under the bound initcheck.memory states (and the
+"""Memory: verify's peak per element stays under the bound initcheck.core.memory states (and the
 README prints), and runs that will not fit are refused up front with the numbers and the fix
 (in the CLI: exit 2, no traceback)."""
 
 import math
-import subprocess
-import sys
 import tracemalloc
 
 import pytest
+from helpers import run_cli
 
 import initcheck as ic
-from initcheck import memory
+from initcheck.core import memory
 
 
 @pytest.mark.parametrize("name", ["he_normal", "truncated_normal", "orthogonal"])
@@ -23,12 +22,16 @@ def test_verify_peak_is_under_the_stated_bound(name):
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak <= memory.verify_bytes(math.prod(shape), ic.spec(name).family), peak / math.prod(shape)
+    assert peak <= memory.verify_bytes(math.prod(shape), ic.spec(name).family), peak / math.prod(
+        shape
+    )
 
 
 def test_too_large_is_refused_before_anything_is_drawn(monkeypatch):
     monkeypatch.setattr(memory, "available_bytes", lambda: 2**30)
-    with pytest.raises(ValueError, match=r"needs about 1\.5 GiB, more than the 0\.8 GiB.*smaller shapes"):
+    with pytest.raises(
+        ValueError, match=r"needs about 1\.5 GiB, more than the 0\.8 GiB.*smaller shapes"
+    ):
         ic.verify("he_normal", shapes=[(2**13, 2**13)])
     with pytest.raises(ValueError, match="Lower the width or the batch"):
         ic.simulate("he_normal", "relu", width=4096, batch=4096)
@@ -38,6 +41,5 @@ def test_too_large_is_refused_before_anything_is_drawn(monkeypatch):
 @pytest.mark.parametrize("args", [["verify", "he_normal", "--shape", "32768,32768"],
                                   ["simulate", "--width", "30000", "--batch", "30000"]])
 def test_cli_refuses_with_exit_2_and_no_traceback(args):
-    r = subprocess.run([sys.executable, "-m", "initcheck", *args], capture_output=True, text=True,
-                       timeout=120)
+    r = run_cli(*args, timeout=120)
     assert r.returncode == 2 and "needs about" in r.stderr and "Traceback" not in r.stderr, r.stderr

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import initcheck as ic
+from initcheck.core.schema import MODEL_REPORT
 from initcheck.models import Except, Relative, Split, rule
-from initcheck.schema import MODEL_REPORT
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
@@ -72,11 +72,11 @@ def test_tied_parameters_are_checked_once_under_every_name_and_copies_fail():
     pol = [rule("*.weight", "normal", module=("Embedding", "Linear"))]
     r = ic.check_model(model, pol)
     assert r.passed, r.failure_message()
-    assert r.row("head.weight").names == ["emb.weight", "head.weight"]
+    assert r.row("head.weight").names == ("emb.weight", "head.weight")
     with torch.no_grad():
         model["other"].weight.copy_(emb.weight)  # a copy, not a tie: the same draw twice
     r = ic.check_model(model, pol)
-    assert not r.passed and r.row("other.weight").failed == ["distinct_tensors"]
+    assert not r.passed and r.row("other.weight").failed == ("distinct_tensors",)
     assert "holds the same values as emb.weight" in r.failure_message()
 
 
@@ -141,14 +141,14 @@ skip = true
     assert r.row("l.weight").verdict == "skip"
     with torch.no_grad():
         model["e"].weight[0] = 1.0
-    assert ic.check_model(model, path).row("e.weight").failed == ["support"]
+    assert ic.check_model(model, path).row("e.weight").failed == ("support",)
 
 
 def test_strict_fails_what_no_rule_claims():
     model = nn.Sequential(nn.Linear(16, 16), nn.Bilinear(4, 4, 4))
     assert ic.check_model(model, "torch").passed
     r = ic.check_model(model, "torch", strict=True)
-    assert not r.passed and r.unmatched == ["1.weight", "1.bias"]
+    assert not r.passed and r.unmatched == ("1.weight", "1.bias")
 
 
 def test_flax_linen_and_nnx_pass_the_flax_policy_and_break():
@@ -202,7 +202,7 @@ def test_keras_and_equinox_models():
            rule("*.bias", Relative(bound), module="Linear")]
     r = ic.check_model(mlp, pol)
     assert r.passed and r.framework == "equinox", r.failure_message()
-    assert r.row("layers.0.weight").shape == [128, 64]
+    assert r.row("layers.0.weight").shape == (128, 64)
 
 
 @pytest.mark.parametrize("policy, match", [

@@ -4,15 +4,14 @@ three lines, inside the session's alpha budget)."""
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import jsonschema
 import numpy  # noqa: F401 - loaded before pytester's in-process runs snapshot sys.modules
 import pytest
+from helpers import run_cli
 
-from initcheck.schema import MODEL_REPORT
+from initcheck.core.schema import MODEL_REPORT
 
 pytest.importorskip("torch")
 GPT2_POLICY = Path(__file__).parent / "policies" / "gpt2.toml"
@@ -42,13 +41,14 @@ def mlp():
 def run(tmp_path, *args):
     (tmp_path / "factories.py").write_text(FACTORIES)
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
-    return subprocess.run([sys.executable, "-m", "initcheck", "model", *args], capture_output=True,
-                          text=True, timeout=300, env=env, cwd=tmp_path)
+    return run_cli("model", *args, env=env, cwd=tmp_path)
 
 
 def test_cli_model_passes_fails_and_writes_json(tmp_path):
     pytest.importorskip("transformers")
-    ok = run(tmp_path, "factories:gpt2", "--policy", str(GPT2_POLICY), "--json", "-", "--no-timings")
+    ok = run(
+        tmp_path, "factories:gpt2", "--policy", str(GPT2_POLICY), "--json", "-", "--no-timings"
+    )
     assert ok.returncode == 0, ok.stderr
     doc = json.loads(ok.stdout)
     jsonschema.validate(doc, MODEL_REPORT)
@@ -60,12 +60,21 @@ def test_cli_model_passes_fails_and_writes_json(tmp_path):
     assert max(len(line) for line in bad.stdout.splitlines()) <= 100
 
 
-@pytest.mark.parametrize("args, message", [
-    (["factories:mlp", "--policy", "pytorch"], "policy='pytorch' is not supported. Did you mean 'torch'"),
-    (["factories:nope", "--policy", "torch"], "has no attribute 'nope'"),
-    (["factories:mlp", "--policy", "missing.toml"], "policy file 'missing.toml' does not exist"),
-    (["factories:mlp", "--kwarg", "x=1", "--policy", "torch"], "calling factories:mlp"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["factories:mlp", "--policy", "pytorch"],
+            "policy='pytorch' is not supported. Did you mean 'torch'",
+        ),
+        (["factories:nope", "--policy", "torch"], "has no attribute 'nope'"),
+        (
+            ["factories:mlp", "--policy", "missing.toml"],
+            "policy file 'missing.toml' does not exist",
+        ),
+        (["factories:mlp", "--kwarg", "x=1", "--policy", "torch"], "calling factories:mlp"),
+    ],
+)
 def test_cli_model_bad_input_is_exit_2_with_one_line(tmp_path, args, message):
     r = run(tmp_path, *args)
     assert r.returncode == 2, (r.stdout, r.stderr)
@@ -82,7 +91,8 @@ import torch
 
 
 def test_fresh_model(initcheck_model):
-    initcheck_model(torch.nn.Sequential(torch.nn.Linear(256, 128), torch.nn.LayerNorm(128)), "torch")
+    model = torch.nn.Sequential(torch.nn.Linear(256, 128), torch.nn.LayerNorm(128))
+    initcheck_model(model, "torch")
 
 
 def test_reinitialized_model(initcheck_model):

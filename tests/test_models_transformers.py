@@ -83,7 +83,7 @@ def test_gpt2_passes_and_an_unscaled_residual_projection_fails():
     m = gpt2()
     r = ic.check_model(m, POLICIES / "gpt2.toml", strict=True)
     assert r.passed, r.failure_message()
-    assert r.row("lm_head.weight").names == ["transformer.wte.weight", "lm_head.weight"]
+    assert r.row("lm_head.weight").names == ("transformer.wte.weight", "lm_head.weight")
     with torch.no_grad():  # c_proj at 0.02, as if the 1/sqrt(2 n_layer) scaling were lost
         m.transformer.h[2].mlp.c_proj.weight.normal_(0, 0.02)
     r = ic.check_model(m, POLICIES / "gpt2.toml")
@@ -95,15 +95,21 @@ def test_gpt2_small_one_block_one_percent_is_caught():
     weights alone has a std MDE below 1% at the model-wide alpha; the report says so."""
     m = gpt2(n_layer=12, n_embd=768, n_head=12, vocab_size=50257, n_positions=1024)
     std = 0.02 / math.sqrt(2 * 12)
-    policy = [ic.models.rule("*.c_proj.weight", ic.spec("normal", std=std)),
-              ic.models.rule("*.weight", ic.spec("normal", std=0.02), module=("Conv1D", "Embedding")),
-              ic.models.rule("*", "skip")]
+    policy = [
+        ic.models.rule("*.c_proj.weight", ic.spec("normal", std=std)),
+        ic.models.rule("*.weight", ic.spec("normal", std=0.02), module=("Conv1D", "Embedding")),
+        ic.models.rule("*", "skip"),
+    ]
     with torch.no_grad():
         for name in ("attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"):
             m.get_submodule(f"transformer.h.7.{name}").weight.mul_(1.01)
     r = ic.check_model(m, policy)
     failed = {x.name for x in r.failures}
-    assert failed == {f"transformer.h.7.{n}.weight" for n in ("attn.c_attn", "mlp.c_fc", "mlp.c_proj")} \
-        or failed == {f"transformer.h.7.{n}.weight" for n in ("attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj")}
+    assert failed == {
+        f"transformer.h.7.{n}.weight" for n in ("attn.c_attn", "mlp.c_fc", "mlp.c_proj")
+    } or failed == {
+        f"transformer.h.7.{n}.weight"
+        for n in ("attn.c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj")
+    }
     assert all(x.worst["mde"] < 0.01 for x in r.failures)
     assert all(g.mde < 0.002 for g in r.groups if not math.isnan(g.mde))

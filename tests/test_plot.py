@@ -4,12 +4,14 @@ import pytest
 
 import initcheck as ic
 
-plot = pytest.importorskip("initcheck.plot")
+plot = pytest.importorskip("initcheck.propagation.plot")
 pytest.importorskip("matplotlib")
 
 
 def test_article_figure(tmp_path):
-    traces = [ic.simulate(n, "tanh", depth=3, width=20, batch=50) for n in ("small_normal", "he_normal")]
+    traces = [
+        ic.simulate(n, "tanh", depth=3, width=20, batch=50) for n in ("small_normal", "he_normal")
+    ]
     fig = plot.article_figure(traces)
     visible = [ax for ax in fig.axes if ax.get_visible()]
     assert len(visible) == 6

@@ -58,7 +58,7 @@ def test_a_sampler_that_breaks_its_claim_fails_the_fit():
 def test_propagation_shares_the_alpha_budget():
     report = ic.verify(ic.initializers.he_normal(), activation="relu", seed=1)
     assert report.alpha_spent <= 1e-6 * (1 + 1e-12)
-    assert "trace" in report.meta and report.meta["trace"].depth == 50
+    assert report.trace is not None and report.trace.depth == 50
     assert "propagation" in report.to_json()
 
 

@@ -7,7 +7,7 @@ import numpy  # noqa: F401 - loaded before pytester's in-process runs snapshot s
 import pytest  # numpy cannot be imported twice in one process
 import scipy.stats  # noqa: F401
 
-import initcheck.verification  # noqa: F401
+import initcheck.verification.pipeline  # noqa: F401
 
 GOOD_AND_BAD = """
 import math
@@ -94,7 +94,9 @@ def test_seed_option_ini_env_precedence_and_last(pytester, monkeypatch):
     assert "initcheck: seed 11" in pytester.runpytest().stdout.str()
     monkeypatch.setenv("INITCHECK_SEED", "12")
     assert "initcheck: seed 12" in pytester.runpytest().stdout.str()  # env beats ini
-    assert "initcheck: seed 13" in pytester.runpytest("--initcheck-seed=13").stdout.str()  # option beats env
+    assert (
+        "initcheck: seed 13" in pytester.runpytest("--initcheck-seed=13").stdout.str()
+    )  # option beats env
     monkeypatch.delenv("INITCHECK_SEED")
     first = pytester.runpytest("--initcheck-seed=random", "-s").stdout.str()
     seed = re.search(r"initcheck: seed (\d+)", first).group(1)
@@ -142,7 +144,9 @@ def test_xdist_workers_get_the_serial_seeds(pytester, tmp_path, monkeypatch):
     monkeypatch.setenv("SEED_DIR", str(serial))
     pytester.runpytest_subprocess("--initcheck-seed=5").assert_outcomes(passed=2)
     monkeypatch.setenv("SEED_DIR", str(parallel))
-    pytester.runpytest_subprocess("--initcheck-seed=5", "-n", "2", "-p", "no:randomly").assert_outcomes(passed=2)
+    pytester.runpytest_subprocess(
+        "--initcheck-seed=5", "-n", "2", "-p", "no:randomly"
+    ).assert_outcomes(passed=2)
     for name in ("a", "b"):
         assert (serial / name).read_text() == (parallel / name).read_text()
 
@@ -169,18 +173,22 @@ def test_random_seed_reaches_every_worker_and_blas_keeps_to_each_workers_cores(
     children inherit, and threadpoolctl) when no limit was set."""
     pytest.importorskip("xdist")
     pytest.importorskip("threadpoolctl")
-    from initcheck import threads
-    from initcheck.seeding import int_seed
+    from initcheck.core import threads
+    from initcheck.core.seeding import int_seed
 
     for name in threads.THREAD_VARIABLES:  # as on a fresh shell, where no limit is set
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SEED_DIR", str(tmp_path))
     pytester.makepyfile(test_seeds=SEEDS, test_one=THREADS, test_two=THREADS)
-    result = pytester.runpytest_subprocess("--initcheck-seed=random", "-n", "2", "-p", "no:randomly")
+    result = pytester.runpytest_subprocess(
+        "--initcheck-seed=random", "-n", "2", "-p", "no:randomly"
+    )
     result.assert_outcomes(passed=4)
     seed = int(re.search(r"initcheck: seed (\d+)", result.stdout.str()).group(1))
     for name in ("a", "b"):
-        assert int((tmp_path / name).read_text()) == int_seed(seed, "pytest", f"test_seeds.py::test_{name}")
+        assert int((tmp_path / name).read_text()) == int_seed(
+            seed, "pytest", f"test_seeds.py::test_{name}"
+        )
     expected = threads.per_worker(2)
     seen = [p.read_text() for p in tmp_path.glob("threads-gw*")]
     assert seen and all(s.split()[0] == str(expected) for s in seen), seen
@@ -225,8 +233,7 @@ def test_plugin_import_is_cheap():
 
 
 def test_a_limit_set_by_the_user_is_kept(monkeypatch):
-    from initcheck import threads
-
+    from initcheck.core import threads
     for name in threads.THREAD_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MKL_NUM_THREADS", "3")

@@ -2,14 +2,14 @@
 pytester, the CI commands run in a shell with the exit codes they claim."""
 
 import re
-import subprocess
 from pathlib import Path
 
 import numpy  # noqa: F401 - loaded before pytester snapshots sys.modules
 import pytest
 import scipy.stats  # noqa: F401
+from helpers import run_shell
 
-import initcheck.verification  # noqa: F401
+import initcheck.verification.pipeline  # noqa: F401
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -43,8 +43,7 @@ CI_COMMANDS = [line.split("  #")[0].strip() for line in block("ci").strip().spli
 def test_readme_ci_commands(command, tmp_path):
     """Each CI line exits as the README says (0, or the code its `|| test $? -eq N` names),
     and writes the JSON it names."""
-    r = subprocess.run(["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True,
-                       timeout=600)
+    r = run_shell(command, tmp_path)
     assert r.returncode == 0, (command, r.stdout[-2000:], r.stderr[-2000:])
     for written in re.findall(r"--json (\S+\.json)", command):
         assert (tmp_path / written).exists(), (command, written)

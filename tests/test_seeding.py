@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 
-from initcheck import seeding
+from initcheck.core import seeding
 
 
 def test_stable_hash_is_the_same_in_another_process():

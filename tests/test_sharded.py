@@ -38,7 +38,11 @@ def _same_verdicts(line: dict) -> None:
     for check, (passed, p) in line["sharded"].items():
         whole_passed, whole_p = line["whole"][check]
         assert passed == whole_passed, (line["case"], line["sharding"], check)
-        assert p == pytest.approx(whole_p, rel=1e-6, abs=1e-12), (line["case"], line["sharding"], check)
+        assert p == pytest.approx(whole_p, rel=1e-6, abs=1e-12), (
+            line["case"],
+            line["sharding"],
+            check,
+        )
 
 
 def test_jax_arrays_sharded_over_8_devices_get_the_unsharded_verdicts(tmp_path):
@@ -101,7 +105,10 @@ def test_torch_dtensors_over_2_gloo_ranks_get_the_unsharded_verdicts_on_every_ra
         for line in lines:
             _same_verdicts(line)
             assert line["passed"] == (line["case"] != "broken"), line
-    assert _lines(f"{out}.0")[0]["local"] == [128, 96]  # each rank held half the rows, never the whole
+    assert _lines(f"{out}.0")[0]["local"] == [
+        128,
+        96,
+    ]  # each rank held half the rows, never the whole
 
 
 def test_fsdp2_gpt2_gets_the_unsharded_report_on_every_rank(tmp_path):
@@ -113,11 +120,17 @@ def test_fsdp2_gpt2_gets_the_unsharded_report_on_every_rank(tmp_path):
         for line in (clean, broken):
             assert line["rows"] == line["whole_rows"]
             assert line["passed"] == line["whole_passed"]
-            for (name, passed, p), (_, whole_passed, whole_p) in zip(line["groups"], line["whole_groups"]):
-                assert passed == whole_passed and p == pytest.approx(whole_p, rel=1e-6, abs=1e-12), name
+            for (name, passed, p), (_, whole_passed, whole_p) in zip(
+                line["groups"], line["whole_groups"]
+            ):
+                assert passed == whole_passed and p == pytest.approx(
+                    whole_p, rel=1e-6, abs=1e-12
+                ), name
         assert clean["passed"] and clean["local"] == [64, 512]  # each rank held half of c_fc
         assert not broken["passed"]
-        assert [n for n, v in broken["rows"].items() if v == "FAIL"] == ["transformer.h.1.mlp.c_fc.weight"]
+        assert [n for n, v in broken["rows"].items() if v == "FAIL"] == [
+            "transformer.h.1.mlp.c_fc.weight"
+        ]
         assert "ranks disagree" in disagree["disagree"]
 
 

@@ -13,16 +13,17 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 import initcheck as ic
-from initcheck import checks
-from initcheck.contexts import Tensors
+import initcheck.core.fans
+from initcheck.checks import battery as checks
+from initcheck.checks.contexts import Tensors
+from initcheck.sharding.array import Exchange, Shard, ShardedArray, slice_keys
+from initcheck.sharding.merge import all_slice_keys, all_unit_sums, summaries, take_all
+from initcheck.sharding.partials import summarize, unit_sums
 from initcheck.stats import structure
-from initcheck.stats.moments import summarize
-from initcheck.stats.merge import all_slice_keys, all_unit_sums, summaries, take_all
-from initcheck.stats.shards import Exchange, Shard, ShardedArray, slice_keys
-from initcheck.stats.units import unit_sums
 from tests.api_space import examples
 
 
@@ -35,7 +36,9 @@ def partitioned(draw):
     x = np.random.default_rng(draw(st.integers(0, 2**16))).normal(0.1, 1.3, shape).astype(dtype)
     if x.ndim >= 2 and x.shape[0] >= 2 and draw(st.booleans()):
         x[1] = x[0]  # a repeated slice the keys must find
-    cuts = [sorted(set(draw(st.lists(st.integers(1, max(1, n - 1)), max_size=3))) - {n}) for n in shape]
+    cuts = [
+        sorted(set(draw(st.lists(st.integers(1, max(1, n - 1)), max_size=3))) - {n}) for n in shape
+    ]
     bounds = [[0, *c, n] for c, n in zip(cuts, shape)]
     shards = []
     for block in itertools.product(*[list(zip(b, b[1:])) for b in bounds]):
@@ -92,7 +95,9 @@ def test_equal_keys_are_equal_slices_and_the_whole_is_needed():
         take_all([partial], [np.array([0, 29])])
     with pytest.raises(ValueError, match="holds shape"):
         ShardedArray(x.shape, x.dtype, [Shard((slice(0, 3), slice(0, 5)), x[:2])])
-    assert math.isclose(summaries([sharded], [LAW])[0].squares, summarize(x, LAW).squares, rel_tol=1e-12)
+    assert math.isclose(
+        summaries([sharded], [LAW])[0].squares, summarize(x, LAW).squares, rel_tol=1e-12
+    )
 
 
 # ------------------------------------------------------------------ several ranks, as threads
@@ -167,14 +172,18 @@ def test_ranks_merge_to_the_whole_tensors_statistics(drawn, ranks):
                 a.take(0, [0, x.shape[0] - 1], to), a.unit_block(axes, None, None, to), keys)
 
     whole = summarize(x, LAW)
-    for rank, (sums, units, sample, keys, ends, taken, block, batch) in enumerate(on_ranks(ranks, work)):
+    for rank, (sums, units, sample, keys, ends, taken, block, batch) in enumerate(
+        on_ranks(ranks, work)
+    ):
         for got, want in zip(batch, [slice_keys(x, 0), slice_keys(x.astype(np.float64), 0),
                                      slice_keys(x, x.ndim - 1)]):
             assert got.dtype == want.dtype
             np.testing.assert_array_equal(got, want)
         assert sums[0] == sums[1] and sums[0].n == whole.n and sums[0].max_abs == whole.max_abs
         assert sums[0].squares == pytest.approx(whole.squares, rel=1e-12, abs=1e-9)
-        np.testing.assert_allclose(units.total, unit_sums(x, (0,), LAW).total, rtol=1e-10, atol=1e-9)
+        np.testing.assert_allclose(
+            units.total, unit_sums(x, (0,), LAW).total, rtol=1e-10, atol=1e-9
+        )
         np.testing.assert_array_equal(sample, x.ravel()[structure.spaced(x.size, 7)])
         np.testing.assert_array_equal(keys, slice_keys(x, 0))
         assert ends == (float(x.min()), float(x.max()))
@@ -192,16 +201,33 @@ def test_checks_shared_out_over_ranks_give_the_unsharded_verdicts():
     claim = ic.spec("he_normal")
     shapes = [(96, 64), (64, 200), (300, 40), (128, 128)]
     ws = {f"w{i}": claim.law(s, "torch") for i, s in enumerate(shapes)}
-    xs = {k: rng.normal(0, law.std, s).astype(np.float32) for (k, law), s in zip(ws.items(), shapes)}
+    xs = {
+        k: rng.normal(0, law.std, s).astype(np.float32) for (k, law), s in zip(ws.items(), shapes)
+    }
     xs["w3"][:, :8] = xs["w3"][:, 8:16]  # copied columns: unit_correlation and distinct_units fail
-    layout = ic.fans.get_layout("torch")
+    layout = ic.core.fans.get_layout("torch")
     whole = checks.run(Tensors(claim, xs, ws, layout), 0.01)
     board = _Board(3)
 
     def work(rank):
-        parts = {k: spread_over(x, [Shard((slice(r * x.shape[0] // 3, (r + 1) * x.shape[0] // 3),
-                                           slice(0, x.shape[1])), x[r * x.shape[0] // 3:(r + 1) * x.shape[0] // 3])
-                                     for r in range(3)], board, rank) for k, x in xs.items()}
+        parts = {
+            k: spread_over(
+                x,
+                [
+                    Shard(
+                        (
+                            slice(r * x.shape[0] // 3, (r + 1) * x.shape[0] // 3),
+                            slice(0, x.shape[1]),
+                        ),
+                        x[r * x.shape[0] // 3 : (r + 1) * x.shape[0] // 3],
+                    )
+                    for r in range(3)
+                ],
+                board,
+                rank,
+            )
+            for k, x in xs.items()
+        }
         return checks.run(Tensors(claim, parts, ws, layout), 0.01)
 
     expected = {c.name: (c.passed, c.pvalue, c.extra.get("where")) for c in whole}

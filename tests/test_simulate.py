@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import initcheck as ic
-from initcheck.simulation import QUANTILES
+import initcheck.frameworks.dispatch
+from initcheck.propagation.simulation import QUANTILES
 
 Z = 5.0
 ARTICLE_INITS = ["small_normal", "large_normal", "xavier_normal", "he_normal"]
@@ -85,7 +86,7 @@ def test_forward_only_keeps_no_gradients_and_is_deterministic():
 def test_widths_list_bias_and_torch_layout():
     trace = ic.simulate(ic.initializers.he_normal(layout="torch"), "relu", depth=3,
                         width=[64, 32, 16], batch=200, bias=0.1, input_width=50)
-    assert trace.widths == [50, 64, 32, 16]
+    assert trace.widths == (50, 64, 32, 16)
     assert [s.width for s in trace.layers] == [64, 32, 16]
     p = trace.prediction
     assert p.q[0] == pytest.approx(2 / 50 * 50 + 0.01)  # sigma_w^2 q0 + sigma_b^2
@@ -99,16 +100,30 @@ def test_any_layout_gives_the_same_net():
             i, o, _ = layout.axes(len(shape))
             n_in, n_out = shape[i], shape[o]
             w = rng.standard_normal((n_in, n_out)) * math.sqrt(2 / n_in)
-            return np.moveaxis(w.reshape(n_in, n_out, *[1] * (len(shape) - 2)), (0, 1), (i, o)).astype(dtype)
+            return np.moveaxis(
+                w.reshape(n_in, n_out, *[1] * (len(shape) - 2)), (0, 1), (i, o)
+            ).astype(dtype)
+
         return fn
 
     layouts = [ic.get_layout("keras"), ic.get_layout("torch"),
                ic.Layout("batched", in_axis=2, out_axis=0, batch_axes=(1,))]
-    laid = [ic.simulate(ic.adapters.numpy_adapter(stored(lay), layout=lay), "relu", depth=3,
-                        width=[40, 30, 20], batch=64, expect="he_normal", input_width=50)
-            for lay in layouts]
+    laid = [
+        ic.simulate(
+            ic.frameworks.dispatch.numpy_adapter(stored(lay), layout=lay),
+            "relu",
+            depth=3,
+            width=[40, 30, 20],
+            batch=64,
+            expect="he_normal",
+            input_width=50,
+        )
+        for lay in layouts
+    ]
     assert all(t.prediction is not None and t.complete for t in laid)
-    assert laid[0].column("q").tolist() == laid[1].column("q").tolist() == laid[2].column("q").tolist()
+    assert (
+        laid[0].column("q").tolist() == laid[1].column("q").tolist() == laid[2].column("q").tolist()
+    )
 
 
 def test_user_callable_with_expect_and_without():

@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 from scipy import stats
 
 import initcheck as ic
-from initcheck.specs import TRUNCATED_STD_2
+import initcheck.claims.specs
+import initcheck.theory.torch_gains
+from initcheck.claims.specs import TRUNCATED_STD_2
 from initcheck.strategies import dense_shapes, shapes
 
 ALL_SHAPES = shapes(max_channels=128, max_elements=2**18)
@@ -53,12 +55,21 @@ def test_the_article_constants():
 
 
 def _laws_for(shape):
-    for name in ic.specs.SPECS:
+    for name in ic.claims.specs.SPECS:
         yield name, ic.spec(name).law(shape)
-    yield "variance_scaling(uniform)", ic.spec("variance_scaling", distribution="uniform").law(shape)
+    yield (
+        "variance_scaling(uniform)",
+        ic.spec("variance_scaling", distribution="uniform").law(shape),
+    )
     yield "variance_scaling(normal)", ic.spec("variance_scaling", distribution="normal").law(shape)
-    yield "truncated_normal(a,b)", ic.spec("truncated_normal", std=0.3, mean=0.1, a=-0.2, b=0.7).law(shape)
-    yield "truncated_normal(lower,upper)", ic.spec("truncated_normal", std=2.0, lower=-1, upper=3).law(shape)
+    yield (
+        "truncated_normal(a,b)",
+        ic.spec("truncated_normal", std=0.3, mean=0.1, a=-0.2, b=0.7).law(shape),
+    )
+    yield (
+        "truncated_normal(lower,upper)",
+        ic.spec("truncated_normal", std=2.0, lower=-1, upper=3).law(shape),
+    )
     yield "orthogonal(gain)", ic.spec("orthogonal", gain=1.7).law(shape)
 
 
@@ -111,7 +122,7 @@ def test_torch_table_gains():
 
 def test_torch_table_matches_torch():
     torch = pytest.importorskip("torch")
-    for name in ic.torch_gains.NONLINEARITIES:
+    for name in ic.theory.torch_gains.NONLINEARITIES:
         assert ic.torch_gain(name) == pytest.approx(torch.nn.init.calculate_gain(name)), name
     assert ic.torch_gain("leaky_relu", 0.3) == pytest.approx(
         torch.nn.init.calculate_gain("leaky_relu", 0.3))

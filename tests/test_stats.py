@@ -6,11 +6,12 @@ import math
 
 import numpy as np
 import pytest
-from scipy import special, stats as sps
+from scipy import special
+from scipy import stats as sps
 
 import initcheck as ic
 from initcheck import stats
-from initcheck.results import CheckResult
+from initcheck.core.results import CheckResult
 
 ALPHA = 1e-3
 
@@ -41,7 +42,9 @@ def test_moment_test_uses_the_claimed_kurtosis():
     z_crit = -special.ndtri(ALPHA / 2)
     excess = z_crit * math.sqrt(n * (kappa - 1))
     assert stats.sigma_moment_test([_summary(n, n + excess * 0.999, kurtosis=kappa)], ALPHA).passed
-    assert not stats.sigma_moment_test([_summary(n, n + excess * 1.001, kurtosis=kappa)], ALPHA).passed
+    assert not stats.sigma_moment_test(
+        [_summary(n, n + excess * 1.001, kurtosis=kappa)], ALPHA
+    ).passed
 
 
 def test_mean_test_boundary_and_mde():
@@ -61,7 +64,9 @@ def test_sigma_mde_has_the_stated_power():
     d = stats.sigma_mde(n, ALPHA, 3.0)
     x = rng.standard_normal((400, n)) * (1 + d)
     law = ic.spec("normal").law((n,))
-    rejected = sum(not stats.sigma_chi2_test([stats.summarize(row, law)], ALPHA).passed for row in x)
+    rejected = sum(
+        not stats.sigma_chi2_test([stats.summarize(row, law)], ALPHA).passed for row in x
+    )
     assert rejected > 380, rejected
 
 
@@ -126,7 +131,9 @@ def test_support_and_finite_are_hard_checks():
 
 def test_cosine_null_is_the_beta_law():
     d, c = 50, 0.3
-    assert stats.structure._cosine_pvalue(c, d) == pytest.approx(sps.beta(0.5, (d - 1) / 2).sf(c * c), rel=1e-10)
+    assert stats.structure._cosine_pvalue(c, d) == pytest.approx(
+        sps.beta(0.5, (d - 1) / 2).sf(c * c), rel=1e-10
+    )
     rows = np.random.default_rng(4).standard_normal((20, 64))
     assert stats.max_cosine([("iid", rows)], ALPHA).passed
     rows[7] = rows[3] + 0.05 * rows[7]

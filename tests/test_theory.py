@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 import initcheck as ic
-from initcheck import theory as T
-from initcheck.activations import SELU_ALPHA, SELU_LAMBDA
+import initcheck.theory.gains
+from initcheck.theory import meanfield as T
+from initcheck.theory.activations import SELU_ALPHA, SELU_LAMBDA
 
 mp.mp.dps = 20  # 20 digits: ten more than the 1e-10 the comparisons ask for
 
@@ -18,19 +19,26 @@ MP_PHI = {
     "tanh": (mp.tanh, lambda u: 1 - mp.tanh(u) ** 2),
     "sigmoid": (lambda u: 1 / (1 + mp.e ** (-u)), lambda u: mp.e ** (-u) / (1 + mp.e ** (-u)) ** 2),
     "gelu": (lambda u: u * mp.ncdf(u), lambda u: mp.ncdf(u) + u * mp.npdf(u)),
-    "silu": (lambda u: u / (1 + mp.e ** (-u)),
-             lambda u: (1 / (1 + mp.e ** (-u))) * (1 + u * (1 - 1 / (1 + mp.e ** (-u))))),
-    "softplus": (lambda u: mp.log(1 + mp.e ** u), lambda u: 1 / (1 + mp.e ** (-u))),
-    "elu": (lambda u: u if u > 0 else mp.e ** u - 1, lambda u: 1 if u > 0 else mp.e ** u),
-    "selu": (lambda u: SELU_LAMBDA * (u if u > 0 else SELU_ALPHA * (mp.e ** u - 1)),
-             lambda u: SELU_LAMBDA * (1 if u > 0 else SELU_ALPHA * mp.e ** u)),
+    "silu": (
+        lambda u: u / (1 + mp.e ** (-u)),
+        lambda u: (1 / (1 + mp.e ** (-u))) * (1 + u * (1 - 1 / (1 + mp.e ** (-u)))),
+    ),
+    "softplus": (lambda u: mp.log(1 + mp.e**u), lambda u: 1 / (1 + mp.e ** (-u))),
+    "elu": (lambda u: u if u > 0 else mp.e**u - 1, lambda u: 1 if u > 0 else mp.e**u),
+    "selu": (
+        lambda u: SELU_LAMBDA * (u if u > 0 else SELU_ALPHA * (mp.e**u - 1)),
+        lambda u: SELU_LAMBDA * (1 if u > 0 else SELU_ALPHA * mp.e**u),
+    ),
     "relu": (lambda u: max(u, 0), lambda u: 1 if u > 0 else 0),
-    "leaky_relu": (lambda u: u if u > 0 else mp.mpf("0.01") * u, lambda u: 1 if u > 0 else mp.mpf("0.01")),
+    "leaky_relu": (
+        lambda u: u if u > 0 else mp.mpf("0.01") * u,
+        lambda u: 1 if u > 0 else mp.mpf("0.01"),
+    ),
     "linear": (lambda u: u, lambda u: 1),
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def reference(name, q, kind):
     phi, dphi = MP_PHI[name]
     g = {"phi": phi, "phi2": lambda u: phi(u) ** 2, "dphi2": lambda u: dphi(u) ** 2,
@@ -68,13 +76,15 @@ def test_design_table():
 
 
 def test_torch_table_gains_and_what_they_do():
-    tanh = ic.gains.gain_effect("tanh", ic.torch_gain("tanh"))
-    assert tanh.output_std == pytest.approx(0.651, abs=5e-4) and tanh.chi1 == pytest.approx(1.21, abs=5e-3)
-    sig = ic.gains.gain_effect("sigmoid", ic.torch_gain("sigmoid"))
+    tanh = ic.theory.gains.gain_effect("tanh", ic.torch_gain("tanh"))
+    assert tanh.output_std == pytest.approx(0.651, abs=5e-4) and tanh.chi1 == pytest.approx(
+        1.21, abs=5e-3
+    )
+    sig = ic.theory.gains.gain_effect("sigmoid", ic.torch_gain("sigmoid"))
     assert sig.chi1 == pytest.approx(0.0557, abs=5e-5)  # gradient variance x0.0557 per layer
-    selu = ic.gains.gain_effect("selu", ic.torch_gain("selu"))
+    selu = ic.theory.gains.gain_effect("selu", ic.torch_gain("selu"))
     assert selu.q_star == pytest.approx(0.023, abs=5e-4)  # the signal decays
-    relu = ic.gains.gain_effect("relu", ic.torch_gain("relu"))
+    relu = ic.theory.gains.gain_effect("relu", ic.torch_gain("relu"))
     assert relu.chi1 == pytest.approx(1.0, rel=1e-15) and relu.q_star == 1.0
 
 
@@ -91,13 +101,16 @@ def test_relu_is_exact_where_naive_quadrature_is_not():
 
 def test_large_q_is_integrated_adaptively():
     # a fixed 300-node Gauss-Hermite rule misses tanh's transition, squeezed into |z| < 0.1
-    # at q = 100: here it is 37% low (a 7x error is sometimes quoted for another variant of the rule)
+    # at q = 100: here it is 37% low (a 7x error is sometimes quoted for another variant of the
+    # rule)
     z, w = np.polynomial.hermite_e.hermegauss(300)
     naive = float(np.sum(w * (1 - np.tanh(10 * z) ** 2) ** 2)) / math.sqrt(2 * math.pi)
     exact = float(reference("tanh", 100.0, "dphi2"))
     assert abs(naive / exact - 1) > 0.3
     for q in (100.0, 1e4, 1e6):
-        assert T.moment("tanh", q, "dphi2") == pytest.approx(float(reference("tanh", q, "dphi2")), rel=1e-10)
+        assert T.moment("tanh", q, "dphi2") == pytest.approx(
+            float(reference("tanh", q, "dphi2")), rel=1e-10
+        )
 
 
 @pytest.mark.parametrize("a", [0.0, 0.01, 0.2, 1.0])
@@ -149,12 +162,13 @@ def test_relu_correlation_map():
         seen[layer] = c
     # 0.321 at layer 2 is sometimes quoted from a finite-width measurement; the map gives 1/pi
     assert seen[2] == pytest.approx(1 / math.pi) and seen[2] == pytest.approx(0.321, abs=0.004)
-    assert [round(seen[k], 3) for k in (5, 10, 50)] == pytest.approx([0.682, 0.855, 0.987], abs=1.5e-3)
+    assert [round(seen[k], 3) for k in (5, 10, 50)] == pytest.approx(
+        [0.682, 0.855, 0.987], abs=1.5e-3
+    )
 
 
 def test_correlation_map_quadrature_matches_closed_form():
-    from initcheck import activations
-
+    from initcheck.theory import activations
     smooth_relu = activations.register("relu_numeric", lambda u: np.maximum(u, 0),
                                        lambda u: (u > 0).astype(float), kinks=(0.0,), replace=True)
     for c in (-0.5, 0.0, 0.3, 0.9):
@@ -212,4 +226,6 @@ def test_exploding_signals_are_computed_in_log_space(name):
         assert p.log_q[-1] == pytest.approx(math.log(1000.0) + 199 * math.log(500.0), rel=1e-12)
         assert math.isinf(p.q[-1]) and p.rate("grad") == pytest.approx(math.log(500.0), rel=1e-12)
     if name == "tanh":  # bounded: q settles at sigma_w^2 E[tanh^2] ~ 974
-        assert p.rate("q") == pytest.approx(0.0, abs=1e-12) and p.q[-1] == pytest.approx(974.45, rel=1e-4)
+        assert p.rate("q") == pytest.approx(0.0, abs=1e-12) and p.q[-1] == pytest.approx(
+            974.45, rel=1e-4
+        )

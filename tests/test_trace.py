@@ -4,15 +4,14 @@ initialization, a transformers model, and the CLI."""
 
 import math
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from helpers import run_cli
 
 import initcheck as ic
-from initcheck.adapters import adapter
-from initcheck.seeding import seed_sequence
+from initcheck.core.seeding import seed_sequence
+from initcheck.frameworks.dispatch import adapter
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
@@ -20,19 +19,27 @@ nn = torch.nn
 
 def test_a_plain_mlp_agrees_with_simulate_layer_by_layer():
     depth, width, batch, seed = 6, 64, 300, 3
-    sim = ic.simulate("xavier_normal", activation="tanh", depth=depth, width=width, batch=batch, seed=seed)
+    sim = ic.simulate(
+        "xavier_normal", activation="tanh", depth=depth, width=width, batch=batch, seed=seed
+    )
     sampler = adapter(ic.initializers.get("xavier_normal"))
-    x = np.random.default_rng(seed_sequence(seed, "simulate", "input")).standard_normal((batch, width))
+    x = np.random.default_rng(seed_sequence(seed, "simulate", "input")).standard_normal(
+        (batch, width)
+    )
     layers = []
     for layer in range(depth):  # simulate's own weights, in torch's (out, in) layout
-        w = sampler.sample((width, width), seed_sequence(seed, "simulate", "weight", layer), np.float64)
+        w = sampler.sample(
+            (width, width), seed_sequence(seed, "simulate", "weight", layer), np.float64
+        )
         lin = nn.Linear(width, width, bias=False, dtype=torch.float64)
         with torch.no_grad():
             lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(w.T)))
         layers += [lin, nn.Tanh()]
     readout = torch.from_numpy(np.random.default_rng(seed_sequence(seed, "simulate", "readout"))
                                .standard_normal((batch, width)))
-    t = ic.trace_model(nn.Sequential(*layers), torch.from_numpy(x), loss=lambda out: (out * readout).sum())
+    t = ic.trace_model(
+        nn.Sequential(*layers), torch.from_numpy(x), loss=lambda out: (out * readout).sum()
+    )
     linear = [r for r in t.records if r.kind == "Linear"]
     tanh = [r for r in t.records if r.kind == "Tanh"]
     for layer, stats in enumerate(sim.layers):
@@ -87,7 +94,9 @@ def test_the_articles_conclusion_on_deep_nets():
     assert he.passed and 0.9 < he.forward.rate < 1.1, str(he)
     residual = ic.trace_model(Residual(256, 20), X)
     rms = [r.rms for r in residual.block_records()]
-    assert residual.passed and residual.blocks == [f"blocks.{i}" for i in range(20)], str(residual)
+    assert residual.passed and residual.blocks == tuple(f"blocks.{i}" for i in range(20)), str(
+        residual
+    )
     assert rms[-1] / rms[0] > 3  # it grows, polynomially: the deep-half rate stays tolerable
     assert not ic.trace_model(Residual(256, 20), X, factor=2.0).passed
 
@@ -102,7 +111,9 @@ def test_width_sweep_flags_a_fixed_std_and_not_fan_in_scaling():
     for s in fixed:  # module i is layer i // 2 + 1: RMS ~ width^((layer) / 2)
         layer = int(s.name) // 2 + 1
         assert s.slope == pytest.approx(layer / 2, abs=0.1) and s.flagged, s
-    scaled = ic.width_sweep(factory(lambda w: nn.init.kaiming_normal_(w, nonlinearity="relu")), widths, inputs)
+    scaled = ic.width_sweep(
+        factory(lambda w: nn.init.kaiming_normal_(w, nonlinearity="relu")), widths, inputs
+    )
     assert all(abs(s.slope) < 0.1 and not s.flagged for s in scaled), scaled
 
 
@@ -114,7 +125,7 @@ def test_a_transformers_model_is_traced_through_its_blocks():
     model = transformers.GPT2LMHeadModel(cfg)
     ids = torch.randint(0, 1000, (4, 32), generator=torch.Generator().manual_seed(0))
     t = ic.trace_model(model, {"input_ids": ids})
-    assert t.blocks == [f"transformer.h.{i}" for i in range(6)]
+    assert t.blocks == tuple(f"transformer.h.{i}" for i in range(6))
     assert t.passed, str(t)
     assert all(math.isfinite(r.grad_rms) for r in t.block_records())
 
@@ -149,9 +160,7 @@ def mlp(width=128, depth=12, init="he"):
 
 def run(tmp_path, *args):
     (tmp_path / "nets.py").write_text(NETS)
-    return subprocess.run([sys.executable, "-m", "initcheck", "trace", *args], capture_output=True,
-                          text=True, timeout=300, cwd=tmp_path,
-                          env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    return run_cli("trace", *args, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(tmp_path)})
 
 
 def test_cli_trace(tmp_path):
@@ -161,4 +170,8 @@ def test_cli_trace(tmp_path):
     bad = run(tmp_path, "nets:mlp", "--kwarg", "init=small", "--input-shape", "256,128")
     assert bad.returncode == 1 and "FAIL" in bad.stdout
     usage = run(tmp_path, "nets:mlp")
-    assert usage.returncode == 2 and "--input-shape" in usage.stderr and "Traceback" not in usage.stderr
+    assert (
+        usage.returncode == 2
+        and "--input-shape" in usage.stderr
+        and "Traceback" not in usage.stderr
+    )

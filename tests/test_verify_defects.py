@@ -3,9 +3,9 @@ check that should catch it; and the defects are real (the std of the correlated-
 spike defects is intact, so only their own check can see them)."""
 
 import pytest
+from defects import DEFECTS, HIDDEN, _he_std, _rank_one_spike, normal_with_std
 
 import initcheck as ic
-from defects import DEFECTS, HIDDEN, _he_std, _rank_one_spike, normal_with_std
 
 
 @pytest.mark.parametrize("defect", DEFECTS, ids=[d.name for d in DEFECTS])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 import initcheck as ic
-from initcheck.results import CheckResult, Report
+from initcheck.core.results import CheckResult, Report
 
 
 def my_init(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
@@ -28,7 +28,9 @@ def test_a_builtin_and_its_law() -> None:
     law: ic.Law = init.law((100, 50))
     assert abs(float(w.std()) - law.std) < 0.01
     claim: ic.Spec = ic.spec("normal", std=0.02)
-    tensor_report: Report = ic.check_tensor(np.random.default_rng(1).normal(0, 0.02, (256, 64)), claim)
+    tensor_report: Report = ic.check_tensor(
+        np.random.default_rng(1).normal(0, 0.02, (256, 64)), claim
+    )
     assert tensor_report.passed
 
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from initcheck.contract import Adapter, qualified_name
-from initcheck.fans import Layout, get_layout
+from initcheck.core.contract import Adapter, qualified_name
+from initcheck.core.fans import Layout, get_layout
+from initcheck.core.seeding import int_seed
 from initcheck.frameworks import require
-from initcheck.seeding import int_seed
 
 
 def adapter(init: Any, *, layout: str | Layout | None = None, name: str | None = None) -> Adapter:
@@ -24,7 +24,9 @@ def adapter(init: Any, *, layout: str | Layout | None = None, name: str | None =
         sample = hk.transform(lambda: init(shape, jax.numpy.dtype(dt.name)))
         return np.asarray(sample.apply({}, key))
 
-    return Adapter("haiku", label, get_layout(layout) if layout is not None else own_layout(init), draw)
+    return Adapter(
+        "haiku", label, get_layout(layout) if layout is not None else own_layout(init), draw
+    )
 
 
 def own_layout(init: Any) -> Layout:

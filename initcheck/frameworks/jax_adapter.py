@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from initcheck.contract import Adapter, qualified_name
-from initcheck.fans import Layout, get_layout
+from initcheck.core.contract import Adapter, qualified_name
+from initcheck.core.fans import Layout, get_layout
+from initcheck.core.seeding import int_seed
 from initcheck.frameworks import require
-from initcheck.seeding import int_seed
 
 
 def _check_is_initializer(fn: Any, label: str) -> None:

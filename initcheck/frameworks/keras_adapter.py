@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from initcheck.contract import Adapter, qualified_name
-from initcheck.fans import Layout, get_layout
+from initcheck.core.contract import Adapter, qualified_name
+from initcheck.core.fans import Layout, get_layout
+from initcheck.core.seeding import int_seed
 from initcheck.frameworks import require
-from initcheck.seeding import int_seed
 
 
 def adapter(init: Any, *, layout: str | Layout | None = None, name: str | None = None,
@@ -25,7 +25,9 @@ def adapter(init: Any, *, layout: str | Layout | None = None, name: str | None =
     def draw(shape: tuple[int, ...], seed: np.random.SeedSequence, dt: np.dtype) -> np.ndarray:
         fn = init
         if seeded:
-            fn = type(init).from_config({**config, "seed": int_seed(int(seed.generate_state(1)[0]), "keras")})
+            fn = type(init).from_config(
+                {**config, "seed": int_seed(int(seed.generate_state(1)[0]), "keras")}
+            )
         out = fn(shape, dtype=dt.name)
         return np.asarray(keras.ops.convert_to_numpy(out))
 

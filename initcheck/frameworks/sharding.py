@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from initcheck.contract import as_numpy
-from initcheck.stats.shards import LOCAL, Exchange, Shard, ShardedArray
+from initcheck.core.contract import as_numpy
+from initcheck.sharding.array import LOCAL, Exchange, Shard, ShardedArray
 
 #: Seconds a collective may wait for the other ranks before initcheck gives up with an error
 #: (a rank that never joins must not hang the check).
@@ -82,8 +82,12 @@ def from_dtensor(t: Any) -> ShardedArray:
     data = as_numpy(t.to_local().detach())
     shards = [Shard(tuple(slice(o, o + n) for o, n in zip(offset, local_shape)), data)] \
         if owner and data.size else []
-    return ShardedArray(tuple(t.shape), data.dtype, shards, TorchExchange(mesh.get_group()
-                                                                         if mesh.ndim == 1 else None))
+    return ShardedArray(
+        tuple(t.shape),
+        data.dtype,
+        shards,
+        TorchExchange(mesh.get_group() if mesh.ndim == 1 else None),
+    )
 
 
 class TorchExchange(Exchange):
@@ -150,7 +154,9 @@ class TorchExchange(Exchange):
         payload = np.frombuffer(pickle.dumps(value), dtype=np.uint8)
         size = torch.tensor([payload.size], dtype=torch.int64)
         sizes = [torch.zeros(1, dtype=torch.int64) for _ in range(self.size)]
-        self._wait(dist.all_gather(sizes, size, group=self.group, async_op=True), "all_gather sizes")
+        self._wait(
+            dist.all_gather(sizes, size, group=self.group, async_op=True), "all_gather sizes"
+        )
         top = int(max(s.item() for s in sizes))
         mine = torch.zeros(top, dtype=torch.uint8)
         mine[:payload.size] = torch.from_numpy(payload.copy())
@@ -194,7 +200,9 @@ class JaxExchange(Exchange):
         got: list[Any] = []
 
         def both() -> None:  # a daemon thread: a process that never joins cannot hold us
-            sizes = np.asarray(multihost_utils.process_allgather(np.array([payload.size], np.int32)))
+            sizes = np.asarray(
+                multihost_utils.process_allgather(np.array([payload.size], np.int32))
+            )
             padded = np.zeros(int(sizes.max()), np.uint8)
             padded[:payload.size] = payload
             got.extend([sizes.reshape(-1), np.asarray(multihost_utils.process_allgather(padded))])
@@ -221,5 +229,13 @@ class JaxExchange(Exchange):
         return parts if to is None or to == self.rank else None
 
 
-__all__ = ["COLLECTIVE_TIMEOUT", "JaxExchange", "LOCAL", "TorchExchange", "as_checkable", "from_dtensor",
-           "from_jax", "is_sharded"]
+__all__ = [
+    "COLLECTIVE_TIMEOUT",
+    "JaxExchange",
+    "LOCAL",
+    "TorchExchange",
+    "as_checkable",
+    "from_dtensor",
+    "from_jax",
+    "is_sharded",
+]

@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from initcheck.contract import Adapter, InitializerError, from_torch, qualified_name
-from initcheck.fans import Layout, get_layout
+from initcheck.core.contract import Adapter, InitializerError, from_torch, qualified_name
+from initcheck.core.fans import Layout, get_layout
+from initcheck.core.seeding import int_seed
 from initcheck.frameworks import require
-from initcheck.seeding import int_seed
 
 
 def _torch_dtype(torch: Any, dt: np.dtype) -> Any:

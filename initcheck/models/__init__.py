@@ -5,8 +5,8 @@ policy of rules (``rule``, ``Except``, ``Split``, ``Relative``; TOML files; the 
 """
 
 from initcheck.models.model import check_model
-from initcheck.models.builtin import as_policy
 from initcheck.models.policy import SKIP, Except, Policy, Relative, Rule, Split, load, rule
+from initcheck.models.presets import as_policy
 from initcheck.models.report import GroupResult, ModelReport, TensorRow
 from initcheck.models.tensor import check_tensor
 

@@ -11,7 +11,6 @@ view, not a copy; nothing copies the model as a whole.
 from __future__ import annotations
 
 import functools
-
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -19,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from initcheck.core.fans import LAYOUTS, Layout
 from initcheck.frameworks.sharding import as_checkable, is_sharded
-from initcheck.stats.shards import ShardedArray
-from initcheck.fans import LAYOUTS, Layout
+from initcheck.sharding.array import ShardedArray
 
 #: Frameworks ``check_model`` reads, and the layout each stores weights in.
 FRAMEWORK_LAYOUTS = {"torch": "torch", "flax": "flax", "jax": "flax", "equinox": "torch",
@@ -159,9 +158,18 @@ def _pytree(tree: Any, framework: str) -> Iterator[Held]:
     def walk(node: Any, path: tuple[str, ...], owner: Any, types: tuple[str, ...]):
         if hasattr(node, "shape") and hasattr(node, "dtype") and not isinstance(node, type):
             layout = LAYOUTS["torch" if "Module" in types and owner is not None else "flax"]
-            yield Held([".".join(path)], types, owner, path[-1] if path else "", framework,
-                       layout, tuple(node.shape), str(node.dtype), functools.partial(as_checkable, node),
-                       sharded=is_sharded(node))
+            yield Held(
+                [".".join(path)],
+                types,
+                owner,
+                path[-1] if path else "",
+                framework,
+                layout,
+                tuple(node.shape),
+                str(node.dtype),
+                functools.partial(as_checkable, node),
+                sharded=is_sharded(node),
+            )
             return
         if isinstance(node, dict) or (hasattr(node, "items") and hasattr(node, "keys")):
             sub = (_LINEN_INDEX.sub("", path[-1]),) if path else ()

@@ -22,21 +22,22 @@ from typing import Any
 
 import numpy as np
 
-from initcheck import checks, stats
-from initcheck.contexts import Tensors
-from initcheck.defaults import DEFAULT_ALPHA
-from initcheck.identification import looks_like
-from initcheck.fans import Layout, get_layout
+from initcheck import stats
+from initcheck.checks import battery as checks
+from initcheck.checks.contexts import Tensors
+from initcheck.claims.laws import Law
+from initcheck.claims.specs import Spec
+from initcheck.core.defaults import DEFAULT_ALPHA
+from initcheck.core.fans import Layout, get_layout
+from initcheck.core.results import CheckResult
+from initcheck.identification.diagnosis import diagnose
 from initcheck.models.collect import Held, collect
-from initcheck.models.builtin import as_policy
 from initcheck.models.policy import SKIP, Except, Policy, Relative, Rule, Split, closest
+from initcheck.models.presets import as_policy
 from initcheck.models.report import GroupResult, ModelReport, TensorRow
 from initcheck.models.tensor import prepared
-from initcheck.results import CheckResult
-from initcheck.laws import Law
-from initcheck.specs import Spec
-from initcheck.stats.shards import LOCAL, Checkable, ShardedArray, as_sharded
-from initcheck.stats.merge import take_all
+from initcheck.sharding.array import LOCAL, Checkable, ShardedArray, as_sharded
+from initcheck.sharding.merge import take_all
 from initcheck.stats.structure import spaced
 
 #: Elements of each tensor compared for the model-wide duplicate check (evenly spaced;
@@ -81,9 +82,11 @@ def _agree(held: list[Held], pol: Policy, alpha: float) -> None:
                          [(h.names, h.shape, h.dtype) for h in held]))
             seen = x.exchange.gather(hashlib.sha256(mine.encode()).hexdigest()) or []
             if len(set(seen)) > 1:
-                raise ValueError(f"the ranks disagree on the model, the policy or alpha ({len(set(seen))}"
-                                 " different digests): call check_model with the same model"
-                                 " structure, policy and alpha on every rank.")
+                raise ValueError(
+                    f"the ranks disagree on the model, the policy or alpha ({len(set(seen))}"
+                    " different digests): call check_model with the same model"
+                    " structure, policy and alpha on every rank."
+                )
             return
 
 
@@ -249,13 +252,12 @@ def check_model(model: Any, policy: Any, *, alpha: float = DEFAULT_ALPHA, strict
         results.append(_check_group(pol.rules[key[0]], key[0] + 1, ps, share, prints))
     distinct = _distinct(prints)
     results.sort(key=lambda g: g.rule)
-    rows = _rows(held, ruled, pol, groups, results, distinct, skipped)
-    _explain(rows, groups, alpha)
+    rows = _explained(_rows(held, ruled, pol, groups, results, distinct, skipped), groups, alpha)
     return ModelReport(
         model=type(model).__name__, framework=held[0].framework, policy=pol.name, alpha=alpha,
-        strict=bool(strict), rows=rows, groups=results, unmatched=[h.name for h in unmatched],
-        checks=[distinct], meta={"seconds": time.perf_counter() - start,
-                                 "elements": sum(math.prod(h.shape) for h in held)})
+        strict=bool(strict), rows=tuple(rows), groups=tuple(results),
+        unmatched=tuple(h.name for h in unmatched), checks=(distinct,),
+        seconds=time.perf_counter() - start, elements=sum(math.prod(h.shape) for h in held))
 
 
 def _check_group(rule: Rule, number: int, ps: list[Piece], alpha: float,
@@ -269,34 +271,42 @@ def _check_group(rule: Rule, number: int, ps: list[Piece], alpha: float,
         laws[p.label] = p.claim.law(p.law_shape, p.layout, convention=p.convention)
     printed = [p for p in ps if p.claim.family != "constant" and tensors[p.label].size >= 2]
     arrays = [as_sharded(tensors[p.label]) for p in printed]  # sharded ones read together
-    for p, x, values in zip(printed, arrays, take_all(arrays, [spaced(x.size, FINGERPRINT) for x in arrays])):
+    for p, x, values in zip(
+        printed, arrays, take_all(arrays, [spaced(x.size, FINGERPRINT) for x in arrays])
+    ):
         prints.setdefault((x.shape, str(x.dtype), values.tobytes()), []).append(p)
     ctx = Tensors(ps[0].claim, tensors, laws, ps[0].layout)
     found = checks.run(ctx, alpha)
     std = next((c for c in found if c.name == "std"), None)
     return GroupResult(rule=number, match=rule.describe(), claim=repr(ps[0].claim),
-                       tensors=[p.label for p in ps], elements=ctx.elements, alpha=alpha,
-                       checks=found, mde=std.mde if std is not None else math.nan)
+                       tensors=tuple(p.label for p in ps), elements=ctx.elements, alpha=alpha,
+                       checks=tuple(found), mde=std.mde if std is not None else math.nan)
 
 
 #: Failed tensors ``check_model`` explains with ``identify`` (the first ones, in model order).
 EXPLAINED = 5
 
 
-def _explain(rows: list[TensorRow], groups: dict[tuple[int, str], list[Piece]], alpha: float) -> None:
-    """What the first EXPLAINED failed tensors look like instead (their first piece)."""
+def _explained(
+    rows: list[TensorRow], groups: dict[tuple[int, str], list[Piece]], alpha: float
+) -> list[TensorRow]:
+    """``rows``, the first EXPLAINED failed tensors with what they look like instead (read
+    from their first piece)."""
     first: dict[str, Piece] = {}
     for ps in groups.values():
         for p in ps:
             first.setdefault(p.held.name, p)
-    for row in [r for r in rows if r.verdict == "FAIL"][:EXPLAINED]:
+    failed = {id(r) for r in [r for r in rows if r.verdict == "FAIL"][:EXPLAINED]}
+    out = []
+    for row in rows:
         q = first.get(row.name)
-        if q is None or q.claim.family == "constant":
-            continue
-        x = prepared(q.select(q.held.load()), q.claim, q.label)
-        law = q.claim.law(q.law_shape, q.layout, convention=q.convention)
-        row.looks_like = looks_like(Tensors(q.claim, {q.label: x}, {q.label: law}, q.layout),
-                                    q.claim, alpha)
+        if id(row) in failed and q is not None and q.claim.family != "constant":
+            x = prepared(q.select(q.held.load()), q.claim, q.label)
+            law = q.claim.law(q.law_shape, q.layout, convention=q.convention)
+            ctx = Tensors(q.claim, {q.label: x}, {q.label: law}, q.layout)
+            row = replace(row, looks_like=diagnose(ctx, q.claim, alpha, siblings=False).looks_like)
+        out.append(row)
+    return out
 
 
 def _distinct(prints: dict[tuple[Any, ...], list[Piece]]) -> CheckResult:
@@ -352,11 +362,15 @@ def _rows(held: list[Held], ruled: dict[int, int], pol: Policy,
     skip = {id(h) for h in skipped}
     for i, h in enumerate(held):
         rule = ruled.get(i)
-        base = TensorRow(names=list(h.names), shape=list(h.shape), dtype=h.dtype,
-                         rule=None if rule is None else rule + 1,
-                         match=None if rule is None else pol.rules[rule].describe(),
-                         claim=claims.get(id(h), "skip" if id(h) in skip else ""),
-                         verdict="unmatched" if rule is None else "skip" if id(h) in skip else "pass")
+        base = TensorRow(
+            names=tuple(h.names),
+            shape=tuple(h.shape),
+            dtype=h.dtype,
+            rule=None if rule is None else rule + 1,
+            match=None if rule is None else pol.rules[rule].describe(),
+            claim=claims.get(id(h), "skip" if id(h) in skip else ""),
+            verdict="unmatched" if rule is None else "skip" if id(h) in skip else "pass",
+        )
         if rule is None or id(h) in skip:
             rows.append(base)
             continue
@@ -371,7 +385,7 @@ def _rows(held: list[Held], ruled: dict[int, int], pol: Policy,
         # a statistical failure's numbers say more than a deterministic one's
         worst = min(pool, key=lambda f: (f["hard"], f["pvalue"])) if pool else None
         rows.append(replace(base, verdict="FAIL" if failed else "pass", worst=worst,
-                            failed=sorted({f["check"] for f in failed})))
+                            failed=tuple(sorted({f["check"] for f in failed}))))
     return rows
 
 

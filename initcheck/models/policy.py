@@ -11,7 +11,7 @@ composite claims real models need:
   bias ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))`` from its weight's fan_in).
 
 Policies load from TOML for the CLI (``load``); the built-in ones, and ``as_policy`` which
-resolves any of these forms, are in ``initcheck.models.builtin`` (docs/models.md).
+resolves any of these forms, are in ``initcheck.models.presets`` (docs/models.md).
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
-from initcheck import _validate
-from initcheck.fans import CONVENTIONS, LAYOUTS, Layout
-from initcheck.specs import Spec, spec
+from initcheck.claims.specs import Spec, spec
+from initcheck.core import _validate
+from initcheck.core.fans import CONVENTIONS, LAYOUTS, Layout
 
 #: The claim that excludes a tensor from the check (it is reported as skipped).
 SKIP = "skip"
@@ -62,7 +62,7 @@ class Relative:
     of: str = "weight"
 
 
-Claim = Union[Spec, Except, Split, Relative, str]
+Claim = Spec | Except | Split | Relative | str
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,9 @@ class Rule:
     def matches(self, name: str, module_types: Sequence[str], framework: str) -> bool:
         if self.framework is not None and self.framework != framework:
             return False
-        if not (fnmatch.fnmatchcase(name, self.match) or fnmatch.fnmatchcase("." + name, self.match)):
+        if not (
+            fnmatch.fnmatchcase(name, self.match) or fnmatch.fnmatchcase("." + name, self.match)
+        ):
             return False
         return not self.module or any(fnmatch.fnmatchcase(t, m)
                                       for m in self.module for t in module_types)
@@ -120,8 +122,11 @@ def claim(value: Any, where: str) -> Claim:
         if not isinstance(value.index, Mapping) or not value.index:
             raise ValueError(f"{where}: Except needs a mapping of index -> claim, e.g."
                              " Except(spec, {'padding_idx': 'zeros'}).")
-        return Except(_spec(value.claim, where), {k: _spec(v, where) for k, v in value.index.items()},
-                      value.axis)
+        return Except(
+            _spec(value.claim, where),
+            {k: _spec(v, where) for k, v in value.index.items()},
+            value.axis,
+        )
     if isinstance(value, Split):
         parts = tuple(SKIP if c == SKIP else _spec(c, where) for c in value.claims)
         if len(parts) < 2:
@@ -242,7 +247,9 @@ def _index(entry: Mapping[str, Any], where: str) -> int | str:
 def _axis(entries: Sequence[Mapping[str, Any]], where: str) -> int:
     axes = {int(e.get("axis", 0)) for e in entries}
     if len(axes) != 1:
-        raise ValueError(f"{where}: all except entries of a rule share one axis, got {sorted(axes)}.")
+        raise ValueError(
+            f"{where}: all except entries of a rule share one axis, got {sorted(axes)}."
+        )
     return axes.pop()
 
 

@@ -1,38 +1,56 @@
 """``ModelReport``: what ``check_model`` found, one row per tensor and one group per rule and
 claim, with a text that leads with what failed, a stable JSON schema
-(``initcheck.model_report/1``) and ``raise_for_failure`` for tests. Named results in the
-manner of scipy.stats: new fields get defaults, so callers never break."""
+(``initcheck.model_report/1``) and ``raise_for_failure`` for tests. Frozen and built by
+keyword, as every result (``initcheck.core.results``)."""
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
 
-from initcheck.results import TEXT_WIDTH, CheckResult, _jsonable, _num, wrap
+from initcheck.core.results import (
+    TEXT_WIDTH,
+    CheckResult,
+    Explanation,
+    Verdict,
+    _jsonable,
+    _num,
+    wrap,
+)
 
 SCHEMA = "initcheck.model_report/1"
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class TensorRow:
     """One tensor: every name it is held under, its shape and dtype, the rule that claims it
     (1-based; None if unmatched), the claim, the verdict (``pass``, ``FAIL``, ``skip``,
     ``unmatched``), the failed checks and the worst one's numbers (check, observed,
     expected, p-value, MDE, detail)."""
 
-    names: list[str]
-    shape: list[int]
+    names: tuple[str, ...]
+    shape: tuple[int, ...]
     dtype: str
     rule: int | None
     match: str | None
     claim: str
     verdict: str
     worst: dict[str, Any] | None = None
-    failed: list[str] = field(default_factory=list)
+    failed: tuple[str, ...] = ()
     #: what the values look like instead (``initcheck.identify``), for a failed tensor
-    looks_like: list[str] = field(default_factory=list)
+    looks_like: tuple[Explanation, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        """False only for a tensor that failed a check (skipped and unmatched ones pass)."""
+        return self.verdict != "FAIL"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.update(names=list(self.names), shape=list(self.shape), failed=list(self.failed),
+                 looks_like=[str(e) for e in self.looks_like])
+        return _jsonable(d)
 
     @property
     def name(self) -> str:
@@ -48,7 +66,7 @@ class TensorRow:
                 f" {_num(w['mde'])}, p {_num(w['pvalue'])})")
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class GroupResult:
     """The tensors one rule claims with one claim, checked together: pooled and each alone.
     ``mde`` is the pooled std check's minimum detectable relative error (nan without one)."""
@@ -56,10 +74,10 @@ class GroupResult:
     rule: int
     match: str
     claim: str
-    tensors: list[str]
+    tensors: tuple[str, ...]
     elements: int
     alpha: float
-    checks: list[CheckResult]
+    checks: tuple[CheckResult, ...]
     mde: float = math.nan
 
     @property
@@ -69,25 +87,45 @@ class GroupResult:
     @property
     def pooled_failures(self) -> list[CheckResult]:
         """Failed checks that no single tensor explains (the pooled test, pooled extremes)."""
-        return [c for c in self.checks if not c.passed and c.extra.get("where") in ("pooled", "all", None)
-                and not c.extra.get("failed")]
+        return [
+            c
+            for c in self.checks
+            if not c.passed
+            and c.extra.get("where") in ("pooled", "all", None)
+            and not c.extra.get("failed")
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable({**{k: v for k, v in asdict(self).items() if k != "checks"},
+                          "tensors": list(self.tensors), "passed": self.passed,
+                          "checks": [c.to_dict() for c in self.checks]})
 
 
-@dataclass
-class ModelReport:
+@dataclass(frozen=True, kw_only=True)
+class ModelReport(Verdict):
     """What ``check_model`` found. ``passed`` is True only if every tensor and every group
-    passed, no two tensors are copies, and (``strict``) every tensor was claimed."""
+    passed, no two tensors are copies, and (``strict``) every tensor was claimed. ``seconds``
+    is the check's time, ``elements`` the model's."""
+
+    SCHEMA: ClassVar[str] = SCHEMA
 
     model: str
     framework: str
     policy: str
     alpha: float
     strict: bool
-    rows: list[TensorRow]
-    groups: list[GroupResult]
-    unmatched: list[str]
-    checks: list[CheckResult] = field(default_factory=list)
-    meta: dict[str, Any] = field(default_factory=dict)
+    rows: tuple[TensorRow, ...]
+    groups: tuple[GroupResult, ...]
+    unmatched: tuple[str, ...]
+    checks: tuple[CheckResult, ...] = ()
+    seconds: float | None = None
+    elements: int | None = None
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """The run's facts as the JSON's ``meta`` object holds them (read-only)."""
+        return {k: v for k, v in (("seconds", self.seconds), ("elements", self.elements))
+                if v is not None}
 
     @property
     def passed(self) -> bool:
@@ -120,8 +158,11 @@ class ModelReport:
                     f" {c.detail}" for c in g.pooled_failures]
         out += [f"{c.name}: {c.detail}" for c in self.checks if not c.passed]
         if self.strict and self.unmatched:
-            out.append(f"{len(self.unmatched)} tensors no rule claims (strict): "
-                       + ", ".join(self.unmatched[:10]) + (" ..." if len(self.unmatched) > 10 else ""))
+            out.append(
+                f"{len(self.unmatched)} tensors no rule claims (strict): "
+                + ", ".join(self.unmatched[:10])
+                + (" ..." if len(self.unmatched) > 10 else "")
+            )
         return out
 
     def failure_message(self) -> str:
@@ -131,12 +172,6 @@ class ModelReport:
         lines = [f"{self.model} does not match policy {self.policy!r}:"]
         lines += [wrap("  " + p, indent=6) for p in self._problems()]
         return "\n".join(lines)
-
-    def raise_for_failure(self) -> None:
-        """Raise ``AssertionError`` listing each failed tensor and check."""
-        __tracebackhide__ = True
-        if not self.passed:
-            raise AssertionError(self.failure_message())
 
     def __str__(self) -> str:
         checked = [r for r in self.rows if r.verdict in ("pass", "FAIL")]
@@ -175,18 +210,12 @@ class ModelReport:
             "schema": SCHEMA, "model": self.model, "framework": self.framework,
             "policy": self.policy, "alpha": self.alpha, "alpha_spent": self.alpha_spent,
             "strict": self.strict, "passed": self.passed,
-            "tensors": [_jsonable(asdict(r)) for r in self.rows],
-            "groups": [_jsonable({**{k: v for k, v in asdict(g).items() if k != "checks"},
-                                  "passed": g.passed,
-                                  "checks": [_jsonable(c.to_dict()) for c in g.checks]})
-                       for g in self.groups],
+            "tensors": [r.to_dict() for r in self.rows],
+            "groups": [g.to_dict() for g in self.groups],
             "unmatched": list(self.unmatched),
-            "checks": [_jsonable(c.to_dict()) for c in self.checks],
-            "meta": _jsonable(dict(self.meta)),
+            "checks": [c.to_dict() for c in self.checks],
+            "meta": _jsonable(self.meta),
         }
-
-    def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
 
 __all__ = ["SCHEMA", "GroupResult", "ModelReport", "TensorRow"]

@@ -10,16 +10,19 @@ from typing import Any
 
 import numpy as np
 
-from initcheck import _validate, checks, conventions, stats
-from initcheck.contract import as_numpy
+from initcheck import stats
+from initcheck.checks import battery as checks
+from initcheck.checks.contexts import Tensors
+from initcheck.claims.specs import Spec
+from initcheck.claims.specs import spec as make_spec
+from initcheck.core import _validate
+from initcheck.core.contract import as_numpy
+from initcheck.core.defaults import DEFAULT_ALPHA
+from initcheck.core.fans import DEFAULT_LAYOUT, Layout, get_layout
+from initcheck.core.results import Report
 from initcheck.frameworks.sharding import as_checkable
-from initcheck.stats.shards import ShardedArray
-from initcheck.contexts import Tensors
-from initcheck.defaults import DEFAULT_ALPHA
-from initcheck.fans import DEFAULT_LAYOUT, Layout, get_layout
-from initcheck.identification import looks_like
-from initcheck.results import Report
-from initcheck.specs import Spec, spec as make_spec
+from initcheck.identification.diagnosis import diagnose
+from initcheck.sharding.array import ShardedArray
 
 
 def is_float(x: np.ndarray | ShardedArray) -> bool:
@@ -78,19 +81,20 @@ def check_tensor(
         raise ValueError(f"expect={claim!r} does not fit {label} of shape {array.shape}: {exc}"
                          ) from None
     ctx = Tensors(claim, {label: array}, {label: law}, lay)
-    report = Report(label, "torch" if torch else type(x).__module__.split(".")[0], lay.name,
-                    repr(claim), 0, alpha, str(getattr(x, "dtype", array.dtype)).replace("torch.", ""),
-                    [tuple(array.shape)])
-    report.checks = checks.run(ctx, alpha)
-    if not report.passed:
-        if claim.family in ("normal", "truncated_normal"):
-            report.meta["matches"] = [str(s) for s in conventions.matches(claim, ctx, convention, alpha)]
-        report.meta["looks_like"] = looks_like(ctx, claim, alpha)
-    layout_arg = repr(lay.name) if layout is None or isinstance(layout, str) else f"initcheck.{lay!r}"
-    report.meta["reproduce"] = (f"initcheck.check_tensor({label if name else 'x'},"
-                                f" initcheck.{claim!r}, layout={layout_arg}, alpha={alpha!r})")
-    report.meta["elements"] = int(array.size)
-    return report
+    found = tuple(checks.run(ctx, alpha))
+    passed = all(c.passed for c in found)
+    layout_arg = (
+        repr(lay.name) if layout is None or isinstance(layout, str) else f"initcheck.{lay!r}"
+    )
+    return Report(
+        initializer=label, framework="torch" if torch else type(x).__module__.split(".")[0],
+        layout=lay.name, spec=repr(claim), seed=0, alpha=alpha,
+        dtype=str(getattr(x, "dtype", array.dtype)).replace("torch.", ""),
+        shapes=(tuple(array.shape),), checks=found,
+        diagnosis=None if passed else diagnose(ctx, claim, alpha, convention=convention),
+        reproduce_call=(f"initcheck.check_tensor({label if name else 'x'},"
+                        f" initcheck.{claim!r}, layout={layout_arg}, alpha={alpha!r})"),
+        elements=int(array.size))
 
 
 __all__ = ["as_numpy", "check_tensor", "is_float", "prepared"]

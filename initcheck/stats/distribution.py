@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
-from initcheck.seeding import generator
-from initcheck.results import POWER, CheckResult
-from initcheck.specs import Law
+from initcheck.claims.specs import Law
+from initcheck.core.results import POWER, CheckResult
+from initcheck.core.seeding import generator
 from initcheck.stats.moments import check_alpha
 
 #: Above this n the KS p-value uses Stephens' corrected Kolmogorov limit: scipy's exact

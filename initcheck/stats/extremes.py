@@ -10,12 +10,13 @@ import math
 import numpy as np
 from scipy import special, stats
 
-from initcheck import _validate
-from initcheck.results import CheckResult
-from initcheck.specs import Law
+from initcheck.claims.specs import Law
+from initcheck.core import _validate
+from initcheck.core.results import CheckResult
+from initcheck.sharding.array import ShardedArray, as_sharded
+from initcheck.sharding.partials import Summary
 from initcheck.stats.distribution import cdf
-from initcheck.stats.moments import Summary, check_alpha
-from initcheck.stats.shards import ShardedArray, as_sharded
+from initcheck.stats.moments import check_alpha
 
 #: Floor of an atom's probability, so that a bound no rounding reaches keeps a valid
 #: binomial law (any count > 0 then fails).
@@ -101,7 +102,9 @@ def tails_test(summaries: list[Summary], alpha: float, *, name: str = "tails") -
     )
 
 
-def atoms(x: np.ndarray | ShardedArray, law: Law, alpha: float, *, name: str = "atoms") -> CheckResult:
+def atoms(
+    x: np.ndarray | ShardedArray, law: Law, alpha: float, *, name: str = "atoms"
+) -> CheckResult:
     """Mass piled exactly on the bounds of a bounded claim (clamping instead of truncating):
     the count of samples equal to a bound, rounded to the sample's dtype, against its
     binomial law. A correct sampler lands there only by rounding, with probability the
@@ -109,7 +112,11 @@ def atoms(x: np.ndarray | ShardedArray, law: Law, alpha: float, *, name: str = "
     float32); clamping piles the whole tail there."""
     alpha = check_alpha(alpha)
     arr = as_sharded(x)
-    dt = arr.dtype if arr.dtype.kind == "f" or arr.dtype.name in _validate.ML_FLOATS else np.dtype(np.float64)
+    dt = (
+        arr.dtype
+        if arr.dtype.kind == "f" or arr.dtype.name in _validate.ML_FLOATS
+        else np.dtype(np.float64)
+    )
     n = arr.size
     p1, count = 0.0, 0
     if law.grid is not None:  # a law on the dtype's grid: its bounds are values it holds

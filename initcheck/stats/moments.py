@@ -1,18 +1,18 @@
 """Moment tests of scale and location, from per-tensor sufficient statistics: one pass over
-a tensor gives its ``Summary``; the sigma and mean tests pool summaries across tensors.
+a tensor gives its ``Summary`` (``initcheck.sharding.partials``); the sigma and mean tests pool
+summaries across tensors.
 Also the alpha check and the minimum detectable effects every test reports."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 from scipy import special
 
-from initcheck import _validate
-from initcheck.results import POWER, CheckResult
-from initcheck.specs import Law
+from initcheck.core import _validate
+from initcheck.core.results import POWER, CheckResult
+from initcheck.sharding.partials import Summary
 
 
 def check_alpha(alpha: float) -> float:
@@ -35,45 +35,6 @@ def sigma_mde(n: int, alpha: float, kurtosis: float, power: float = POWER) -> fl
     """
     zb = float(special.ndtri(power))
     return (z_two_sided(alpha) + zb) * math.sqrt((kurtosis - 1.0) / (4.0 * n))
-
-
-@dataclass(frozen=True)
-class Summary:
-    """Sufficient statistics of one tensor for the moment tests, in claimed sigmas:
-    z = (x - mean) / std, with n, sum z, sum z^2, max |z| and the law's kurtosis. Computed
-    once per tensor; pooled tests add them up."""
-
-    n: int
-    total: float
-    squares: float
-    max_abs: float
-    kurtosis: float
-    #: sum of z^4 (the fourth-moment test)
-    fourth: float = math.nan
-
-
-#: Elements standardized at a time by ``summarize``: its float64 working copy stays at
-#: 8 MiB whatever the tensor's size.
-SUMMARY_CHUNK = 2**20
-
-
-def summarize(x: np.ndarray, law: Law) -> Summary:
-    """The ``Summary`` of ``x`` under ``law``, standardized in float64 chunks of
-    ``SUMMARY_CHUNK`` elements (so the working memory does not grow with the tensor)."""
-    flat = np.asarray(x).ravel()
-    total = squares = fourth = 0.0
-    max_abs = 0.0
-    for start in range(0, flat.size, SUMMARY_CHUNK):
-        z = flat[start:start + SUMMARY_CHUNK].astype(np.float64)
-        if law.mean != 0 or law.std != 1:
-            z -= law.mean
-            z /= law.std
-        total += float(z.sum())
-        squares += float(z @ z)
-        max_abs = max(max_abs, float(z.max()), float(-z.min()))
-        z *= z  # in place: z is this chunk's own copy
-        fourth += float(z @ z)
-    return Summary(flat.size, total, squares, max_abs, law.kurtosis, fourth)
 
 
 def sigma_chi2_test(summaries: list[Summary], alpha: float, *, name: str = "std") -> CheckResult:

@@ -8,8 +8,8 @@ import math
 import numpy as np
 from scipy import special
 
-from initcheck import _validate
-from initcheck.results import POWER, CheckResult
+from initcheck.core import _validate
+from initcheck.core.results import POWER, CheckResult
 from initcheck.stats.moments import check_alpha, z_two_sided
 
 #: Tolerance of Q Q^T = I in units of the dtype's epsilon, times sqrt of the long side:
@@ -33,12 +33,17 @@ def orthonormality(
         n += q.size
         ok &= err <= tol
         if err / tol >= worst:
-            worst, worst_label = err / tol, f"{label}: max |Q Q^T / g^2 - I| = {err:.3g}, tolerance {tol:.3g}"
+            worst, worst_label = (
+                err / tol,
+                f"{label}: max |Q Q^T / g^2 - I| = {err:.3g}, tolerance {tol:.3g}",
+            )
     return CheckResult.hard(name, ok, n=n, statistic=worst, threshold=1.0, detail=worst_label,
                             observed=worst, expected=0.0)
 
 
-def haar(matrices: list[np.ndarray], gain: float, alpha: float, *, name: str = "haar") -> CheckResult:
+def haar(
+    matrices: list[np.ndarray], gain: float, alpha: float, *, name: str = "haar"
+) -> CheckResult:
     """Is Q Haar? The diagonal of a Haar (units, fan) matrix sums to a variable with mean 0
     and variance min/max (entries of a uniform unit vector are uncorrelated). QR without the
     sign fix biases every Q_ii to one sign: the sum over several draws drifts by about

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from initcheck import _validate
-from initcheck.results import POWER, CheckResult
-from initcheck.specs import Law
+from initcheck.claims.specs import Law
+from initcheck.core import _validate
+from initcheck.core.results import POWER, CheckResult
 from initcheck.stats.moments import check_alpha
 
 #: Resolution a correct sampler may lose, in bits, before values count as too coarse.
@@ -80,7 +80,13 @@ def repeats(x: np.ndarray, law: Law, grid: np.dtype | None = None) -> Repeats | 
     x = np.asarray(x).ravel()
     m = x.size
     grid = np.dtype(grid or x.dtype)
-    if m < 2 or law.make_dist is None or law.grid is not None or grid.kind != "f" or grid.itemsize < 4:
+    if (
+        m < 2
+        or law.make_dist is None
+        or law.grid is not None
+        or grid.kind != "f"
+        or grid.itemsize < 4
+    ):
         return None
     mu = m * (m - 1) / 2 * repeat_rate(law, grid)
     if not mu <= MAX_REPEAT_FRACTION * m:

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from initcheck.results import POWER, CheckResult
+from initcheck.core.results import POWER, CheckResult
+from initcheck.sharding.array import ShardedArray, as_sharded
+from initcheck.sharding.merge import all_slice_keys
 from initcheck.stats.moments import check_alpha
-from initcheck.stats.merge import all_slice_keys
-from initcheck.stats.shards import ShardedArray, as_sharded
 
 #: Shortest slice compared for exact duplicates, by bytes per element: two independent
 #: continuous float32 vectors of 3 elements coincide with probability below 1e-18; float16
@@ -190,9 +190,9 @@ def max_cosine_of(parts: Iterable[CosinePart | None], alpha: float, *,
         n += part.k * part.d
         if part.cosine is None:
             return CheckResult(name=name, passed=False, statistic=1.0, threshold=math.nan,
-                               pvalue=0.0, alpha=alpha, n=n, mde=math.nan,
-                               detail=f"{part.label}: a slice is all at the claimed mean (zero vector)",
-                               observed=1.0, expected=0.0)
+                               pvalue=0.0, alpha=alpha, n=n, mde=math.nan, observed=1.0,
+                               expected=0.0, detail=f"{part.label}: a slice is all at the"
+                               " claimed mean (zero vector)")
         p = min(1.0, part.k * (part.k - 1) // 2 * _cosine_pvalue(part.cosine, part.d))
         if p <= worst_p:
             worst_p, worst = p, (part.label, part.cosine, part.d)
@@ -204,7 +204,9 @@ def _cosine_verdict(name: str, alpha: float, worst_p: float, label: str, c: floa
     """The largest cosine's verdict, Bonferroni over the ``groups`` compared."""
     p = min(1.0, worst_p * groups)
     # |cos| the null exceeds with probability alpha at the worst group's size (Bonferroni)
-    crit = math.sqrt(special.betainccinv(0.5, (d - 1) / 2, alpha / groups / max(1, MAX_SLICES**2 // 2)))
+    crit = math.sqrt(
+        special.betainccinv(0.5, (d - 1) / 2, alpha / groups / max(1, MAX_SLICES**2 // 2))
+    )
     return CheckResult(name=name, passed=p >= alpha, statistic=c, threshold=crit, pvalue=p,
                        alpha=alpha, n=n, mde=crit,
                        detail=f"max |cos| = {c:.4f} ({label}, length {d}); P(that large |"
@@ -236,7 +238,9 @@ def pair_cosine(a: np.ndarray, b: np.ndarray, center: float, alpha: float, *, la
                            detail=f"{label}: a draw is all at the claimed mean (zero vector)",
                            observed=1.0, expected=0.0)
     c = abs(dot) / math.sqrt(xx * yy)
-    return _cosine_verdict(name, alpha, min(1.0, _cosine_pvalue(c, d)), label, c, d, n=2 * d, groups=1)
+    return _cosine_verdict(
+        name, alpha, min(1.0, _cosine_pvalue(c, d)), label, c, d, n=2 * d, groups=1
+    )
 
 
 @dataclass(frozen=True)
@@ -269,7 +273,9 @@ def spectrum(
     return spectrum_of((spectrum_part(label, m) for label, m in matrices), alpha, name=name)
 
 
-def spectrum_of(parts: Iterable[SpectrumPart], alpha: float, *, name: str = "spectrum") -> CheckResult:
+def spectrum_of(
+    parts: Iterable[SpectrumPart], alpha: float, *, name: str = "spectrum"
+) -> CheckResult:
     """``spectrum`` from the matrices' ``spectrum_part``s (computed wherever each matrix is)."""
     alpha = check_alpha(alpha)
     worst_p, worst, n, count = 1.0, ("", 0.0, 0.0), 0, 0
@@ -296,7 +302,9 @@ def top_singular_value(m: np.ndarray) -> float:
     from a fixed start, stopped when the estimate settles (it approaches s_max from below)."""
     if min(m.shape) <= EXACT_NORM_MAX_SIDE:
         return float(np.linalg.norm(m, 2))
-    v = np.asarray(np.random.default_rng(0).standard_normal(m.shape[1]), dtype=m.dtype)  # no upcast of m
+    v = np.asarray(
+        np.random.default_rng(0).standard_normal(m.shape[1]), dtype=m.dtype
+    )  # no upcast of m
     v /= np.linalg.norm(v)
     s = 0.0
     for _ in range(POWER_ITERATIONS):

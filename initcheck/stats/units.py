@@ -8,48 +8,18 @@ Tensors pool by adding their statistics and degrees of freedom."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 from scipy import special
 
-from initcheck.results import POWER, CheckResult
-from initcheck.specs import Law
+from initcheck.core.results import POWER, CheckResult
+from initcheck.sharding.partials import UnitSums
 from initcheck.stats.moments import check_alpha
 
 #: Shortest unit whose mean is compared (below it the F test leans on normality).
 MIN_UNIT_LENGTH = 8
 #: Shortest unit whose variance is compared: Bartlett's log-variance statistic needs it.
 MIN_SCALE_LENGTH = 32
-
-
-@dataclass(frozen=True)
-class UnitSums:
-    """Per-unit sums of z and z^2 over units of ``length`` elements, and the law's kurtosis."""
-
-    total: np.ndarray
-    squares: np.ndarray
-    length: int
-    kurtosis: float
-
-
-def unit_sums(x: np.ndarray, unit_axes: tuple[int, ...], law: Law) -> UnitSums:
-    """Per-unit sums of z = (x - mean) / std; units index ``unit_axes``. The raw sums of x and
-    x^2 accumulate in float64 inside numpy's reductions (buffered: no float64 copy of the
-    tensor) and are then standardized."""
-    x = np.asarray(x)
-    if x.dtype.kind != "f" or x.dtype.itemsize < 4:
-        x = x.astype(np.float32)  # half and ml_dtypes floats: einsum needs a native float
-    axes = tuple(sorted(a % x.ndim for a in unit_axes))
-    letters = "abcdefghijklmnopqrstuvwxyz"[:x.ndim]
-    out = "".join(letters[a] for a in axes)
-    other = tuple(a for a in range(x.ndim) if a not in axes)
-    s1 = x.sum(axis=other, dtype=np.float64).reshape(-1)
-    s2 = np.einsum(f"{letters},{letters}->{out}", x, x, dtype=np.float64).reshape(-1)
-    length = x.size // s1.size
-    mu, sd = law.mean, law.std
-    return UnitSums((s1 - length * mu) / sd, (s2 - 2 * mu * s1 + length * mu * mu) / sd**2,
-                    length, law.kurtosis)
 
 
 def _mde(dof: float, alpha: float, per_unit_information: float) -> float:
@@ -61,13 +31,17 @@ def _mde(dof: float, alpha: float, per_unit_information: float) -> float:
     return math.sqrt(lam / per_unit_information)
 
 
-def unit_means_test(parts: list[UnitSums], alpha: float, *, name: str = "unit_means") -> CheckResult:
+def unit_means_test(
+    parts: list[UnitSums], alpha: float, *, name: str = "unit_means"
+) -> CheckResult:
     """One-way ANOVA across units, pooled over tensors: F = (between / dof_b) / (within /
     dof_w), F(dof_b, dof_w) under the claim. The MDE is the std of the unit means, in sigmas."""
     alpha = check_alpha(alpha)
     use = [p for p in parts if len(p.total) >= 2 and p.length >= MIN_UNIT_LENGTH]
     if not use:
-        return CheckResult.skipped(name, alpha, f"no tensor with 2 units of >= {MIN_UNIT_LENGTH} elements")
+        return CheckResult.skipped(
+            name, alpha, f"no tensor with 2 units of >= {MIN_UNIT_LENGTH} elements"
+        )
     between = within = dof_b = dof_w = info = 0.0
     for p in use:
         means = p.total / p.length
@@ -84,21 +58,33 @@ def unit_means_test(parts: list[UnitSums], alpha: float, *, name: str = "unit_me
     crit = float(special.fdtri(dof_b, dof_w, 1 - alpha))
     n = int(sum(len(q.total) * q.length for q in use))
     return CheckResult(
-        name=name, passed=pvalue >= alpha, statistic=f, threshold=crit, pvalue=pvalue, alpha=alpha, n=n,
+        name=name,
+        passed=pvalue >= alpha,
+        statistic=f,
+        threshold=crit,
+        pvalue=pvalue,
+        alpha=alpha,
+        n=n,
         mde=_mde(dof_b, alpha, info),
         detail=f"F = {f:.3f} over {int(dof_b) + len(use)} units (unit means' spread"
-               f" {math.sqrt(max(0.0, between / info)):.4f} sigma), F <= {crit:.3f}",
-        observed=f, expected=1.0)
+        f" {math.sqrt(max(0.0, between / info)):.4f} sigma), F <= {crit:.3f}",
+        observed=f,
+        expected=1.0,
+    )
 
 
-def unit_scales_test(parts: list[UnitSums], alpha: float, *, name: str = "unit_scales") -> CheckResult:
+def unit_scales_test(
+    parts: list[UnitSums], alpha: float, *, name: str = "unit_scales"
+) -> CheckResult:
     """Bartlett's test of equal unit variances, divided by (kurtosis - 1) / 2 (Layard), pooled
     over tensors: chi-square with sum (units - 1) degrees of freedom under the claim. The
     MDE is the std across units of their log std (about the relative spread of unit stds)."""
     alpha = check_alpha(alpha)
     use = [p for p in parts if len(p.total) >= 2 and p.length >= MIN_SCALE_LENGTH]
     if not use:
-        return CheckResult.skipped(name, alpha, f"no tensor with 2 units of >= {MIN_SCALE_LENGTH} elements")
+        return CheckResult.skipped(
+            name, alpha, f"no tensor with 2 units of >= {MIN_SCALE_LENGTH} elements"
+        )
     stat = dof = info = 0.0
     spread = []
     for p in use:

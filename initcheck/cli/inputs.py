@@ -1,0 +1,151 @@
+"""The command line's inputs: argparse types for shapes, alphas and counts, ``k=v`` pairs,
+import paths resolved to objects, and the initializer a TARGET names. Every failure is a
+``UsageError`` naming the fix (exit code 2)."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import difflib
+import functools
+import importlib
+import os
+import pkgutil
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from initcheck.core.fans import DEFAULT_LAYOUT
+
+
+class UsageError(ValueError):
+    """Bad command-line input: reported with exit code 2."""
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    try:
+        dims = tuple(int(p) for p in text.replace("x", ",").split(",") if p.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"shape {text!r}: give integers separated by commas or x, e.g. 784,256 or 3x3x64x128"
+        ) from None
+    if not dims:
+        raise argparse.ArgumentTypeError(f"shape {text!r} is empty; e.g. 784,256")
+    return dims
+
+
+def parse_alpha(text: str) -> float:
+    try:
+        a = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"alpha {text!r} is not a number; e.g. 1e-6") from None
+    if not 0 < a < 1:
+        raise argparse.ArgumentTypeError(f"alpha {a} must lie in (0, 1), e.g. 1e-6")
+    return a
+
+
+def nonneg_int(what: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} {text!r} is not an integer") from None
+        if n < 0:
+            raise argparse.ArgumentTypeError(f"{what} {n} must be >= 0")
+        return n
+    return parse
+
+
+def positive_int(what: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        n = nonneg_int(what)(text)
+        if n < 1:
+            raise argparse.ArgumentTypeError(f"{what} must be >= 1")
+        return n
+    return parse
+
+
+def parse_pairs(pairs: Sequence[str] | None, option: str) -> dict[str, Any]:
+    """``k=v`` strings to a dict; values are Python literals (1e-3, 'fan_out', True) or
+    plain strings."""
+    out: dict[str, Any] = {}
+    for pair in pairs or ():
+        key, sep, raw = pair.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise UsageError(
+                f"{option} {pair!r} is not of the form name=value (e.g. {option} mode=fan_out)"
+            )
+        try:
+            value = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            value = raw
+        out[key] = value
+    return out
+
+
+def resolve_target(target: str) -> Any:
+    """An object from ``package.module:attr`` or ``package.module.attr``; errors name close
+    matches."""
+    if target.count(":") > 1:
+        raise UsageError(f"{target!r} has {target.count(':')} colons: an import path is"
+                         " package.module:attr (one colon; dots inside either side), e.g."
+                         " mymodule:my_init or torch.nn.init:kaiming_normal_")
+    if ":" in target:
+        module_name, _, attr_path = target.partition(":")
+    else:
+        module_name, _, attr_path = target.rpartition(".")
+    if not module_name or not attr_path:
+        raise UsageError(f"{target!r} is not an import path: use package.module:attr (e.g."
+                         " torch.nn.init:kaiming_normal_) or a built-in name (initcheck list)")
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(
+            0, os.getcwd()
+        )  # modules in the current directory, as `python -m` finds them
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        top = exc.name or module_name
+        known = [m.name for m in pkgutil.iter_modules()]
+        close = difflib.get_close_matches(top.split(".")[0], known, n=3)
+        hint = f" Did you mean {' or '.join(close)}?" if close else ""
+        raise UsageError(f"cannot import {module_name!r}: no module named {top!r}.{hint}") from None
+    except Exception as exc:  # the module itself fails to import
+        raise UsageError(f"importing {module_name!r} failed: {type(exc).__name__}: {exc}") from None
+    obj = module
+    for part in attr_path.split("."):
+        if not hasattr(obj, part):
+            names = [n for n in dir(obj) if not n.startswith("_")]
+            close = difflib.get_close_matches(part, names, n=3)
+            hint = f" Did you mean {', '.join(close)}?" if close else ""
+            raise UsageError(f"{module_name!r} has no attribute {attr_path!r}.{hint}")
+        obj = getattr(obj, part)
+    return obj
+
+
+def is_import_path(target: str) -> bool:
+    return ":" in target or "." in target
+
+
+def target_initializer(args: argparse.Namespace) -> Any:
+    """The initializer TARGET names: a built-in (its --kwarg values are its parameters) or an
+    import path (--kwarg values bound at each call, or passed to a --factory)."""
+    from initcheck.claims import initializers
+    kwargs = parse_pairs(args.kwarg, "--kwarg")
+    target = args.target
+    if not is_import_path(target):
+        if target not in initializers.names():
+            close = difflib.get_close_matches(target, initializers.names(), n=3)
+            hint = f" Did you mean {', '.join(close)}?" if close else ""
+            raise UsageError(f"{target!r} is neither a built-in initializer nor an import path"
+                             f" (package.module:attr).{hint}")
+        return initializers.get(target, layout=args.layout or DEFAULT_LAYOUT, **kwargs)
+    obj = resolve_target(target)
+    if args.factory:
+        try:
+            return obj(**kwargs)
+        except TypeError as exc:
+            raise UsageError(f"calling {target}(**{kwargs}) failed: {exc}") from None
+    if kwargs:
+        return functools.partial(obj, **kwargs)
+    return obj

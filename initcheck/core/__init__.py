@@ -1,0 +1,3 @@
+"""The ground floor: result types and their schemas, fans and layouts, the initializer
+contract, seeds, defaults, argument checks, memory and thread limits. Imports nothing above.
+"""

@@ -1,0 +1,133 @@
+"""Built-in policies: what a framework itself promises about the modules it builds. A model
+whose modules were never re-initialized passes its framework's policy; one whose own init
+code ran fails it, tensor by tensor. A built-in rule that matches nothing is no error (one
+policy covers many module types). Sources: each module's ``reset_parameters`` (torch),
+``param`` defaults (flax linen and nnx), ``build`` defaults (keras); docs/models.md."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from initcheck.claims.specs import spec
+from initcheck.core import _validate
+from initcheck.core.fans import Layout
+from initcheck.models.policy import Except, Policy, Relative, Rule, claim, load, rule
+
+#: flax's Embed draws variance_scaling(1, 'fan_in', 'normal', out_axis=0): its fan is the
+#: feature axis, so N(0, 1/features). As a layout: features in, rows out.
+EMBEDDING = Layout("embedding (rows, features)", in_axis=-1, out_axis=0)
+
+#: torch modules that reset as Linear does (kaiming_uniform_(a=sqrt(5)), bias from fan_in).
+_TORCH_AFFINE = ("Linear", "_ConvNd")
+#: torch normalization modules: weight ones, bias zeros.
+_TORCH_NORMS = ("_NormBase", "LayerNorm", "GroupNorm", "RMSNorm")
+
+
+def torch() -> Policy:
+    """torch.nn's documented defaults: Linear and Conv*/ConvTranspose* (grouped too) weights
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)) through kaiming_uniform_(a=sqrt(5)), biases the same
+    bound from the weight's fan_in (torch's own fans); Embedding N(0, 1) with the padding
+    row zero; norms' weights ones and biases zeros, BatchNorm's running statistics 0 and 1;
+    MultiheadAttention's projections xavier_uniform_, its biases zeros; RNN/LSTM/GRU
+    U(-1/sqrt(hidden), 1/sqrt(hidden)); PReLU 0.25."""
+    # gain sqrt(2 / (1 + 5)) = sqrt(1/3): bound gain * sqrt(3 / fan_in) = 1 / sqrt(fan_in)
+    kaiming = spec("he_uniform", nonlinearity="leaky_relu", a=math.sqrt(5))
+    # U(-r, r) with r^2 = 3 * (1/3) / fan_in: the bias bound 1 / sqrt(fan_in)
+    bound = spec("variance_scaling", scale=1 / 3, mode="fan_in", distribution="uniform")
+    zeros, ones = spec("zeros"), spec("ones")
+    rules = (
+        rule("*proj_weight", "xavier_uniform", module="MultiheadAttention", convention="torch"),
+        rule("*in_proj_bias", zeros, module="MultiheadAttention"),
+        rule("*bias_[kv]", "xavier_normal", module="MultiheadAttention", convention="torch"),
+        rule("*.bias", zeros, module="NonDynamicallyQuantizableLinear"),  # MHA's out_proj
+        rule("*.weight", kaiming, module=_TORCH_AFFINE, convention="torch"),
+        rule("*.bias", Relative(bound, of="weight"), module=_TORCH_AFFINE, convention="torch"),
+        rule("*.weight", Except(spec("normal"), {"padding_idx": zeros}),
+             module=("Embedding", "EmbeddingBag")),
+        rule("*.weight", ones, module=_TORCH_NORMS),
+        rule("*.bias", zeros, module=_TORCH_NORMS),
+        rule("*.running_mean", zeros, module="_NormBase"),
+        rule("*.running_var", ones, module="_NormBase"),
+        rule("*.num_batches_tracked", zeros, module="_NormBase"),
+        # every weight and bias of an RNN: bound 1/sqrt(hidden_size), the fan_in of weight_hh
+        rule("*", Relative(bound, of="weight_hh_l0"), module="RNNBase", convention="torch"),
+        rule("*.weight", spec("constant", value=0.25), module="PReLU"),
+    )
+    return Policy(rules, "torch", optional=True)
+
+
+def flax() -> Policy:
+    """flax's defaults, linen and nnx alike: Dense/Linear and Conv kernels lecun_normal
+    (truncated at 2 std and corrected; jax's fans), biases zeros; Embed N(0, 1/features);
+    norms' scales ones and biases zeros, BatchNorm's mean 0 and var 1. In a linen params
+    dict the module type is the key without its index (``Dense_0`` is a ``Dense``)."""
+    lecun = spec("variance_scaling", scale=1.0, mode="fan_in", distribution="truncated_normal")
+    zeros, ones = spec("zeros"), spec("ones")
+    affine = ("Dense", "Linear", "Conv", "ConvTranspose", "DenseGeneral", "LinearGeneral")
+    norms = ("LayerNorm", "RMSNorm", "BatchNorm", "GroupNorm")
+    rules = (
+        rule(
+            "*.kernel", lecun, module=("Dense", "Linear", "Conv", "ConvTranspose"), convention="jax"
+        ),
+        rule("*.bias", zeros, module=affine),
+        rule(
+            "*.embedding",
+            spec("variance_scaling", scale=1.0, mode="fan_in", distribution="normal"),
+            module="Embed",
+            layout=EMBEDDING,
+        ),
+        rule("*.scale", ones, module=norms),
+        rule("*.bias", zeros, module=norms),
+        rule("*.mean", zeros, module="BatchNorm"),
+        rule("*.var", ones, module="BatchNorm"),
+    )
+    return Policy(rules, "flax", optional=True)
+
+
+def keras() -> Policy:
+    """keras 3's defaults: Dense, Conv and EinsumDense kernels glorot_uniform (keras's fans),
+    biases zeros; Embedding U(-0.05, 0.05); LayerNormalization and BatchNormalization gamma
+    ones and beta zeros, moving mean 0 and variance 1."""
+    zeros, ones = spec("zeros"), spec("ones")
+    affine = ("Dense", "BaseConv", "EinsumDense")
+    norms = ("LayerNormalization", "BatchNormalization", "GroupNormalization")
+    rules = (
+        rule("*.kernel", "xavier_uniform", module=affine, convention="keras"),
+        rule("*.bias", zeros, module=affine),
+        rule("*.embeddings", spec("uniform", low=-0.05, high=0.05), module="Embedding"),
+        rule("*.gamma", ones, module=norms),
+        rule("*.beta", zeros, module=norms),
+        rule("*.moving_mean", zeros, module="BatchNormalization"),
+        rule("*.moving_variance", ones, module="BatchNormalization"),
+    )
+    return Policy(rules, "keras", optional=True)
+
+
+#: The built-in policies by name.
+POLICIES: dict[str, Callable[[], Policy]] = {"torch": torch, "flax": flax, "keras": keras}
+
+def as_policy(value: Any) -> Policy:
+    """A ``Policy`` from a Policy, a list of rules, a built-in's name (``"torch"``,
+    ``"flax"``) or a TOML file's path."""
+    if isinstance(value, Policy):
+        return value
+    if isinstance(value, (str, Path)):
+        if isinstance(value, str) and value in POLICIES:
+            return POLICIES[value]()
+        path = Path(value)
+        if path.suffix == ".toml" or path.exists():
+            return load(path)
+        _validate.choice("policy", value, list(POLICIES))
+    if isinstance(value, Sequence) and value and all(isinstance(r, Rule) for r in value):
+        # rules built directly (not through rule()) are validated here
+        return Policy(tuple(replace(r, claim=claim(r.claim, f"rule {i + 1} ({r.describe()})"))
+                            for i, r in enumerate(value)))
+    raise ValueError(f"policy={value!r}: pass a list of initcheck.models.rule(...), a built-in"
+                     " policy's name ('torch', 'flax') or a TOML file's path.")
+
+
+__all__ = ["EMBEDDING", "POLICIES", "as_policy", "flax", "keras", "torch"]
