@@ -14,8 +14,7 @@ import math
 import re
 
 import numpy as np
-from hypothesis import settings
-from hypothesis import strategies as st
+from hypothesis import settings, strategies as st
 
 import initcheck as ic
 from initcheck.claims import specs

@@ -12,8 +12,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import event, example, given
-from hypothesis import strategies as st
+from hypothesis import event, example, given, strategies as st
 
 import initcheck as ic
 from initcheck.claims.initializers import Initializer

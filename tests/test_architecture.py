@@ -167,3 +167,19 @@ def test_module_is_small_and_says_what_it_is_for(module):
     assert lines <= MAX_LINES, f"{path.name} has {lines} lines; split it by concern"
     doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
     assert doc and len(doc.split("\n")[0]) > 10, f"{path} needs a docstring saying what it is for"
+
+
+def test_docs_show_every_room():
+    """docs/architecture.md names every module (``folder/module.py``, or a bare
+    ``module.py`` in a list under its folder) and no module that is not there."""
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "architecture.md").read_text()
+    tree = doc[doc.index("```text"):doc.index("```", doc.index("```text") + 7)]
+    named = set(re.findall(r"[\w.]+\.py", tree))
+    files = {p.relative_to(PACKAGE) for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts}
+    missing = sorted(str(f) for f in files if f.name != "__init__.py" and f.name not in named)
+    assert not missing, f"docs/architecture.md does not name {missing}"
+    stale = sorted(n for n in named if n != "__init__.py" and not any(f.name == n for f in files))
+    assert not stale, f"docs/architecture.md names modules that do not exist: {stale}"
+    layers = [name for name in re.findall(r"^(\w+)\s{2,}", tree, re.M) if name != "faces"]
+    floors = [_floor(name) for name in layers]  # the page lists them from the top floor down
+    assert floors == sorted(floors, reverse=True) and len(set(floors)) == len(floors), layers

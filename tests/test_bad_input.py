@@ -32,7 +32,7 @@ def test_unknown_names_list_known_ones_with_close_matches():
     with pytest.raises(ValueError, match="Did you mean 'xavier_uniform'"):
         ic.initializers.get("xavier_unifrom")
     with pytest.raises(ValueError, match="Allowed values"):
-        ic.initializers.article("tiny")
+        ic.initializers.by_short_name("tiny")
 
 
 @pytest.mark.parametrize("call, message", [

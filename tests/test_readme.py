@@ -7,6 +7,11 @@ from pathlib import Path
 import numpy  # noqa: F401 - loaded before pytester snapshots sys.modules
 import pytest
 import scipy.stats  # noqa: F401
+
+try:  # the pytest example builds a torch model: torch must be loaded before pytester's
+    import torch  # noqa: F401  # in-process run snapshots sys.modules (a re-import crashes)
+except ImportError:
+    pass
 from helpers import run_shell
 
 import initcheck.verification.pipeline  # noqa: F401
@@ -22,8 +27,13 @@ def block(tag: str) -> str:
 
 
 def test_readme_pytest_example(pytester):
+    pytest.importorskip("torch")
     pytester.makepyfile(test_my_inits=block("pytest"))
     pytester.runpytest().assert_outcomes(passed=4)
+
+
+def test_readme_verify_example():
+    exec(compile(block("verify"), "README.md (verify example)", "exec"), {})
 
 
 def test_readme_model_example():

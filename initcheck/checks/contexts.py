@@ -21,7 +21,7 @@ from initcheck.core.fans import Layout
 from initcheck.core.results import CheckResult
 from initcheck.core.seeding import seed_sequence
 from initcheck.propagation.property import PropagationOptions
-from initcheck.propagation.simulation import Trace
+from initcheck.propagation.report import Trace
 from initcheck.sharding.array import LOCAL, Exchange, ShardedArray, as_sharded
 from initcheck.sharding.merge import all_unit_sums, summaries, take_all
 from initcheck.stats.structure import spaced

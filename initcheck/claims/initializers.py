@@ -21,7 +21,7 @@ from scipy import special
 
 from initcheck.claims import specs
 from initcheck.claims.specs import Law, Spec
-from initcheck.core import _validate
+from initcheck.core import _validate, compat
 from initcheck.core.fans import CONVENTIONS, DEFAULT_LAYOUT, VECTOR_POLICIES, Layout, get_layout
 
 #: Keyword arguments that say where the fans come from, accepted by every factory.
@@ -205,10 +205,11 @@ truncated_normal = trunc_normal = _factory(specs.truncated_normal)
 orthogonal = _factory(specs.orthogonal)
 variance_scaling = _factory(specs.variance_scaling)
 
-#: The article's ``weight_init(method)`` names (its docstring also says 'relu' for He).
-#: Its code draws N(0, 1/n) for 'xavier' and N(0, 2/n) for 'he' on square n x n weights,
-#: where fan_in = fan_out = fan_avg, so they coincide with xavier_normal and he_normal.
-ARTICLE_METHODS: dict[str, str] = {
+#: The short method names of the reference article's ``weight_init(method)``
+#: (docs/initializers.md; its docstring also says 'relu' for He). Its code draws N(0, 1/n) for
+#: 'xavier' and N(0, 2/n) for 'he' on square n x n weights, where fan_in = fan_out = fan_avg,
+#: so they coincide with xavier_normal and he_normal.
+SHORT_NAMES: dict[str, str] = {
     "zeros": "zeros",
     "constant": "constant",
     "small": "small_normal",
@@ -234,8 +235,17 @@ def get(name: str | Spec, **params: Any) -> Initializer:
     return Initializer(specs.spec(name, **params), **where)
 
 
-def article(method: str, **params: Any) -> Initializer:
-    """The article's ``weight_init(method)``: 'small', 'large', 'xavier', 'he' (or 'relu'),
-    plus 'zeros' and 'constant' from its first section."""
-    method = _validate.choice("method", method, ARTICLE_METHODS)
-    return get(ARTICLE_METHODS[method], **params)
+def by_short_name(method: str, **params: Any) -> Initializer:
+    """The built-in a short method name stands for, as the reference article's
+    ``weight_init(method)`` names them: 'small', 'large', 'xavier', 'he' (or 'relu'), plus
+    'zeros' and 'constant' from its first section (``SHORT_NAMES``).
+
+    >>> by_short_name("xavier").spec
+    spec('xavier_normal', gain=1.0)
+    """
+    method = _validate.choice("method", method, SHORT_NAMES)
+    return get(SHORT_NAMES[method], **params)
+
+
+article = compat.renamed(by_short_name, "initcheck.initializers.article")
+ARTICLE_METHODS = SHORT_NAMES  # the 0.2 name

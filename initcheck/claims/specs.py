@@ -99,7 +99,8 @@ def _fixed(name: str, law: Law, formula: str, **params: Any) -> Spec:
 
 
 def constant(value: float = 0.0) -> Spec:
-    """Every element equal to ``value``: the article's section 1, symmetry never broken."""
+    """Every element equal to ``value``: the reference article's section 1, symmetry never
+    broken."""
     value = _validate.real("value", value)
     return _fixed("constant", laws.constant_law(value), f"{value:g} everywhere", value=value)
 
@@ -123,12 +124,12 @@ def normal(mean: float = 0.0, std: float = 1.0) -> Spec:
 
 
 def small_normal() -> Spec:
-    """The article's small random init: N(0, 0.01^2). Vanishes in deep tanh nets."""
+    """The reference article's small random init: N(0, 0.01^2). Vanishes in deep tanh nets."""
     return _fixed("small_normal", laws.normal_law(0.0, 0.01), "N(0, 0.01^2)")
 
 
 def large_normal() -> Spec:
-    """The article's large random init: N(0, 1). Saturates tanh, explodes ReLU."""
+    """The reference article's large random init: N(0, 1). Saturates tanh, explodes ReLU."""
     return _fixed("large_normal", laws.normal_law(0.0, 1.0), "N(0, 1)")
 
 

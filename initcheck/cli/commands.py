@@ -20,8 +20,8 @@ from initcheck.cli.inputs import (
 )
 from initcheck.core.results import wrap
 
-#: The article's experiment: 100 x 100 weights (node_num = 100).
-ARTICLE_SHAPE = (100, 100)
+#: The reference article's experiment: 100 x 100 weights (node_num = 100).
+LIST_SHAPE = (100, 100)
 #: 0 every check passed, 1 a check failed, 2 usage or input error, 3 an internal error (no
 #: verdict): 1 means only a failed check.
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -92,8 +92,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         rows.append((name, init.spec.formula, f"{law.std:.4g}", support))
     _table(rows)
     print(wrap("aliases: " + ", ".join(f"{a} -> {c}" for a, c in specs.ALIASES.items())))
-    print(wrap("article methods: " + ", ".join(f"{m} -> {n}"
-                                               for m, n in initializers.ARTICLE_METHODS.items())))
+    print(wrap("short names (the reference article's): "
+               + ", ".join(f"{m} -> {n}" for m, n in initializers.SHORT_NAMES.items())))
     return EXIT_OK
 
 

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 
 from initcheck import __version__
 from initcheck.cli.commands import (
-    ARTICLE_SHAPE,
     EXIT_INTERNAL,
     EXIT_OK,
     EXIT_USAGE,
+    LIST_SHAPE,
     cmd_audit,
     cmd_gain,
     cmd_identify,
@@ -51,8 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_HELP,
         help="list the built-in initializers and their laws at a shape",
     )
-    p.add_argument("--shape", type=parse_shape, default=ARTICLE_SHAPE,
-                   help="weight shape, e.g. 784,256 (the article's is 100,100)")
+    p.add_argument("--shape", type=parse_shape, default=LIST_SHAPE,
+                   help="weight shape, e.g. 784,256 (the reference article's is 100,100)")
     p.add_argument("--layout", default=DEFAULT_LAYOUT, choices=layouts,
                    help="which axes hold in and out (keras: (*k, in, out))")
     p.set_defaults(run=cmd_list)
@@ -166,11 +166,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="FILE", help="write the depth profile PNG")
     p.set_defaults(run=cmd_trace)
 
-    p = sub.add_parser("simulate", formatter_class=_HELP,
-                       help="run the article's experiment: per-layer statistics vs theory")
+    p = sub.add_parser(
+        "simulate",
+        formatter_class=_HELP,
+        help="run the reference article's experiment: per-layer statistics vs theory",
+    )
     p.add_argument("target", nargs="?", default="xavier_normal",
                    help="initializer: built-in name or import path")
-    p.add_argument("--activation", default="tanh", help="the activation (the article's is tanh)")
+    p.add_argument(
+        "--activation", default="tanh", help="the activation (the reference article's is tanh)"
+    )
     p.add_argument("--depth", type=positive_int("depth"), default=5, help="layers")
     p.add_argument("--width", type=positive_int("width"), default=100, help="units per layer")
     p.add_argument("--batch", type=positive_int("batch"), default=1000, help="inputs")
@@ -182,7 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--factory", action="store_true",
                    help="TARGET is a factory: call it with the --kwarg values")
     p.add_argument("--layout", choices=layouts, help="layout of the target's shapes")
-    p.add_argument("--plot", metavar="FILE", help="write the article's per-layer histograms (PNG)")
+    p.add_argument(
+        "--plot", metavar="FILE", help="write the reference article's per-layer histograms (PNG)"
+    )
     p.add_argument("--profile", metavar="FILE", help="write std and gradient std vs depth (PNG)")
     _common(p)
     p.set_defaults(run=cmd_simulate)

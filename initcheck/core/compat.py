@@ -122,3 +122,17 @@ def forward(package: str) -> Callable[[str], Any]:
 
 
 _MISSING = object()
+
+
+def renamed(function: Callable[..., Any], old: str) -> Callable[..., Any]:
+    """``function`` under its 0.2 name ``old``, warning that the name changed."""
+    new = f"{function.__module__}.{function.__qualname__}"
+
+    def alias(*args: Any, **kwargs: Any) -> Any:
+        warnings.warn(f"{old} was renamed {new} in initcheck 0.3; the old name goes in 0.4",
+                      DeprecationWarning, stacklevel=2)
+        return function(*args, **kwargs)
+
+    alias.__name__ = alias.__qualname__ = old.rsplit(".", 1)[-1]
+    alias.__doc__ = f"Deprecated: ``{new}``."
+    return alias

@@ -10,9 +10,9 @@ layout      dense                 conv kernel             transposed conv kernel
 ``keras``   ``(in, out)``         ``(*k, in/groups, out)``  ``(*k, out, in)``
 ==========  ====================  ======================  ==========================
 
-``keras`` is the default and also answers to ``jax``, ``flax`` and ``numpy`` (the article's
-``x @ w``). initcheck computes *logical* fans: grouped kernels divide the full channel axis
-by ``groups``, transposed kernels swap the in and out axes. The frameworks' own fan
+``keras`` is the default and also answers to ``jax``, ``flax`` and ``numpy`` (the reference
+article's ``x @ w``). initcheck computes *logical* fans: grouped kernels divide the full
+channel axis by ``groups``, transposed kernels swap the in and out axes. The frameworks' own fan
 functions read the axes literally; ``convention="torch" | "keras" | "jax"`` reproduces them.
 
 ``Layer`` describes a layer by its parameters and places them in any ``Layout``: the one
@@ -144,7 +144,7 @@ LAYOUTS: dict[str, Layout] = {
     "flax": replace(_KERAS, name="flax"),
     "numpy": replace(_KERAS, name="numpy"),
 }
-#: The layout a shape is read in when none is named: the article's ``x @ w``.
+#: The layout a shape is read in when none is named: the reference article's ``x @ w``.
 DEFAULT_LAYOUT = "keras"
 
 

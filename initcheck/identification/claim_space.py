@@ -9,8 +9,7 @@ import math
 from dataclasses import dataclass, replace
 
 from initcheck.claims.laws import TRUNCATED_STD_2, Law, normal_law, truncated_law, uniform_law
-from initcheck.claims.specs import Spec
-from initcheck.claims.specs import spec as make_spec
+from initcheck.claims.specs import Spec, spec as make_spec
 from initcheck.core.fans import FAN_MODES, LAYOUTS, Fans, Layout, compute_fans
 from initcheck.theory.torch_gains import torch_gain
 
@@ -24,7 +23,7 @@ GAINS: dict[str, float] = {
     "leaky_relu(0.2)": torch_gain("leaky_relu", 0.2),
     "leaky_relu(sqrt(5))": torch_gain("leaky_relu", math.sqrt(5.0)),
 }
-#: Fixed stds with names (no fan): the article's small and large inits, transformers'
+#: Fixed stds with names (no fan): the reference article's small and large inits, transformers'
 #: initializer_range 0.02, keras's RandomNormal and TruncatedNormal default 0.05.
 FIXED_STDS: dict[str, float] = {"0.01": 0.01, "0.02": 0.02, "0.05": 0.05, "1": 1.0}
 #: Families searched, and the variance of a draw at "scale / fan" relative to scale / fan

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from initcheck.checks import battery as checks
 from initcheck.checks.contexts import Tensors
 from initcheck.claims.laws import Law
-from initcheck.claims.specs import Spec
-from initcheck.claims.specs import spec as make_spec
+from initcheck.claims.specs import Spec, spec as make_spec
 from initcheck.core.fans import Fans
 
 #: The untruncated variance-scaling specs and the fan mode each divides by.

@@ -26,8 +26,7 @@ from initcheck.checks import battery as checks
 from initcheck.checks.contexts import Samples, Tensors
 from initcheck.checks.shapes import default_shapes
 from initcheck.claims.laws import TRUNCATED_STD_2, Law, normal_law
-from initcheck.claims.specs import Spec
-from initcheck.claims.specs import spec as make_spec
+from initcheck.claims.specs import Spec, spec as make_spec
 from initcheck.core import _validate
 from initcheck.core.contract import as_numpy
 from initcheck.core.defaults import DEFAULT_ALPHA

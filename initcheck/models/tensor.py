@@ -13,8 +13,7 @@ import numpy as np
 from initcheck import stats
 from initcheck.checks import battery as checks
 from initcheck.checks.contexts import Tensors
-from initcheck.claims.specs import Spec
-from initcheck.claims.specs import spec as make_spec
+from initcheck.claims.specs import Spec, spec as make_spec
 from initcheck.core import _validate
 from initcheck.core.contract import as_numpy
 from initcheck.core.defaults import DEFAULT_ALPHA

@@ -16,129 +16,21 @@ import fnmatch
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, replace
-from typing import Any, ClassVar
+from dataclasses import replace
+from typing import Any
 
 import numpy as np
 from scipy import stats as sps
 
 from initcheck.core import _validate
 from initcheck.core.defaults import PROPAGATION_FACTOR
-from initcheck.core.results import TEXT_WIDTH, Verdict, _jsonable, wrap
 from initcheck.core.seeding import int_seed
+from initcheck.propagation.report import WIDTH_SLOPE, ModelTrace, ModuleRecord, Trend, WidthSlope
 
 #: Confidence of the intervals on growth rates and width slopes.
 LEVEL = 0.99
-#: |slope of log RMS vs log width| above this flags a module in a width sweep (0: flat).
-WIDTH_SLOPE = 0.25
 #: Fewest repeated blocks a trend is fitted over.
 MIN_BLOCKS = 3
-
-
-@dataclass(frozen=True, kw_only=True)
-class ModuleRecord:
-    """One module call: its execution index, name, class, output shape, and the RMS, std and
-    mean of its output and of the gradient of the loss there (nan without a backward pass)."""
-
-    index: int
-    name: str
-    kind: str
-    shape: tuple[int, ...]
-    rms: float
-    std: float
-    mean: float
-    grad_rms: float = math.nan
-    grad_std: float = math.nan
-
-
-@dataclass(frozen=True, kw_only=True)
-class Trend:
-    """The per-block growth of log RMS over the deep half of the blocks: ``rate`` per block
-    (a factor), its 99% interval, the growth over the whole depth it implies, and the block
-    where the drift first exceeds the square root of the tolerated factor."""
-
-    direction: str
-    rate: float
-    low: float
-    high: float
-    growth: float
-    factor: float
-    start: str | None
-
-    @property
-    def passed(self) -> bool:
-        return 1 / self.factor <= self.growth <= self.factor
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "passed": self.passed}
-
-    def __str__(self) -> str:
-        verdict = "pass" if self.passed else "FAIL"
-        where = f"; the drift starts at {self.start}" if self.start and not self.passed else ""
-        return (f"{self.direction}: x{self.rate:.4g}/block [{self.low:.4g}, {self.high:.4g}],"
-                f" x{self.growth:.3g} over the depth (tolerated 1/{self.factor:g}..{self.factor:g})"
-                f" {verdict}{where}")
-
-
-@dataclass(frozen=True, kw_only=True)
-class ModelTrace(Verdict):
-    """What ``trace_model`` recorded: every module call, the repeated blocks it judged, and
-    the forward and backward trends (None where there are too few blocks or no backward),
-    with the tolerated ``factor`` and the ``seed`` of the readout."""
-
-    SCHEMA: ClassVar[str] = "initcheck.model_trace/1"
-
-    records: tuple[ModuleRecord, ...]
-    blocks: tuple[str, ...]
-    forward: Trend | None
-    backward: Trend | None
-    factor: float
-    seed: int
-
-    @property
-    def passed(self) -> bool:
-        return all(t is None or t.passed for t in (self.forward, self.backward))
-
-    def block_records(self) -> list[ModuleRecord]:
-        """The first call of each block, in block order."""
-        first: dict[str, ModuleRecord] = {}
-        for r in self.records:
-            first.setdefault(r.name, r)
-        return [first[b] for b in self.blocks if b in first]
-
-    def __str__(self) -> str:
-        lines = [wrap(f"trace: {len(self.records)} module calls, {len(self.blocks)} repeated blocks"
-                      f" ({', '.join(self.blocks[:2])}{', ...' if len(self.blocks) > 2 else ''})")]
-        lines += [wrap(f"  {t}", indent=4) for t in (self.forward, self.backward) if t is not None]
-        rows = [("#", "module", "kind", "rms", "std", "grad rms")]
-        for r in self.block_records() or self.records:
-            rows.append(
-                (str(r.index), r.name, r.kind, f"{r.rms:.4g}", f"{r.std:.4g}", f"{r.grad_rms:.4g}")
-            )
-        widths = [min(40, max(len(row[i]) for row in rows)) for i in range(len(rows[0]))]
-        for row in rows:
-            cells = [c if len(c) <= w else c[:w - 3] + "..." for c, w in zip(row, widths)]
-            lines.append(
-                ("  " + "  ".join(c.ljust(w) for c, w in zip(cells, widths))).rstrip()[:TEXT_WIDTH]
-            )
-        lines.append(f"verdict: {'PASS' if self.passed else 'FAIL'}")
-        return "\n".join(lines)
-
-    def failure_message(self) -> str:
-        if self.passed:
-            return ""
-        return "\n".join(["signal propagation through the model's blocks drifts:"]
-                         + [wrap(f"  {t}", indent=4) for t in (self.forward, self.backward)
-                            if t is not None and not t.passed])
-
-    def to_dict(self) -> dict[str, Any]:
-        return _jsonable({
-            "schema": self.SCHEMA, "passed": self.passed, "factor": self.factor,
-            "seed": self.seed, "blocks": list(self.blocks),
-            "forward": None if self.forward is None else self.forward.to_dict(),
-            "backward": None if self.backward is None else self.backward.to_dict(),
-            "records": [{**asdict(r), "shape": list(r.shape)} for r in self.records],
-        })
 
 
 def _first_tensor(out: Any) -> Any:
@@ -325,21 +217,6 @@ def trace_model(model: Any, inputs: Any, *, loss: Callable[[Any], Any] | None = 
            if backward else None)
     return ModelTrace(records=tuple(records), blocks=tuple(chosen), forward=fwd, backward=bwd,
                       factor=factor, seed=seed)
-
-
-@dataclass(frozen=True, kw_only=True)
-class WidthSlope:
-    """How one module's output RMS scales with width: the slope of log RMS on log width, its
-    99% interval, and whether it is flagged (|slope| > WIDTH_SLOPE and the interval excludes 0)."""
-
-    name: str
-    slope: float
-    low: float
-    high: float
-
-    @property
-    def flagged(self) -> bool:
-        return abs(self.slope) > WIDTH_SLOPE and not self.low <= 0 <= self.high
 
 
 def width_sweep(factory: Callable[[int], Any], widths: Sequence[int],

@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from initcheck.propagation.simulation import Trace
+from initcheck.core import compat
+from initcheck.propagation.report import Trace
 
 
 def _figure(**kwargs: Any) -> Any:
@@ -21,18 +22,18 @@ def _figure(**kwargs: Any) -> Any:
 
 
 def histograms(trace: Trace, *, ylim: float | None = None) -> Any:
-    """The article's figure: one histogram per layer of the post-activation values, shared
-    bins and axes, titled '1-layer', '2-layer', ..."""
-    return article_figure([trace], ylim=ylim)
+    """The reference article's figure: one histogram per layer of the post-activation values,
+    shared bins and axes, titled '1-layer', '2-layer', ..."""
+    return histogram_grid([trace], ylim=ylim)
 
 
-def article_figure(traces: Sequence[Trace], *, ylim: float | None = None,
+def histogram_grid(traces: Sequence[Trace], *, ylim: float | None = None,
                    labels: Sequence[str] | None = None) -> Any:
-    """One row of per-layer histograms per trace (the article's tanh experiment for small,
-    large, Xavier and He side by side); every panel shares the bins, each row its y axis
-    (``ylim`` fixes it for all, as the article's 7000)."""
+    """One row of per-layer histograms per trace (the reference article's tanh experiment for
+    small, large, Xavier and He side by side); every panel shares the bins, each row its y axis
+    (``ylim`` fixes it for all, as the reference article's 7000)."""
     if not traces:
-        raise ValueError("article_figure needs at least one Trace.")
+        raise ValueError("histogram_grid needs at least one Trace.")
     cols = max(len(t.layers) for t in traces)
     fig = _figure(figsize=(2.0 * cols + 1.0, 2.0 * len(traces) + 0.6), layout="constrained")
     axes = np.atleast_2d(fig.subplots(len(traces), cols, sharex=True, sharey="row", squeeze=False))
@@ -77,7 +78,7 @@ def trace_profile(trace: Any, *, title: str = "") -> Any:
     """A traced model (``initcheck.propagation.model_trace``): forward activation RMS and backward
     gradient
     RMS at every module call, in execution order (faint), and at each repeated block
-    (bold), on a log scale: the article's depth profile for a real model."""
+    (bold), on a log scale: the reference article's depth profile for a real model."""
     fig = _figure(figsize=(9, 3.6), layout="constrained")
     ax_f, ax_b = fig.subplots(1, 2)
     index = np.array([r.index for r in trace.records])
@@ -133,4 +134,6 @@ def _short(name: str) -> str:
     return name if len(name) <= 40 else name[:37] + "..."
 
 
-__all__ = ["article_figure", "depth_profile", "histograms", "save", "trace_profile"]
+article_figure = compat.renamed(histogram_grid, "initcheck.plot.article_figure")
+
+__all__ = ["depth_profile", "histogram_grid", "histograms", "save", "trace_profile"]

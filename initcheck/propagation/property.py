@@ -31,10 +31,10 @@ from initcheck.core import _validate
 from initcheck.core.contract import Adapter, InitializerLike
 from initcheck.core.defaults import DEFAULT_BATCH, DEFAULT_DEPTH, DEFAULT_WIDTH, PROPAGATION_FACTOR
 from initcheck.core.results import POWER, CheckResult
-from initcheck.propagation.simulation import Trace, simulate
+from initcheck.propagation.report import Trace
+from initcheck.propagation.simulation import simulate
 from initcheck.theory import meanfield as theory
-from initcheck.theory.activations import Activation
-from initcheck.theory.activations import get as get_activation
+from initcheck.theory.activations import Activation, get as get_activation
 from initcheck.theory.meanfield import TINY
 
 #: Variance may change by at most this factor over BAND_DEPTH layers.

@@ -1,10 +1,10 @@
-"""The article's experiment, general and exact: push a batch through a deep MLP, forward and
-backward, and keep per-layer statistics as they stream past, beside the mean-field
-prediction for every layer.
+"""The reference article's experiment (docs/initializers.md), general and exact: push a batch
+through a deep MLP, forward and backward, and keep per-layer statistics as they stream past,
+beside the mean-field prediction for every layer.
 
 Forward-only runs keep one layer's activations at a time (memory O(batch x width), not
-O(depth x batch x width) like the article's dict of every layer). Backward runs keep phi'(h)
-per layer, which the gradient needs.
+O(depth x batch x width) like the reference article's dict of every layer). Backward runs
+keep phi'(h) per layer, which the gradient needs.
 
 Gradient: of the random linear readout L = sum(R * x_L), R iid N(0, 1) of shape
 (batch, width_L), so dL/dx_L has unit variance; reported per layer is dL/dh_l.
@@ -14,134 +14,30 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
 from initcheck import stats
 from initcheck.claims import initializers
 from initcheck.claims.initializers import Initializer
-from initcheck.claims.specs import Spec
-from initcheck.claims.specs import spec as make_spec
+from initcheck.claims.specs import Spec, spec as make_spec
 from initcheck.core import _validate, memory
 from initcheck.core.contract import Adapter, InitializerLike
 from initcheck.core.fans import Layer, Layout
-from initcheck.core.results import Result, _jsonable, wrap
 from initcheck.core.seeding import seed_sequence
 from initcheck.frameworks.dispatch import adapter
+from initcheck.propagation.report import LayerStats, Trace
 from initcheck.theory import meanfield as theory
-from initcheck.theory.activations import Activation
-from initcheck.theory.activations import get as get_activation
+from initcheck.theory.activations import Activation, get as get_activation
 
 #: Frameworks that run on jax, which draws float64 only with jax_enable_x64.
 JAX_BASED: tuple[str, ...] = ("jax", "keras", "haiku")
 QUANTILES: tuple[float, ...] = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 #: Quantiles and histograms use at most this many values of a layer (evenly strided over the
-#: flattened batch x width array); exact below it, which covers the article's 1000 x 100.
+#: flattened batch x width array); exact below it, which covers the reference article's 1000 x 100.
 STATS_SAMPLE = 2**17
-
-
-@dataclass(frozen=True, kw_only=True)
-class LayerStats:
-    """What one layer looked like. ``q`` is the measured pre-activation mean square; the
-    rest describe the post-activation phi(h) except ``grad_*`` (dL/dh)."""
-
-    layer: int
-    width: int
-    q: float
-    mean: float
-    std: float
-    quantiles: dict[float, float]
-    hist: np.ndarray
-    saturated: float | None
-    zero_fraction: float
-    dead_units: float
-    grad_second: float | None = None
-    grad_std: float | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class Trace(Result):
-    """Per-layer statistics of one simulated net, with the matching mean-field prediction."""
-
-    SCHEMA: ClassVar[str] = "initcheck.trace/1"
-
-    init: str
-    activation: str
-    depth: int
-    widths: tuple[int, ...]
-    batch: int
-    seed: int
-    bias: float
-    bin_edges: np.ndarray = field(compare=False)
-    layers: tuple[LayerStats, ...] = ()
-    prediction: theory.MeanField | None = None
-    notes: tuple[str, ...] = ()
-
-    def column(self, name: str) -> np.ndarray:
-        """One statistic across layers as an array (nan where absent)."""
-        return np.array(
-            [np.nan if getattr(s, name) is None else getattr(s, name) for s in self.layers]
-        )
-
-    @property
-    def complete(self) -> bool:
-        """False if the forward pass stopped early (NaN or Inf appeared)."""
-        return len(self.layers) == self.depth
-
-    def table(self) -> str:
-        """Measured vs predicted per layer, as text."""
-        p = self.prediction
-        head = (f"{self.init} / {self.activation}: depth {self.depth}, widths"
-                f" {_widths_text(self.widths)}, batch {self.batch}, seed {self.seed}")
-        cols = ["layer", "std", "pred std", "q", "pred q", "saturated", "zeros"]
-        if any(s.grad_second is not None for s in self.layers):
-            cols += ["grad std", "pred grad std"]
-        rows = [cols]
-        for i, s in enumerate(self.layers):
-            row = [str(s.layer), f"{s.std:.4g}", _fmt(p.post_std[i] if p else None), f"{s.q:.4g}",
-                   _fmt(p.q[i] if p else None),
-                   "-" if s.saturated is None else f"{s.saturated:.3f}", f"{s.zero_fraction:.3f}"]
-            if len(cols) > 7:
-                row += [_fmt(s.grad_std), _fmt(math.sqrt(p.grad[i]) if p else None)]
-            rows.append(row)
-        widths = [max(len(r[k]) for r in rows) for k in range(len(cols))]
-        lines = [wrap(head)] + [
-            "  " + "  ".join(v.rjust(w) for v, w in zip(r, widths)) for r in rows
-        ]
-        lines += [f"  note: {n}" for n in self.notes]
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.table()
-
-    def to_dict(self) -> dict[str, Any]:
-        p = self.prediction
-        return _jsonable({
-            "schema": self.SCHEMA, "init": self.init, "activation": self.activation,
-            "depth": self.depth, "widths": list(self.widths), "batch": self.batch,
-            "seed": self.seed, "bias": self.bias,
-            "bin_edges": self.bin_edges.tolist(), "notes": list(self.notes),
-            "layers": [
-                {"layer": s.layer, "width": s.width, "q": s.q, "mean": s.mean, "std": s.std,
-                 "quantiles": {str(k): v for k, v in s.quantiles.items()},
-                 "hist": s.hist.tolist(), "saturated": s.saturated,
-                 "zero_fraction": s.zero_fraction, "dead_units": s.dead_units,
-                 "grad_second": s.grad_second, "grad_std": s.grad_std,
-                 "predicted": None if p is None else {
-                     "q": float(p.q[i]), "std": float(p.post_std[i]), "mean": float(p.post_mean[i]),
-                     "grad_second": float(p.grad[i])}}
-                for i, s in enumerate(self.layers)],
-        })
-
-
-def _fmt(x: float | None) -> str:
-    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.4g}"
-
-
-def _widths_text(widths: Sequence[int]) -> str:
-    return str(widths[1]) if len(set(widths)) == 1 else "x".join(map(str, widths))
 
 
 def _resolve_init(
@@ -156,14 +52,33 @@ def _resolve_init(
     return sampler, init.spec if isinstance(init, Initializer) else None
 
 
+@dataclass(frozen=True)
+class _Net:
+    """A simulate call's net, validated: its activation, layer widths (input first), batch,
+    seed, bias std, dtype, histogram bins and whether gradients are traced."""
+
+    activation: Activation
+    widths: tuple[int, ...]
+    batch: int
+    seed: int
+    bias: float
+    dtype: np.dtype
+    bins: int
+    backward: bool
+
+    @property
+    def depth(self) -> int:
+        return len(self.widths) - 1
+
+
 def simulate(
     init: InitializerLike | Adapter,
     activation: str | Activation = "tanh",
+    *,
     depth: int = 5,
     width: int | Sequence[int] = 100,
     batch: int = 1000,
     seed: int = 0,
-    *,
     bias: float = 0.0,
     backward: bool = True,
     input_width: int | None = None,
@@ -173,13 +88,61 @@ def simulate(
     expect: str | Spec | None = None,
     framework: str = "auto",
 ) -> Trace:
-    """Run the article's experiment: inputs N(0, 1) of shape (batch, input_width), ``depth``
-    dense layers ``h = x @ W + b``, ``x = phi(h)``, weights from ``init`` (a name, an
-    Initializer, or a callable with ``expect``), biases N(0, bias^2).
+    """Run the reference article's experiment on any net: inputs N(0, 1) of shape (batch,
+    input_width), ``depth`` dense layers ``h = x @ W + b``, ``x = phi(h)``, weights from
+    ``init``, biases N(0, bias^2); per-layer statistics forward (and gradients backward)
+    beside the mean-field prediction.
 
-    The defaults are the article's: 5 tanh layers of 100 units on 1000 samples.
-    ``width`` is one int or one per layer. Returns a ``Trace``; a NaN or Inf stops the pass
-    at the layer where it appears, with a note, instead of raising."""
+    Args:
+        init: a built-in's name, an ``Initializer``, or any initializer ``verify`` takes
+            (with ``expect`` for the prediction).
+        activation: a registered activation's name (``"tanh"``, ``"relu"``, ...) or an
+            ``Activation``.
+        depth: the number of layers (the reference article's 5).
+        width: units per layer, one int for all or one per layer (the article's 100).
+        batch: inputs pushed through (the article's 1000).
+        seed: the seed the weights, inputs, biases and readout derive from.
+        bias: the bias std (0: no bias).
+        backward: also trace the gradient of a random linear readout back to each layer.
+        input_width: the inputs' width (default: the first layer's).
+        dtype: the arithmetic's float dtype.
+        bins: histogram bins per layer.
+        hist_range: the histograms' range (default: the activation's range, or +-5
+            predicted stds).
+        expect: the spec ``init`` claims, where it carries none (for the prediction).
+        framework: how ``init`` is called, as in ``verify``.
+
+    Returns:
+        A ``Trace``: per-layer statistics, histograms and the prediction. A NaN or Inf
+        stops the pass at the layer where it appears, with a note, instead of raising.
+
+    Raises:
+        ValueError: bad input (named), or a net that will not fit in memory.
+
+    Example:
+        >>> import initcheck as ic
+        >>> small = ic.simulate("small_normal", "tanh", depth=5, width=100, batch=1000)
+        >>> small.layers[-1].std < 0.01  # the small init's signal vanishes
+        True
+    """
+    net = _net(activation, depth=depth, width=width, batch=batch, seed=seed, bias=bias,
+               backward=backward, input_width=input_width, dtype=dtype, bins=bins)
+    sampler, claim = _resolve_init(init, expect, framework)
+    shapes = [Layer(net.widths[l], net.widths[l + 1]).weight_shape(sampler.layout)
+              for l in range(net.depth)]
+    prediction, notes = _predict(net, sampler, claim, shapes)
+    edges = _bin_edges(net.activation, prediction, hist_range, net.bins)
+    layers, run_notes = _run(net, sampler, shapes, edges)
+    return Trace(init=sampler.name, activation=str(net.activation), depth=net.depth,
+                 widths=net.widths, batch=net.batch, seed=net.seed, bias=net.bias,
+                 bin_edges=edges, layers=tuple(layers), prediction=prediction,
+                 notes=tuple(notes + run_notes))
+
+
+def _net(activation: str | Activation, *, depth: int, width: int | Sequence[int], batch: int,
+         seed: int, bias: float, backward: bool, input_width: int | None, dtype: Any,
+         bins: int) -> _Net:
+    """simulate's net, every argument validated; one that will not fit is refused here."""
     act = get_activation(activation)
     depth = _validate.integer("depth", depth, minimum=1)
     batch = _validate.integer("batch", batch, minimum=1)
@@ -200,30 +163,37 @@ def simulate(
     else:
         raise ValueError(f"width={width!r}: pass an int (every layer) or a list of {depth} ints.")
     n_in = hidden[0] if input_width is None else _validate.integer("input_width", input_width)
-    widths = [n_in, *hidden]
-    memory.require(memory.simulate_bytes(widths, batch, backward),
+    widths = (n_in, *hidden)
+    memory.require(memory.simulate_bytes(list(widths), batch, backward),
                    f"simulating {depth} layers of width {max(hidden)} on a batch of {batch}",
                    "Lower the width or the batch (the statistics converge long before),"
                    " or pass backward=False.")
-    sampler, claim = _resolve_init(init, expect, framework)
-    shapes = [Layer(widths[l], widths[l + 1]).weight_shape(sampler.layout) for l in range(depth)]
+    return _Net(act, widths, batch, seed, bias, dt, bins, bool(backward))
 
-    prediction, weight_mean_note = None, None
-    if claim is not None:
-        laws = [claim.law(shape, sampler.layout) for shape in shapes]
-        if any(abs(law.mean) > 0 for law in laws):
-            weight_mean_note = ("no mean-field prediction: the claimed weights have a non-zero"
-                                " mean, and the theory needs zero-mean weights")
-        else:
-            prediction = theory.predict(act, depth, sigma_b2=bias * bias, q0=1.0, widths=widths,
-                                        weight_var=[law.std**2 for law in laws])
 
-    edges = _bin_edges(act, prediction, hist_range, bins)
+def _predict(net: _Net, sampler: Adapter, claim: Spec | None,
+             shapes: list[tuple[int, ...]]) -> tuple[theory.MeanField | None, list[str]]:
+    """The mean-field prediction for the claimed weights (None without a claim, or with a
+    non-zero weight mean, which the theory does not cover: then a note says so)."""
+    if claim is None:
+        return None, []
+    laws = [claim.law(shape, sampler.layout) for shape in shapes]
+    if any(abs(law.mean) > 0 for law in laws):
+        return None, ["no mean-field prediction: the claimed weights have a non-zero mean, and"
+                      " the theory needs zero-mean weights"]
+    return theory.predict(net.activation, net.depth, sigma_b2=net.bias * net.bias, q0=1.0,
+                          widths=list(net.widths), weight_var=[law.std**2 for law in laws]), []
+
+
+def _run(net: _Net, sampler: Adapter, shapes: list[tuple[int, ...]],
+         edges: np.ndarray) -> tuple[list[LayerStats], list[str]]:
+    """The forward pass, one layer's activations held at a time, and the backward pass of a
+    random readout; each layer's statistics, and notes where a pass stopped."""
+    act, dt, seed, widths = net.activation, net.dtype, net.seed, net.widths
     layers: list[LayerStats] = []
-    notes = [weight_mean_note] if weight_mean_note else []
-
+    notes: list[str] = []
     rng_input = np.random.default_rng(seed_sequence(seed, "simulate", "input"))
-    x = rng_input.standard_normal((batch, n_in)).astype(dt)
+    x = rng_input.standard_normal((net.batch, widths[0])).astype(dt)
     weights, derivs = [], []
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for l, shape in enumerate(shapes):
@@ -237,26 +207,24 @@ def simulate(
                 )
             w = np.asarray(_dense_matrix(w, sampler.layout), dtype=dt)
             h = x @ w
-            if bias > 0:
+            if net.bias > 0:
                 b = np.random.default_rng(
                     seed_sequence(seed, "simulate", "bias", l)
                 ).standard_normal(widths[l + 1])
-                h += (bias * b).astype(dt)
+                h += (net.bias * b).astype(dt)
             if not np.all(np.isfinite(h)):
-                notes.append(
-                    f"non-finite pre-activations at layer {l + 1}: the pass stopped there"
-                )
+                notes.append(f"non-finite pre-activations at layer {l + 1}: the pass stopped there")
                 break
             x = act.phi(h).astype(dt, copy=False)
             layers.append(_layer_stats(l + 1, h, x, act, edges))
-            if backward:
+            if net.backward:
                 weights.append(w)
                 derivs.append(act.dphi(h).astype(dt, copy=False))
             del h
-        if backward and len(layers) == depth:
+        if net.backward and len(layers) == net.depth:
             rng_readout = np.random.default_rng(seed_sequence(seed, "simulate", "readout"))
-            g = rng_readout.standard_normal((batch, widths[-1])).astype(dt)
-            for l in range(depth - 1, -1, -1):
+            g = rng_readout.standard_normal((net.batch, widths[-1])).astype(dt)
+            for l in range(net.depth - 1, -1, -1):
                 delta = derivs.pop() * g
                 second, mean = _moments(delta)
                 layers[l] = replace(layers[l], grad_second=second,
@@ -265,9 +233,7 @@ def simulate(
                 if not np.isfinite(second):
                     notes.append(f"non-finite gradients at layer {l + 1}")
                     break
-    return Trace(init=sampler.name, activation=str(act), depth=depth, widths=tuple(widths),
-                 batch=batch, seed=seed, bias=bias, bin_edges=edges, layers=tuple(layers),
-                 prediction=prediction, notes=tuple(notes))
+    return layers, notes
 
 
 def _dense_matrix(w: np.ndarray, layout: Layout) -> np.ndarray:

@@ -22,8 +22,7 @@ from scipy import optimize
 
 from initcheck.core import _validate
 from initcheck.core.results import Result, _jsonable
-from initcheck.theory.activations import Activation
-from initcheck.theory.activations import get as get_activation
+from initcheck.theory.activations import Activation, get as get_activation
 from initcheck.theory.meanfield import chi1, fixed_point, moment
 
 TARGETS: tuple[str, ...] = ("forward", "backward", "edge_of_chaos")

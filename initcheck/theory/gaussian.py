@@ -15,8 +15,7 @@ import numpy as np
 from scipy import integrate
 
 from initcheck.core import _validate
-from initcheck.theory.activations import Activation
-from initcheck.theory.activations import get as get_activation
+from initcheck.theory.activations import Activation, get as get_activation
 
 #: The one integration window of every Gaussian expectation here, 1-d and 2-d: |z| <= 12.
 #: The normal tail beyond it holds 4e-33 of the mass, far below every tolerance here for

@@ -23,10 +23,8 @@ import numpy as np
 from scipy import integrate, optimize
 
 from initcheck.core import _validate
-from initcheck.theory.activations import Activation
-from initcheck.theory.activations import get as get_activation
-from initcheck.theory.gaussian import MOMENTS, Z_MAX, expect, moment
-from initcheck.theory.gaussian import log_slope as _log_slope
+from initcheck.theory.activations import Activation, get as get_activation
+from initcheck.theory.gaussian import MOMENTS, Z_MAX, expect, log_slope as _log_slope, moment
 
 __all__ = [
     "MOMENTS", "TINY", "Z_MAX", "DepthScales", "MeanField", "chi1", "correlation_map",

@@ -1,5 +1,5 @@
 """Real models built from configs (no downloads): transformers BERT and GPT-2 against the
-policies written from their ``_init_weights`` (tests/policies/*.toml), and their broken
+policies written from their ``_init_weights`` (tests/models/policies/*.toml), and their broken
 twins, each failing naming the tensor. GPT-2 small (124M) shows the power of the pooled
 rule groups: a 1% scale error in one block is caught."""
 

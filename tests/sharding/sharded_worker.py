@@ -1,5 +1,5 @@
-"""Run by tests/test_sharded.py in fresh processes (jax must see 8 host devices before it is
-imported; torch ranks are started by torch.distributed.run). Writes the verdicts of
+"""Run by tests/sharding/test_sharded.py in fresh processes (jax must see 8 host devices
+before it is imported; torch ranks are started by torch.distributed.run). Writes the verdicts of
 check_tensor on sharded tensors, and on the same values whole, as JSON lines."""
 
 from __future__ import annotations
@@ -42,8 +42,7 @@ def jax_lines(mesh, place, describe) -> list[dict]:
     """check_tensor of every case sharded over ``mesh`` by rows, columns, both and
     replicated (``place(w, sharding)`` makes the array, ``describe(x)`` adds fields), beside
     the unsharded check of the same values."""
-    from jax.sharding import NamedSharding
-    from jax.sharding import PartitionSpec as P
+    from jax.sharding import NamedSharding, PartitionSpec as P
 
     import initcheck as ic
 
@@ -83,8 +82,7 @@ def jaxmp_main(out: str) -> None:
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     pid = int(os.environ["JAX_PROCESS_ID"])
     jax.distributed.initialize(os.environ["JAX_COORDINATOR"], num_processes=2, process_id=pid)
-    from jax.sharding import NamedSharding
-    from jax.sharding import PartitionSpec as P
+    from jax.sharding import NamedSharding, PartitionSpec as P
 
     import initcheck as ic
     from initcheck.frameworks import sharding
@@ -155,7 +153,7 @@ def fsdp_main(out: str) -> None:
 
     dist.init_process_group("gloo")
     rank = dist.get_rank()
-    policy = os.path.join(os.path.dirname(__file__), "policies", "gpt2.toml")
+    policy = os.path.join(os.path.dirname(__file__), "..", "models", "policies", "gpt2.toml")
     lines = []
     for broken in (False, True):
         torch.manual_seed(0)  # the same weights on every rank

@@ -10,8 +10,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 import initcheck as ic
 from initcheck import stats
@@ -145,7 +144,7 @@ def test_float16_draws_are_rounded_float32_draws():
     ("small", "small_normal"), ("large", "large_normal"), ("xavier", "xavier_normal"),
     ("he", "he_normal"), ("relu", "he_normal"), ("zeros", "zeros"), ("constant", "constant")])
 def test_article_methods_by_name(method, spec_name):
-    init = ic.initializers.article(method)
+    init = ic.initializers.by_short_name(method)
     assert init.spec == ic.spec(spec_name)
     # the article's code: randn(n, n) * scale on 100 x 100 weights
     scale = {"small": 0.01, "large": 1.0, "xavier": math.sqrt(1 / 100), "he": math.sqrt(2 / 100),

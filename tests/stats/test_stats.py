@@ -6,8 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from scipy import special
-from scipy import stats as sps
+from scipy import special, stats as sps
 
 import initcheck as ic
 from initcheck import stats

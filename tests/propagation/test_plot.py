@@ -8,11 +8,11 @@ plot = pytest.importorskip("initcheck.propagation.plot")
 pytest.importorskip("matplotlib")
 
 
-def test_article_figure(tmp_path):
+def test_histogram_grid(tmp_path):
     traces = [
         ic.simulate(n, "tanh", depth=3, width=20, batch=50) for n in ("small_normal", "he_normal")
     ]
-    fig = plot.article_figure(traces)
+    fig = plot.histogram_grid(traces)
     visible = [ax for ax in fig.axes if ax.get_visible()]
     assert len(visible) == 6
     assert visible[0].get_title() == "1-layer"
@@ -41,4 +41,4 @@ def test_no_pyplot_state():
 
 def test_empty_input():
     with pytest.raises(ValueError, match="at least one Trace"):
-        plot.article_figure([])
+        plot.histogram_grid([])

@@ -12,8 +12,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 import initcheck as ic
 from initcheck.checks.shapes import DEFAULT_LAYERS, default_shapes

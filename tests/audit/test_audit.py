@@ -11,8 +11,7 @@ from helpers import run_cli
 
 import initcheck as ic
 import initcheck.claims.specs
-from initcheck.audit import Entry
-from initcheck.audit import runner as audit
+from initcheck.audit import Entry, runner as audit
 from initcheck.audit.catalogues import builtin as builtin_catalogue
 from initcheck.core.schema import AUDIT
 

@@ -1,0 +1,247 @@
+"""The propagation wing's result types: ``Trace`` (what ``simulate`` measured, layer by layer,
+beside the mean-field prediction) and ``ModelTrace`` (what ``trace_model`` recorded through a
+real model, with its forward and backward trends), their parts, and ``WidthSlope`` (one
+module's scaling with width). Frozen and built by keyword, as every result
+(``initcheck.core.results``)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from initcheck.core.results import TEXT_WIDTH, Result, Verdict, _jsonable, wrap
+from initcheck.theory import meanfield as theory
+
+#: |slope of log RMS vs log width| above this flags a module in a width sweep (0: flat).
+WIDTH_SLOPE = 0.25
+
+
+@dataclass(frozen=True, kw_only=True)
+class LayerStats:
+    """What one layer looked like. ``q`` is the measured pre-activation mean square; the
+    rest describe the post-activation phi(h) except ``grad_*`` (dL/dh)."""
+
+    layer: int
+    width: int
+    q: float
+    mean: float
+    std: float
+    quantiles: dict[float, float]
+    hist: np.ndarray
+    saturated: float | None
+    zero_fraction: float
+    dead_units: float
+    grad_second: float | None = None
+    grad_std: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Trace(Result):
+    """Per-layer statistics of one simulated net, with the matching mean-field prediction."""
+
+    SCHEMA: ClassVar[str] = "initcheck.trace/1"
+
+    init: str
+    activation: str
+    depth: int
+    widths: tuple[int, ...]
+    batch: int
+    seed: int
+    bias: float
+    bin_edges: np.ndarray = field(compare=False)
+    layers: tuple[LayerStats, ...] = ()
+    prediction: theory.MeanField | None = None
+    notes: tuple[str, ...] = ()
+
+    def column(self, name: str) -> np.ndarray:
+        """One statistic across layers as an array (nan where absent)."""
+        return np.array(
+            [np.nan if getattr(s, name) is None else getattr(s, name) for s in self.layers]
+        )
+
+    @property
+    def complete(self) -> bool:
+        """False if the forward pass stopped early (NaN or Inf appeared)."""
+        return len(self.layers) == self.depth
+
+    def table(self) -> str:
+        """Measured vs predicted per layer, as text."""
+        p = self.prediction
+        head = (f"{self.init} / {self.activation}: depth {self.depth}, widths"
+                f" {_widths_text(self.widths)}, batch {self.batch}, seed {self.seed}")
+        cols = ["layer", "std", "pred std", "q", "pred q", "saturated", "zeros"]
+        if any(s.grad_second is not None for s in self.layers):
+            cols += ["grad std", "pred grad std"]
+        rows = [cols]
+        for i, s in enumerate(self.layers):
+            row = [str(s.layer), f"{s.std:.4g}", _fmt(p.post_std[i] if p else None), f"{s.q:.4g}",
+                   _fmt(p.q[i] if p else None),
+                   "-" if s.saturated is None else f"{s.saturated:.3f}", f"{s.zero_fraction:.3f}"]
+            if len(cols) > 7:
+                row += [_fmt(s.grad_std), _fmt(math.sqrt(p.grad[i]) if p else None)]
+            rows.append(row)
+        widths = [max(len(r[k]) for r in rows) for k in range(len(cols))]
+        lines = [wrap(head)] + [
+            "  " + "  ".join(v.rjust(w) for v, w in zip(r, widths)) for r in rows
+        ]
+        lines += [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def to_dict(self) -> dict[str, Any]:
+        p = self.prediction
+        return _jsonable({
+            "schema": self.SCHEMA, "init": self.init, "activation": self.activation,
+            "depth": self.depth, "widths": list(self.widths), "batch": self.batch,
+            "seed": self.seed, "bias": self.bias,
+            "bin_edges": self.bin_edges.tolist(), "notes": list(self.notes),
+            "layers": [
+                {"layer": s.layer, "width": s.width, "q": s.q, "mean": s.mean, "std": s.std,
+                 "quantiles": {str(k): v for k, v in s.quantiles.items()},
+                 "hist": s.hist.tolist(), "saturated": s.saturated,
+                 "zero_fraction": s.zero_fraction, "dead_units": s.dead_units,
+                 "grad_second": s.grad_second, "grad_std": s.grad_std,
+                 "predicted": None if p is None else {
+                     "q": float(p.q[i]), "std": float(p.post_std[i]), "mean": float(p.post_mean[i]),
+                     "grad_second": float(p.grad[i])}}
+                for i, s in enumerate(self.layers)],
+        })
+
+
+def _fmt(x: float | None) -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.4g}"
+
+
+def _widths_text(widths: Sequence[int]) -> str:
+    return str(widths[1]) if len(set(widths)) == 1 else "x".join(map(str, widths))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModuleRecord:
+    """One module call: its execution index, name, class, output shape, and the RMS, std and
+    mean of its output and of the gradient of the loss there (nan without a backward pass)."""
+
+    index: int
+    name: str
+    kind: str
+    shape: tuple[int, ...]
+    rms: float
+    std: float
+    mean: float
+    grad_rms: float = math.nan
+    grad_std: float = math.nan
+
+
+@dataclass(frozen=True, kw_only=True)
+class Trend:
+    """The per-block growth of log RMS over the deep half of the blocks: ``rate`` per block
+    (a factor), its 99% interval, the growth over the whole depth it implies, and the block
+    where the drift first exceeds the square root of the tolerated factor."""
+
+    direction: str
+    rate: float
+    low: float
+    high: float
+    growth: float
+    factor: float
+    start: str | None
+
+    @property
+    def passed(self) -> bool:
+        return 1 / self.factor <= self.growth <= self.factor
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "passed": self.passed}
+
+    def __str__(self) -> str:
+        verdict = "pass" if self.passed else "FAIL"
+        where = f"; the drift starts at {self.start}" if self.start and not self.passed else ""
+        return (f"{self.direction}: x{self.rate:.4g}/block [{self.low:.4g}, {self.high:.4g}],"
+                f" x{self.growth:.3g} over the depth (tolerated 1/{self.factor:g}..{self.factor:g})"
+                f" {verdict}{where}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelTrace(Verdict):
+    """What ``trace_model`` recorded: every module call, the repeated blocks it judged, and
+    the forward and backward trends (None where there are too few blocks or no backward),
+    with the tolerated ``factor`` and the ``seed`` of the readout."""
+
+    SCHEMA: ClassVar[str] = "initcheck.model_trace/1"
+
+    records: tuple[ModuleRecord, ...]
+    blocks: tuple[str, ...]
+    forward: Trend | None
+    backward: Trend | None
+    factor: float
+    seed: int
+
+    @property
+    def passed(self) -> bool:
+        return all(t is None or t.passed for t in (self.forward, self.backward))
+
+    def block_records(self) -> list[ModuleRecord]:
+        """The first call of each block, in block order."""
+        first: dict[str, ModuleRecord] = {}
+        for r in self.records:
+            first.setdefault(r.name, r)
+        return [first[b] for b in self.blocks if b in first]
+
+    def __str__(self) -> str:
+        lines = [wrap(f"trace: {len(self.records)} module calls, {len(self.blocks)} repeated blocks"
+                      f" ({', '.join(self.blocks[:2])}{', ...' if len(self.blocks) > 2 else ''})")]
+        lines += [wrap(f"  {t}", indent=4) for t in (self.forward, self.backward) if t is not None]
+        rows = [("#", "module", "kind", "rms", "std", "grad rms")]
+        for r in self.block_records() or self.records:
+            rows.append(
+                (str(r.index), r.name, r.kind, f"{r.rms:.4g}", f"{r.std:.4g}", f"{r.grad_rms:.4g}")
+            )
+        widths = [min(40, max(len(row[i]) for row in rows)) for i in range(len(rows[0]))]
+        for row in rows:
+            cells = [c if len(c) <= w else c[:w - 3] + "..." for c, w in zip(row, widths)]
+            lines.append(
+                ("  " + "  ".join(c.ljust(w) for c, w in zip(cells, widths))).rstrip()[:TEXT_WIDTH]
+            )
+        lines.append(f"verdict: {'PASS' if self.passed else 'FAIL'}")
+        return "\n".join(lines)
+
+    def failure_message(self) -> str:
+        if self.passed:
+            return ""
+        return "\n".join(["signal propagation through the model's blocks drifts:"]
+                         + [wrap(f"  {t}", indent=4) for t in (self.forward, self.backward)
+                            if t is not None and not t.passed])
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable({
+            "schema": self.SCHEMA, "passed": self.passed, "factor": self.factor,
+            "seed": self.seed, "blocks": list(self.blocks),
+            "forward": None if self.forward is None else self.forward.to_dict(),
+            "backward": None if self.backward is None else self.backward.to_dict(),
+            "records": [{**asdict(r), "shape": list(r.shape)} for r in self.records],
+        })
+
+
+@dataclass(frozen=True, kw_only=True)
+class WidthSlope:
+    """How one module's output RMS scales with width: the slope of log RMS on log width, its
+    99% interval, and whether it is flagged (|slope| > WIDTH_SLOPE and the interval excludes 0)."""
+
+    name: str
+    slope: float
+    low: float
+    high: float
+
+    @property
+    def flagged(self) -> bool:
+        return abs(self.slope) > WIDTH_SLOPE and not self.low <= 0 <= self.high
+
+
+__all__ = ["WIDTH_SLOPE", "LayerStats", "ModelTrace", "ModuleRecord", "Trace", "Trend",
+           "WidthSlope"]
