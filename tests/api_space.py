@@ -20,7 +20,7 @@ import initcheck as ic
 from initcheck.claims import specs
 from initcheck.core.fans import CONVENTIONS, FAN_MODES, LAYOUTS, VECTOR_POLICIES, Layout
 from initcheck.theory import activations
-from initcheck.theory.gains import TARGETS
+from initcheck.theory.gains import CRITERIA
 from initcheck.theory.torch_gains import NONLINEARITIES
 
 #: The profile every ``examples(k)`` count is written for.
@@ -224,5 +224,5 @@ def finite(x: float) -> bool:
 
 
 __all__ = ["ACTIVATION_PARAMS", "CONVENTIONS", "CUSTOM_LAYOUTS", "NAMES", "NUMPY_DTYPES", "PARAMS",
-           "SCALED_TANH", "TARGETS", "VECTOR_POLICIES", "activations_", "builtins", "contract",
+           "SCALED_TANH", "CRITERIA", "VECTOR_POLICIES", "activations_", "builtins", "contract",
            "examples", "finite", "layer_shapes", "layouts"]

@@ -22,8 +22,8 @@ from initcheck.claims.initializers import Initializer
 from initcheck.theory import activations
 from tests.api_space import (
     CONVENTIONS,
+    CRITERIA,
     NUMPY_DTYPES,
-    TARGETS,
     VECTOR_POLICIES,
     activations_,
     builtins,
@@ -263,16 +263,16 @@ def _gaussian(f, q: float, kinks: tuple[float, ...]) -> float:
 @examples(40)
 @given(
     act=activations_(),
-    target=st.sampled_from(TARGETS),
+    criterion=st.sampled_from(CRITERIA),
     sigma_b=st.sampled_from([0.0, 0.05, 0.3, 0.9, 1.2]),
 )
-def test_a_gain_meets_its_own_definition(act, target, sigma_b):
+def test_a_gain_meets_its_own_definition(act, criterion, sigma_b):
     activation, name, params = act
-    with contract("activation", "target", "sigma_b", *params) as refused:
+    with contract("activation", "criterion", "sigma_b", *params) as refused:
         if isinstance(activation, str) and params:
-            g = ic.gain(activation, target, sigma_b=sigma_b, **params)
+            g = ic.gain(activation, criterion, sigma_b=sigma_b, **params)
         else:
-            g = ic.gain(activation, target, sigma_b=sigma_b)
+            g = ic.gain(activation, criterion, sigma_b=sigma_b)
     if refused:
         return
     value = float(g)
@@ -283,11 +283,11 @@ def test_a_gain_meets_its_own_definition(act, target, sigma_b):
     assert value > 0
     phi = activations.get(activation) if isinstance(activation, str) else activation
     sw2, sb2 = value * value, sigma_b * sigma_b
-    if target == "forward":  # q = 1 is a fixed point
+    if criterion == "forward":  # q = 1 is a fixed point
         assert sw2 * _gaussian(lambda u: phi.phi(u) ** 2, 1.0, phi.kinks) + sb2 == pytest.approx(
             1, rel=1e-6
         )
-    elif target == "backward":  # chi_1 = 1 at q = 1
+    elif criterion == "backward":  # chi_1 = 1 at q = 1
         assert sw2 * _gaussian(lambda u: phi.dphi(u) ** 2, 1.0, phi.kinks) == pytest.approx(
             1, rel=1e-6
         )

@@ -73,6 +73,35 @@ def test_new_paths_and_subpackage_attributes_do_not_warn():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         importlib.import_module("initcheck.propagation.simulation")
-        assert ic.stats.ks_uniform is importlib.import_module("initcheck.stats").ks_uniform
+        assert ic.stats.ks_test is importlib.import_module("initcheck.stats").ks_test
     with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
         _ = ic.no_such_name
+
+
+def _functions():
+    return [
+        n
+        for n in ic.__all__
+        if callable(getattr(ic, n))
+        and not isinstance(getattr(ic, n), type)
+        and not isinstance(getattr(ic, n), type(ic))
+    ]
+
+
+@pytest.mark.parametrize("name", _functions())
+def test_every_exported_function_documents_each_parameter(name):
+    """Google style, as the docs site renders it: Args naming every parameter, Returns,
+    Raises and an Example."""
+    import inspect
+
+    fn = getattr(ic, name)
+    doc = inspect.getdoc(fn) or ""
+    for section in ("Args:", "Returns:", "Raises:", "Example:"):
+        assert f"\n{section}\n" in f"\n{doc}\n", f"{name}'s docstring has no {section} section"
+    args = doc.split("Args:\n", 1)[1].split("\n\n", 1)[0]
+    documented = set(re.findall(r"^    (\*{0,2}\w+)(?: \([^)]*\))?:", args, re.M))
+    params = {
+        ("**" if p.kind is p.VAR_KEYWORD else "*" if p.kind is p.VAR_POSITIONAL else "") + p.name
+        for p in inspect.signature(fn).parameters.values()
+    }
+    assert params == documented, f"{name}: parameters {sorted(params)}, Args {sorted(documented)}"

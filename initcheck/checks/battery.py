@@ -178,8 +178,8 @@ def distribution(ctx: Tensors, alpha: float) -> CheckResult:
     probability transform: the omnibus for the shape of the distribution."""
     u = {s: ctx.pit(s) for s in ctx.laws}
     return pooled_and_each(
-        ctx, alpha, lambda s, a: stats.ks_uniform(u[s], a),
-        lambda a: stats.ks_uniform(stats.thin(np.concatenate(list(u.values())), KS_MAX), a))
+        ctx, alpha, lambda s, a: stats.ks_test(u[s], a),
+        lambda a: stats.ks_test(stats.thin(np.concatenate(list(u.values())), KS_MAX), a))
 
 
 def edge(ctx: Tensors, alpha: float) -> CheckResult:
@@ -194,13 +194,15 @@ def edge(ctx: Tensors, alpha: float) -> CheckResult:
             hi = (hi + stats.neighbours(hi, x.dtype)[1]) / 2
         lows[s], highs[s] = stats.cdf(np.array([lo, hi]), ctx.laws[s])
     low, high = min(lows, key=lambda s: lows[s]), max(highs, key=lambda s: highs[s])
-    result = stats.edge_from_extremes(float(lows[low]), float(highs[high]), ctx.elements, alpha)
+    result = stats.edge_test_of(float(lows[low]), float(highs[high]), ctx.elements, alpha)
     # the closest approach of all tensors together: one tensor's only when there is one
     return result.with_extra(where=ctx.label(low) if len(lows) == 1 else "pooled")
 
 
 def atoms(ctx: Tensors, alpha: float) -> CheckResult:
-    return pooled_and_each(ctx, alpha, lambda s, a: stats.atoms(ctx.tensors[s], ctx.laws[s], a))
+    return pooled_and_each(
+        ctx, alpha, lambda s, a: stats.atoms_test(ctx.tensors[s], ctx.laws[s], a)
+    )
 
 
 def tails(ctx: Tensors, alpha: float) -> CheckResult:
@@ -245,7 +247,7 @@ def unit_dependence(ctx: Tensors, alpha: float) -> CheckResult:
             return 0.0
         units = math.prod(x.shape[a] for a in ctx.layout.unit_axes(x.ndim))
         return min(units, stats.DEPENDENCE_UNITS) * x.size / max(1, units)
-    return sums_each(ctx, alpha, ctx.spread(read, judge, cost), stats.dependence)
+    return sums_each(ctx, alpha, ctx.spread(read, judge, cost), stats.dependence_test)
 
 
 def resolution(ctx: Tensors, alpha: float) -> CheckResult:
@@ -277,7 +279,7 @@ def unit_correlation(ctx: Tensors, alpha: float) -> CheckResult:
         x = ctx.tensors[s]
         return sum(min(n, stats.MAX_SLICES) * x.size / n for n in x.shape if n)
     done = ctx.spread(read, judge, cost)
-    result = stats.max_cosine_of([p for s in ctx.tensors for p in done[s]], alpha)
+    result = stats.max_cosine_test_of([p for s in ctx.tensors for p in done[s]], alpha)
     owner = {f"{ctx.label(s)} axis {axis}": ctx.label(s)
              for s, x in ctx.tensors.items() for axis in range(x.ndim)}
     return result.with_extra(where=owner.get(str(result.extra.get("where")), "all"))
@@ -301,7 +303,7 @@ def spectrum(ctx: Tensors, alpha: float) -> CheckResult:
         return None if m is None else stats.spectrum_part(ctx.label(s), standardize(m, ctx.laws[s]))
 
     parts = ctx.spread(read, judge, lambda s: min(ctx.tensors[s].size, SPECTRUM_MAX_ELEMENTS))
-    return stats.spectrum_of([p for p in parts.values() if p is not None], alpha)
+    return stats.spectrum_test_of([p for p in parts.values() if p is not None], alpha)
 
 
 def haar(ctx: Samples, alpha: float) -> CheckResult:
@@ -310,7 +312,7 @@ def haar(ctx: Samples, alpha: float) -> CheckResult:
         min(ctx.shapes, key=math.prod)]
     mats = [stats.unit_matrix(ctx.draw(s, "haar", k), lay.unit_axes(len(s)))
             for s in shapes for k in range(HAAR_DRAWS)]
-    return stats.haar(mats, ctx.laws[shapes[0]].orthogonal()[1], alpha)
+    return stats.haar_test(mats, ctx.laws[shapes[0]].orthogonal()[1], alpha)
 
 
 def independent_calls(ctx: Samples, alpha: float) -> CheckResult:
@@ -330,7 +332,7 @@ def independent_calls(ctx: Samples, alpha: float) -> CheckResult:
         return replace(same, passed=chance >= alpha, statistic=1.0, threshold=0.0,
                        pvalue=min(1.0, chance), alpha=alpha, detail=f"{same.detail}: {why}",
                        observed=1.0, expected=0.0, extra=ctx.where(s))
-    return stats.pair_cosine(a, b, law.mean, alpha, label=f"{label(s)} call 1 vs 2")
+    return stats.pair_cosine_test(a, b, law.mean, alpha, label=f"{label(s)} call 1 vs 2")
 
 
 def propagation_check(ctx: Samples, alpha: float) -> CheckResult:

@@ -345,8 +345,20 @@ def canonical_name(name: str) -> str:
 def spec(name: str | Spec, **params: Any) -> Spec:
     """A ``Spec`` by name (aliases accepted) with its parameters, validated now.
 
-    >>> spec("he_normal", mode="fan_out")
-    spec('he_normal', mode='fan_out', nonlinearity='relu')
+    Args:
+        name: a spec's name (``initcheck.initializers.names()`` lists them) or a ``Spec``.
+        **params: its parameters (``mode``, ``gain``, ``std``, ...).
+
+    Returns:
+        The ``Spec``: what an initializer claims, as a function of a weight's fans.
+
+    Raises:
+        ValueError: an unknown name or parameter, or a value out of range (the message lists
+            the allowed ones).
+
+    Example:
+        >>> spec("he_normal", mode="fan_out")
+        spec('he_normal', mode='fan_out', nonlinearity='relu')
     """
     if isinstance(name, Spec):
         if params:

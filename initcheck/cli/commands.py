@@ -39,16 +39,16 @@ def _without_timings(doc: Any) -> Any:
     return doc
 
 
-def _write_json(doc: dict, target: str, timings: bool = True) -> None:
+def _write_json(doc: dict, path: str, timings: bool = True) -> None:
     text = json.dumps(doc if timings else _without_timings(doc), indent=2, allow_nan=False)
-    if target == "-":
+    if path == "-":
         print(text)
     else:
         try:
-            with open(target, "w", encoding="utf-8") as fh:
+            with open(path, "w", encoding="utf-8") as fh:
                 fh.write(text + "\n")
         except OSError as exc:
-            raise UsageError(f"cannot write JSON to {target!r}: {exc.strerror}") from None
+            raise UsageError(f"cannot write JSON to {path!r}: {exc.strerror}") from None
 
 
 def _table(rows: list[tuple[str, ...]], out: Any = None) -> None:
@@ -290,9 +290,9 @@ def cmd_gain(args: argparse.Namespace) -> int:
 
     params = parse_pairs(args.param, "--param")
     act = activations.get(args.activation, **params)
-    rows = [("target", "gain", "defined at q", "chi_1 there", "q* from q=1", "chi_1 at q*",
+    rows = [("criterion", "gain", "defined at q", "chi_1 there", "q* from q=1", "chi_1 at q*",
              "output std")]
-    found = [gains.gain(act, target, sigma_b=args.sigma_b) for target in gains.TARGETS]
+    found = [gains.gain(act, criterion, sigma_b=args.sigma_b) for criterion in gains.CRITERIA]
     torch_name = act.torch_name
     torch_value = None
     if torch_name in NONLINEARITIES:
@@ -304,11 +304,20 @@ def cmd_gain(args: argparse.Namespace) -> int:
         found.append(gains.gain_effect(act, torch_value, "torch table", sigma_b=args.sigma_b))
     for g in found:
         if math.isnan(g.value):
-            rows.append((g.target, "none", "-", "-", "-", "-", "-"))
+            rows.append((g.criterion, "none", "-", "-", "-", "-", "-"))
         else:
             q_def = "q* -> 0" if g.degenerate else f"{g.q_def:.4g}"
-            rows.append((g.target, f"{g.value:.6g}", q_def, f"{g.chi1_def:.4g}", f"{g.q_star:.4g}",
-                         f"{g.chi1:.4g}", f"{g.output_std:.4g}"))
+            rows.append(
+                (
+                    g.criterion,
+                    f"{g.value:.6g}",
+                    q_def,
+                    f"{g.chi1_def:.4g}",
+                    f"{g.q_star:.4g}",
+                    f"{g.chi1:.4g}",
+                    f"{g.output_std:.4g}",
+                )
+            )
     if args.json != "-":
         print(
             wrap(f"gains for {act} (weight std = gain / sqrt(fan_in); sigma_b = {args.sigma_b:g})")
@@ -316,7 +325,7 @@ def cmd_gain(args: argparse.Namespace) -> int:
         _table(rows)
         for g in found:
             if g.note:
-                print(wrap(f"  {g.target}: {g.note}", indent=4))
+                print(wrap(f"  {g.criterion}: {g.note}", indent=4))
         if torch_value is None:
             print(f"torch's calculate_gain has no entry for {act.name}")
     if args.json:

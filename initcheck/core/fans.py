@@ -154,7 +154,24 @@ def get_layout(
     groups: int | None = None,
     transposed: bool | None = None,
 ) -> Layout:
-    """A ``Layout`` from a name or a ``Layout``, with ``groups``/``transposed`` overriding it."""
+    """A ``Layout`` from a name or a ``Layout``, with ``groups``/``transposed`` overriding it.
+
+    Args:
+        layout: a name of ``LAYOUTS`` (``"keras"``, ``"jax"``, ``"flax"``, ``"numpy"``,
+            ``"torch"``) or a ``Layout``.
+        groups: the grouped convolution's groups, if given.
+        transposed: whether kernels are a transposed convolution's, if given.
+
+    Returns:
+        The ``Layout``.
+
+    Raises:
+        ValueError: an unknown name (the message lists the known ones), or groups < 1.
+
+    Example:
+        >>> get_layout("torch", groups=2).groups
+        2
+    """
     if isinstance(layout, Layout):
         base = layout
     else:
@@ -176,21 +193,36 @@ def compute_fans(
     convention: str = "logical",
     vectors: str | None = None,
 ) -> Fans:
-    """Fans of a weight of ``shape`` stored in ``layout``.
+    """The fans of a weight of ``shape`` stored in ``layout``.
 
     ``convention="logical"`` (default) gives the true connectivity: each output unit sees
     ``in/groups * prod(k)`` inputs, each input feeds ``out/groups * prod(k)`` outputs.
-    ``"torch"``, ``"keras"`` and ``"jax"`` reproduce those frameworks' own fan functions,
-    which read the layout's axes literally (no division by groups, no swap when transposed).
+    ``"torch"``, ``"keras"`` and ``"jax"`` reproduce those frameworks' own fan functions, which
+    read the layout's axes literally (no division by groups, no swap when transposed).
 
-    Rank-0 and rank-1 shapes have no in/out axes. ``vectors="error"`` raises (torch and jax
-    do); ``vectors="length"`` uses fan_in = fan_out = shape[0] (1 for a scalar), as keras
-    does. ``None`` takes the convention's own policy: error, except keras.
+    Args:
+        shape: the weight's shape.
+        layout: a layout's name (``"keras"``: ``(*k, in, out)``; ``"torch"``: ``(out, in,
+            *k)``) or a ``Layout``.
+        groups: grouped convolution's groups (overrides the layout's).
+        transposed: a transposed convolution's kernel (overrides the layout's).
+        convention: ``"logical"``, ``"torch"``, ``"keras"`` or ``"jax"``.
+        vectors: for rank-0 and rank-1 shapes, which have no in/out axes: ``"error"`` (torch
+            and jax), ``"length"`` (fan_in = fan_out = shape[0], as keras), or None for the
+            convention's own policy.
 
-    >>> compute_fans((3, 3, 64, 128))                      # keras: (*k, in, out)
-    Fans(fan_in=576, fan_out=1152, receptive_field=9)
-    >>> compute_fans((32, 1, 3, 3), "torch", groups=32)    # depthwise: logical fans
-    Fans(fan_in=9, fan_out=9, receptive_field=9)
+    Returns:
+        ``Fans(fan_in, fan_out, receptive_field)``.
+
+    Raises:
+        ValueError: a shape the layout cannot read (too few axes, channels not divisible by
+            groups), or a vector where fans are an error.
+
+    Example:
+        >>> compute_fans((3, 3, 64, 128))                      # keras: (*k, in, out)
+        Fans(fan_in=576, fan_out=1152, receptive_field=9)
+        >>> compute_fans((32, 1, 3, 3), "torch", groups=32)    # depthwise: logical fans
+        Fans(fan_in=9, fan_out=9, receptive_field=9)
     """
     convention = _validate.choice("convention", convention, CONVENTIONS)
     dims = _validate.shape(shape)

@@ -110,25 +110,25 @@ class Candidate(Result):
         return wrap(str(self.as_explanation()), indent=4)
 
 
-def _samples(target: Any, framework: str, layout: str | Layout | None,
+def _samples(subject: Any, framework: str, layout: str | Layout | None,
              shapes: Sequence[tuple[int, ...]] | None, seed: int) -> Tensors:
     """The values to explain, as a context with placeholder laws: a tensor's, or an
     initializer's draws at ``shapes`` (default: verify's)."""
-    if isinstance(target, np.ndarray) or (hasattr(target, "shape") and hasattr(target, "dtype")
-                                           and not callable(target)):
-        x = as_numpy(target, "target")
-        torch_tensor = hasattr(target, "detach")
+    if isinstance(subject, np.ndarray) or (hasattr(subject, "shape") and hasattr(subject, "dtype")
+                                           and not callable(subject)):
+        x = as_numpy(subject, "subject")
+        torch_tensor = hasattr(subject, "detach")
         lay = get_layout(
             layout if layout is not None else ("torch" if torch_tensor else DEFAULT_LAYOUT)
         )
         law = normal_law(0.0, 1.0)
         return Tensors(make_spec("normal"), {"tensor": x.astype(np.float64)}, {"tensor": law}, lay)
-    with _validate.about("target"):
-        if isinstance(target, str):
+    with _validate.about("subject"):
+        if isinstance(subject, str):
             from initcheck.claims.initializers import get
 
-            target = get(target)
-        sampler = adapter(target, framework=framework, layout=layout)
+            subject = get(subject)
+        sampler = adapter(subject, framework=framework, layout=layout)
     shape_list = [tuple(s) for s in shapes] if shapes else [
         s for s in default_shapes(make_spec("he_normal"), sampler.layout) if len(s) >= 2]
     law = normal_law(0.0, 1.0)
@@ -167,7 +167,7 @@ def _loglik(ctx: Tensors, laws: dict[Any, Law]) -> float:
 
 
 def identify(
-    target: Any,
+    subject: Any,
     *,
     framework: str = "auto",
     layout: str | Layout | None = None,
@@ -175,20 +175,38 @@ def identify(
     seed: int = 0,
     alpha: float = DEFAULT_ALPHA,
 ) -> list[Candidate]:
-    """The claims that explain ``target`` (an initializer, a built-in's name, or a tensor),
-    best first; empty if none in the space does. Every candidate returned passes its own
-    tests at ``alpha``.
+    """The claims that explain what ``subject`` draws, best first.
 
-    >>> import initcheck as ic
-    >>> def he_fan_out(shape, rng):
-    ...     return rng.standard_normal(shape) * (2 / ic.compute_fans(shape).fan_out) ** 0.5
-    >>> ic.identify(he_fan_out)[0].claim
-    "spec('he_normal', mode='fan_out', nonlinearity='relu')"
+    A search over families, fan modes, fan conventions and named gains (docs/identify.md):
+    each is fitted, the best are tested with ``verify``'s own tests, and only those that pass
+    are returned.
+
+    Args:
+        subject: an initializer (as ``verify`` takes it), a built-in's name, or a tensor.
+        framework: how an initializer is called (``"auto"``: detected).
+        layout: the layout shapes are read in (an initializer's default: its framework's).
+        shapes: the shapes to draw (default: dense and conv layers of every rank).
+        seed: the seed the draws derive from.
+        alpha: the false-alarm rate of each candidate's tests.
+
+    Returns:
+        A list of ``Candidate``, best first; empty if nothing in the space explains the
+        values.
+
+    Raises:
+        ValueError: bad input (named), such as a tensor with NaNs or a bad seed.
+
+    Example:
+        >>> import initcheck as ic
+        >>> def he_fan_out(shape, rng):
+        ...     return rng.standard_normal(shape) * (2 / ic.compute_fans(shape).fan_out) ** 0.5
+        >>> ic.identify(he_fan_out)[0].claim
+        "spec('he_normal', mode='fan_out', nonlinearity='relu')"
     """
     alpha = stats.check_alpha(alpha)
     seed = _validate.integer("seed", seed, minimum=0)
     alpha = stats.check_alpha(alpha)
-    return explain(_samples(target, framework, layout, shapes, seed), alpha)
+    return explain(_samples(subject, framework, layout, shapes, seed), alpha)
 
 
 def explain(ctx: Tensors, alpha: float = DEFAULT_ALPHA) -> list[Candidate]:

@@ -48,18 +48,34 @@ def check_tensor(
     name: str | None = None,
     convention: str = "logical",
 ) -> Report:
-    """Check that the tensor ``x`` holds a draw of ``expect`` (a spec or its name).
+    """Check that one given tensor holds a draw of what it claims.
 
-    ``layout`` says how fans are read from the shape (default: ``torch`` for a torch
-    tensor, else ``keras``'s ``(*k, in, out)``); ``alpha`` is the family-wise false-alarm
-    budget of the call. Returns a ``Report`` (``report.passed``, ``raise_for_failure()``).
+    The checks of ``verify`` that fit one fixed draw (moments, distribution, tails, edges,
+    structure), under one family-wise false-alarm budget.
 
-    >>> import numpy as np, initcheck as ic
-    >>> w = np.random.default_rng(0).normal(0, 0.02, (512, 256))
-    >>> ic.check_tensor(w, ic.spec("normal", std=0.02)).passed
-    True
-    >>> ic.check_tensor(w * 1.05, ic.spec("normal", std=0.02)).check("std").passed
-    False
+    Args:
+        x: the tensor: a NumPy, torch or jax array (sharded ones where they live).
+        expect: its claim: a spec's name (``"he_normal"``) or ``initcheck.spec(...)``.
+        layout: how fans are read from its shape (default: ``"torch"`` for a torch tensor,
+            else keras's ``(*k, in, out)``), or a ``Layout``.
+        alpha: the family-wise false-alarm rate of the call, in (0, 1).
+        name: the tensor's name in the report.
+        convention: ``"logical"`` fans, or a framework's literal ones (``"torch"``, ...).
+
+    Returns:
+        A ``Report``, as ``verify``'s, with the call that reproduces it.
+
+    Raises:
+        ValueError: bad input (named): an empty or complex tensor, a claim that does not fit
+            its shape, or one its dtype cannot hold.
+
+    Example:
+        >>> import numpy as np, initcheck as ic
+        >>> w = np.random.default_rng(0).normal(0, 0.02, (512, 256))
+        >>> ic.check_tensor(w, ic.spec("normal", std=0.02)).passed
+        True
+        >>> ic.check_tensor(w * 1.05, ic.spec("normal", std=0.02)).check("std").passed
+        False
     """
     alpha = stats.check_alpha(alpha)
     label = "tensor" if name is None else str(name)

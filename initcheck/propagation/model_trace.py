@@ -138,10 +138,40 @@ def _describe(inputs: Any) -> str:
 def trace_model(model: Any, inputs: Any, *, loss: Callable[[Any], Any] | None = None,
                 seed: int = 0, factor: float = PROPAGATION_FACTOR, blocks: str | None = None,
                 backward: bool = True) -> ModelTrace:
-    """Trace ``model`` (a torch ``nn.Module``) on ``inputs`` (a tensor, a tuple of them, or a
-    dict of keyword arguments): every module's output RMS and std, the gradient's at every
-    module output, and the trend over the repeated blocks (``blocks``: a glob to choose
-    them), failing where it vanishes or explodes beyond ``factor`` over the depth."""
+    """Trace the signal through a torch model: every module's output RMS and std, forward and
+    backward, and the trend over its repeated blocks.
+
+    Args:
+        model: a torch ``nn.Module``.
+        inputs: what its forward takes: a tensor, a tuple of them, or a dict of keyword
+            arguments.
+        loss: a function of the output returning a scalar to differentiate (default: a seeded
+            random linear readout, as ``simulate`` uses).
+        seed: the readout's seed.
+        factor: the growth over the depth tolerated either way (100: variance may change
+            100-fold over the blocks).
+        blocks: a glob over module names choosing the repeated blocks (default: the class that
+            repeats most).
+        backward: also trace gradients.
+
+    Returns:
+        A ``ModelTrace``: the records, the blocks judged, the forward and backward trends,
+        ``passed``.
+
+    Raises:
+        ValueError: inputs the model cannot take, a loss that is not a scalar, a bad factor or
+            seed (named).
+
+    Example:
+        >>> import pytest; torch = pytest.importorskip("torch")  # the example needs torch
+        >>> import initcheck as ic
+        >>> tanh_block = lambda: torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.Tanh())
+        >>> net = torch.nn.Sequential(*[tanh_block() for _ in range(12)])
+        >>> for block in net:  # the reference article's small init
+        ...     _ = torch.nn.init.normal_(block[0].weight, std=0.01)
+        >>> ic.trace_model(net, torch.randn(32, 64)).passed  # the signal vanishes
+        False
+    """
     import torch
 
     if not isinstance(model, torch.nn.Module):
@@ -221,10 +251,32 @@ def trace_model(model: Any, inputs: Any, *, loss: Callable[[Any], Any] | None = 
 
 def width_sweep(factory: Callable[[int], Any], widths: Sequence[int],
                 inputs: Callable[[int], Any], *, seed: int = 0) -> list[WidthSlope]:
-    """Trace ``factory(width)`` on ``inputs(width)`` at each width (forward only) and fit, per
-    module, log RMS against log width: a module whose activations grow or shrink with width
-    is flagged (with fan_in-scaled init they stay flat; with a fixed std they grow like
-    width^(1/2) per layer)."""
+    """How each module's output scale grows with width (muP's coordinate check at init).
+
+    Traces ``factory(width)`` on ``inputs(width)`` at each width (forward only) and fits, per
+    module, log RMS against log width: with fan_in-scaled init activations stay flat; with a
+    fixed std they grow like width^(1/2) per layer.
+
+    Args:
+        factory: builds the torch model at a width.
+        widths: at least three different widths.
+        inputs: builds the inputs at a width.
+        seed: the seed of each trace.
+
+    Returns:
+        A ``WidthSlope`` per module: the slope, its 99% interval, and ``flagged``.
+
+    Raises:
+        ValueError: fewer than three different widths, or a width below 1.
+
+    Example:
+        >>> import pytest; torch = pytest.importorskip("torch")  # the example needs torch
+        >>> import initcheck as ic
+        >>> make = lambda w: torch.nn.Sequential(torch.nn.Linear(w, w), torch.nn.Linear(w, w))
+        >>> slopes = ic.width_sweep(make, [64, 128, 256], lambda w: torch.randn(64, w))
+        >>> any(s.flagged for s in slopes)  # torch's default init scales with fan_in
+        False
+    """
     widths = [_validate.integer("width", w, minimum=1) for w in widths]
     if len(set(widths)) < 3:
         raise ValueError(f"widths={widths}: give at least three different widths for a slope.")

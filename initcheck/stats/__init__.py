@@ -2,28 +2,31 @@
 ``CheckResult`` with its statistic, threshold, p-value, alpha, n and minimum detectable
 effect (MDE) at power ``POWER``, so a verdict always says how much it could have seen.
 ``ValueError`` is for bad input; a failed check is a ``CheckResult`` with ``passed=False``.
+A statistical test (it spends alpha) is named ``*_test`` (``*_test_of`` where it combines
+parts computed elsewhere, as over shards); a hard check (no alpha) is named by what it
+asserts (``finite``, ``support``, ``duplicates``, ``equal``, ``orthonormality``).
 
 By concern (docs/statistics.md states the null law and the power of each):
 
-- ``moments``: ``Summary``/``summarize``, the sigma tests (exact chi-square, moment z-test),
-  the mean z-test, ``check_alpha``, ``sigma_mde``;
-- ``distribution``: the probability transform ``cdf`` and the exact KS test ``ks_uniform``;
-- ``extremes``: ``finite``, ``support``, ``edge``, ``tails_test``, ``atoms``;
-- ``structure``: ``duplicates``, ``max_cosine``, ``spectrum``, ``equal``, thinning;
-- ``orthogonal``: ``orthonormality``, ``haar``;
+- ``moments``: the sigma tests (exact chi-square, moment z-test), the mean z-test,
+  ``check_alpha``, ``sigma_mde``, over the ``Summary`` of ``initcheck.sharding.partials``;
+- ``distribution``: the probability transform ``cdf`` and the exact KS test ``ks_test``;
+- ``extremes``: ``finite``, ``support``, ``edge_test``, ``tails_test``, ``atoms_test``;
+- ``structure``: ``duplicates``, ``max_cosine_test``, ``spectrum_test``, ``equal``, thinning;
+- ``orthogonal``: ``orthonormality``, ``haar_test``;
 - ``units``: ``unit_sums``, ``unit_means_test``, ``unit_scales_test`` (heterogeneous units);
 - ``resolution``: ``resolution_test`` (values on a grid coarser than their dtype);
 - ``moments.kurtosis_test`` (heavy or light tails at the right std) and
-  ``structure.dependence`` (weak correlation spread over many unit pairs).
+  ``structure.dependence_test`` (weak correlation spread over many unit pairs).
 """
 
 from initcheck.core.results import POWER, CheckResult
 from initcheck.sharding.partials import Summary, UnitSums, summarize, unit_sums
-from initcheck.stats.distribution import KS_EXACT_MAX, cdf, ks_pvalue, ks_uniform
+from initcheck.stats.distribution import KS_EXACT_MAX, cdf, ks_pvalue, ks_test
 from initcheck.stats.extremes import (
-    atoms,
-    edge,
-    edge_from_extremes,
+    atoms_test,
+    edge_test,
+    edge_test_of,
     finite,
     neighbours,
     support,
@@ -38,7 +41,7 @@ from initcheck.stats.moments import (
     sigma_moment_test,
     z_two_sided,
 )
-from initcheck.stats.orthogonal import haar, orthonormality
+from initcheck.stats.orthogonal import haar_test, orthonormality
 from initcheck.stats.resolution import Repeats, repeats, resolution_test
 from initcheck.stats.structure import (
     DEPENDENCE_UNITS,
@@ -50,18 +53,18 @@ from initcheck.stats.structure import (
     PairSums,
     SpectrumPart,
     cosine_part,
-    dependence,
+    dependence_test,
     duplicates,
     equal,
-    max_cosine,
-    max_cosine_of,
-    pair_cosine,
+    max_cosine_test,
+    max_cosine_test_of,
+    pair_cosine_test,
     pair_sums,
     slices,
     spaced,
-    spectrum,
-    spectrum_of,
     spectrum_part,
+    spectrum_test,
+    spectrum_test_of,
     submatrix,
     thin,
     top_singular_value,
@@ -80,28 +83,28 @@ __all__ = [
     "DEPENDENCE_UNITS",
     "Summary",
     "UnitSums",
-    "atoms",
+    "atoms_test",
     "cdf",
     "check_alpha",
     "duplicates",
-    "edge",
-    "edge_from_extremes",
+    "edge_test",
+    "edge_test_of",
     "equal",
     "finite",
-    "haar",
+    "haar_test",
     "ks_pvalue",
-    "ks_uniform",
-    "max_cosine",
+    "ks_test",
+    "max_cosine_test",
     "mean_test",
     "neighbours",
     "orthonormality",
-    "pair_cosine",
+    "pair_cosine_test",
     "sigma_chi2_test",
     "sigma_mde",
     "sigma_moment_test",
     "slices",
     "spaced",
-    "spectrum",
+    "spectrum_test",
     "submatrix",
     "summarize",
     "support",
@@ -110,7 +113,7 @@ __all__ = [
     "top_singular_value",
     "unit_matrix",
     "z_two_sided",
-    "dependence",
+    "dependence_test",
     "kurtosis_test",
     "resolution_test",
     "unit_means_test",
@@ -118,10 +121,10 @@ __all__ = [
     "pair_sums",
     "CosinePart",
     "cosine_part",
-    "max_cosine_of",
+    "max_cosine_test_of",
     "SpectrumPart",
     "spectrum_part",
-    "spectrum_of",
+    "spectrum_test_of",
     "Repeats",
     "repeats",
     "unit_scales_test",

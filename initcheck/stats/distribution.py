@@ -53,11 +53,11 @@ def _randomized(flat: np.ndarray, dist: Any) -> np.ndarray:
     return below + generator(0, "randomized pit", flat.size).random(flat.size) * mass
 
 
-def ks_uniform(u: np.ndarray, alpha: float, *, name: str = "distribution") -> CheckResult:
+def ks_test(u: np.ndarray, alpha: float, *, name: str = "distribution") -> CheckResult:
     """KS test that probability-transformed values ``u = F(x)`` are uniform on (0, 1), with
     scipy's exact finite-n p-value (``kstwo``; see ``ks_pvalue``). D is computed from the
     sorted values as ``scipy.stats.kstest`` does, without its dispatch overhead. Test raw
-    samples with ``ks_uniform(cdf(x, law), alpha)``."""
+    samples with ``ks_test(cdf(x, law), alpha)``."""
     alpha = check_alpha(alpha)
     u = np.sort(np.asarray(u, dtype=np.float64).ravel())
     n = u.size

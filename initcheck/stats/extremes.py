@@ -50,15 +50,15 @@ def support(x: np.ndarray | ShardedArray, law: Law, *, name: str = "support") ->
     )
 
 
-def edge(x: np.ndarray, law: Law, alpha: float, *, name: str = "edge") -> CheckResult:
+def edge_test(x: np.ndarray, law: Law, alpha: float, *, name: str = "edge") -> CheckResult:
     """Exact test that samples reach the claimed bounds. Catches a bound set too wide for
     the samples (the std used as the bound, a narrower distribution than claimed)."""
     flat = np.asarray(x, dtype=np.float64).ravel()
     u_min, u_max = (float(v) for v in cdf(np.array([flat.min(), flat.max()]), law))
-    return edge_from_extremes(u_min, u_max, flat.size, alpha, name=name)
+    return edge_test_of(u_min, u_max, flat.size, alpha, name=name)
 
 
-def edge_from_extremes(
+def edge_test_of(
     u_min: float, u_max: float, n: int, alpha: float, *, name: str = "edge"
 ) -> CheckResult:
     """The edge test in probability space. With u = F(x) uniform under the claim and
@@ -102,7 +102,7 @@ def tails_test(summaries: list[Summary], alpha: float, *, name: str = "tails") -
     )
 
 
-def atoms(
+def atoms_test(
     x: np.ndarray | ShardedArray, law: Law, alpha: float, *, name: str = "atoms"
 ) -> CheckResult:
     """Mass piled exactly on the bounds of a bounded claim (clamping instead of truncating):

@@ -41,7 +41,7 @@ def orthonormality(
                             observed=worst, expected=0.0)
 
 
-def haar(
+def haar_test(
     matrices: list[np.ndarray], gain: float, alpha: float, *, name: str = "haar"
 ) -> CheckResult:
     """Is Q Haar? The diagonal of a Haar (units, fan) matrix sums to a variable with mean 0

@@ -168,17 +168,17 @@ def cosine_part(label: str, m: np.ndarray) -> CosinePart | None:
     return CosinePart(label, float(gram.max()), *m.shape)
 
 
-def max_cosine(
+def max_cosine_test(
     groups: list[tuple[str, np.ndarray]], alpha: float, *, name: str = "unit_correlation"
 ) -> CheckResult:
     """Largest |cos| between rows of each (k, d) matrix of centred slices, against its null:
     cos^2 ~ Beta(1/2, (d-1)/2) for independent isotropic rows, Bonferroni over the pairs and
     the groups. Catches correlated units and near-copies (seed reuse) that equality misses.
     A zero row (a slice entirely at the claimed mean) fails outright."""
-    return max_cosine_of([cosine_part(label, m) for label, m in groups], alpha, name=name)
+    return max_cosine_test_of([cosine_part(label, m) for label, m in groups], alpha, name=name)
 
 
-def max_cosine_of(parts: Iterable[CosinePart | None], alpha: float, *,
+def max_cosine_test_of(parts: Iterable[CosinePart | None], alpha: float, *,
                   name: str = "unit_correlation") -> CheckResult:
     """``max_cosine`` from the groups' ``cosine_part``s (computed wherever each group is)."""
     alpha = check_alpha(alpha)
@@ -218,7 +218,7 @@ def _cosine_verdict(name: str, alpha: float, worst_p: float, label: str, c: floa
 PAIR_CHUNK = 2**20
 
 
-def pair_cosine(a: np.ndarray, b: np.ndarray, center: float, alpha: float, *, label: str,
+def pair_cosine_test(a: np.ndarray, b: np.ndarray, center: float, alpha: float, *, label: str,
                 name: str = "independent_calls") -> CheckResult:
     """``max_cosine`` of the two rows (a - center, b - center), accumulated in float64
     chunks: no float64 copy of either tensor is made."""
@@ -226,7 +226,7 @@ def pair_cosine(a: np.ndarray, b: np.ndarray, center: float, alpha: float, *, la
     x, y = np.asarray(a).ravel(), np.asarray(b).ravel()
     d = x.size
     if d < MIN_COSINE_LENGTH:
-        return max_cosine([], alpha, name=name)
+        return max_cosine_test([], alpha, name=name)
     dot = xx = yy = 0.0
     for start in range(0, d, PAIR_CHUNK):
         u = x[start:start + PAIR_CHUNK].astype(np.float64) - center
@@ -261,7 +261,7 @@ def spectrum_part(label: str, m: np.ndarray) -> SpectrumPart:
     return SpectrumPart(label, top_singular_value(m), *m.shape)
 
 
-def spectrum(
+def spectrum_test(
     matrices: Iterable[tuple[str, np.ndarray]], alpha: float, *, name: str = "spectrum"
 ) -> CheckResult:
     """Largest singular value of each standardized (m, n) weight matrix against the bound for
@@ -270,10 +270,10 @@ def spectrum(
     concentrate at least as well). Catches low-rank structure (a rank-one spike) that leaves
     the std intact. s_max comes from power iteration (a lower bound: never a false alarm)."""
     # one at a time: a generator keeps one matrix in memory
-    return spectrum_of((spectrum_part(label, m) for label, m in matrices), alpha, name=name)
+    return spectrum_test_of((spectrum_part(label, m) for label, m in matrices), alpha, name=name)
 
 
-def spectrum_of(
+def spectrum_test_of(
     parts: Iterable[SpectrumPart], alpha: float, *, name: str = "spectrum"
 ) -> CheckResult:
     """``spectrum`` from the matrices' ``spectrum_part``s (computed wherever each matrix is)."""
@@ -366,7 +366,7 @@ def pair_sums(m: np.ndarray) -> PairSums | None:
                     k / d, k * 2 * (d - 1) / (d * d * (d + 2)), k, m.size)
 
 
-def dependence(parts: list[PairSums | None], alpha: float, *,
+def dependence_test(parts: list[PairSums | None], alpha: float, *,
                name: str = "unit_dependence") -> CheckResult:
     """Weak dependence spread over many pairs of units, which the largest cosine misses:
     T = sum over pairs of cos^2 of centred units, pooled over tensors (``pair_sums``). Under

@@ -14,6 +14,7 @@ its own definition for every activation, or saying why it cannot:
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
@@ -25,7 +26,7 @@ from initcheck.core.results import Result, _jsonable
 from initcheck.theory.activations import Activation, get as get_activation
 from initcheck.theory.meanfield import chi1, fixed_point, moment
 
-TARGETS: tuple[str, ...] = ("forward", "backward", "edge_of_chaos")
+CRITERIA: tuple[str, ...] = ("forward", "backward", "edge_of_chaos")
 #: The edge of chaos is searched for q* in [Q_MIN, Q_MAX] (a log grid, then brentq).
 Q_MIN, Q_MAX = 1e-8, 1e8
 #: Grid points per decade of q in that search.
@@ -36,16 +37,16 @@ EPSILON = 1e-300
 
 @dataclass(frozen=True, kw_only=True)
 class Gain(Result):
-    """A gain (weight std x sqrt(fan_in)) for ``activation`` and ``target``, with the bias
+    """A gain (weight std x sqrt(fan_in)) for ``activation`` and ``criterion``, with the bias
     std ``sigma_b``: where its definition holds (``q_def``, ``chi1_def``), the fixed point
     ``q_star`` the forward signal reaches from q = 1, chi_1 and the post-activation std
-    there. ``degenerate``: the target is met only in the limit q* -> 0; ``value`` is nan
+    there. ``degenerate``: the criterion is met only in the limit q* -> 0; ``value`` is nan
     when it has no solution, and ``note`` says why."""
 
     SCHEMA: ClassVar[str] = "initcheck.gain_value/1"
 
     activation: str
-    target: str
+    criterion: str
     value: float
     q_star: float
     chi1: float
@@ -64,21 +65,32 @@ class Gain(Result):
 
     def __str__(self) -> str:
         if math.isnan(self.value):
-            return f"{self.activation} {self.target}: no gain ({self.note})"
-        text = (f"{self.activation} {self.target}: gain {self.value:.6g} -> q* {self.q_star:.4g},"
-                f" chi_1 {self.chi1:.4g}, output std {self.output_std:.4g}")
+            return f"{self.activation} {self.criterion}: no gain ({self.note})"
+        text = (
+            f"{self.activation} {self.criterion}: gain {self.value:.6g} -> q* {self.q_star:.4g},"
+            f" chi_1 {self.chi1:.4g}, output std {self.output_std:.4g}"
+        )
         return text + (f" ({self.note})" if self.note else "")
 
 
-def gain_effect(activation: str | Activation, value: float, target: str = "given",
+def gain_effect(activation: str | Activation, value: float, criterion: str = "given",
                 sigma_b: float = 0.0) -> Gain:
     """What gain ``value`` does: q* from q = 1, chi_1 and the output std at q*."""
     act = get_activation(activation)
     sw2, sb2 = value * value, sigma_b * sigma_b
     q = fixed_point(act, sw2, sb2, 1.0)
     c1, std = _at(act, q, sw2)
-    return Gain(activation=str(act), target=target, value=value, q_star=q, chi1=c1, output_std=std,
-                sigma_b=sigma_b, q_def=1.0, chi1_def=chi1(act, 1.0, sw2))
+    return Gain(
+        activation=str(act),
+        criterion=criterion,
+        value=value,
+        q_star=q,
+        chi1=c1,
+        output_std=std,
+        sigma_b=sigma_b,
+        q_def=1.0,
+        chi1_def=chi1(act, 1.0, sw2),
+    )
 
 
 def _at(act: Activation, q: float, sw2: float) -> tuple[float, float]:
@@ -89,31 +101,49 @@ def _at(act: Activation, q: float, sw2: float) -> tuple[float, float]:
     )
 
 
-def gain(activation: str | Activation, target: str = "forward", *, sigma_b: float = 0.0,
+def gain(activation: str | Activation, criterion: str = "forward", *, sigma_b: float = 0.0,
          **params: object) -> Gain:
-    """The gain derived for ``activation`` (with ``params``, e.g. ``a`` for leaky_relu) and
-    ``target``, with bias std ``sigma_b``. ``float(gain(...))`` is the number, as torch's
-    ``calculate_gain`` returns one.
+    """The gain (weight std x sqrt(fan_in)) that meets ``criterion`` for ``activation``, exactly.
 
-    >>> round(float(gain("relu")), 6)
-    1.414214
-    >>> gain("selu", "edge_of_chaos").degenerate
-    True
+    Args:
+        activation: a registered activation's name or an ``Activation``.
+        criterion: ``"forward"`` (q = 1 is a fixed point), ``"backward"`` (chi_1 = 1 at q = 1)
+            or ``"edge_of_chaos"`` (chi_1 = 1 at the fixed point q*).
+        sigma_b: the bias std.
+        **params: the activation's parameters (``a`` for leaky_relu, ``alpha`` for elu).
+
+    Returns:
+        A ``Gain``; ``float(gain(...))`` is the number, as torch's ``calculate_gain`` returns
+        one, and ``nan`` (with a note) where the criterion has no solution.
+
+    Raises:
+        ValueError: an unknown activation or criterion (the message lists them), a negative
+            sigma_b, a parameter the activation does not take.
+
+    Example:
+        >>> round(float(gain("relu")), 6)
+        1.414214
+        >>> gain("selu", "edge_of_chaos").degenerate
+        True
     """
     act = get_activation(activation, **params)
-    target = _validate.choice("target", target, TARGETS)
+    if "target" in params:  # the 0.2 name of ``criterion``
+        warnings.warn("gain(target=...) was renamed gain(criterion=...) in initcheck 0.3; the"
+                      " old name goes in 0.4", DeprecationWarning, stacklevel=2)
+        criterion = str(params.pop("target"))
+    criterion = _validate.choice("criterion", criterion, CRITERIA)
     sigma_b = _validate.real("sigma_b", sigma_b)
     if sigma_b < 0:
         raise ValueError(f"sigma_b must be >= 0, got {sigma_b}: it is a standard deviation.")
     sb2 = sigma_b * sigma_b
-    if target == "forward":
+    if criterion == "forward":
         if sb2 >= 1:
-            return _none(act, target, sigma_b, f"sigma_b^2 = {sb2:g} >= 1 alone exceeds q* = 1")
+            return _none(act, criterion, sigma_b, f"sigma_b^2 = {sb2:g} >= 1 alone exceeds q* = 1")
         sw2 = (1 - sb2) / moment(act, 1.0, "phi2")
-        return _with(gain_effect(act, math.sqrt(sw2), target, sigma_b), 1.0, act, sw2)
-    if target == "backward":
+        return _with(gain_effect(act, math.sqrt(sw2), criterion, sigma_b), 1.0, act, sw2)
+    if criterion == "backward":
         sw2 = 1 / moment(act, 1.0, "dphi2")
-        return _with(gain_effect(act, math.sqrt(sw2), target, sigma_b), 1.0, act, sw2)
+        return _with(gain_effect(act, math.sqrt(sw2), criterion, sigma_b), 1.0, act, sw2)
     return _edge_of_chaos(act, sigma_b)
 
 
@@ -123,8 +153,8 @@ def _with(g: Gain, q_def: float, act: Activation, sw2: float, **changes: Any) ->
     return replace(g, q_def=q_def, chi1_def=chi1(act, q_def, sw2), **changes)
 
 
-def _none(act: Activation, target: str, sigma_b: float, why: str) -> Gain:
-    return Gain(activation=str(act), target=target, value=math.nan, q_star=math.nan,
+def _none(act: Activation, criterion: str, sigma_b: float, why: str) -> Gain:
+    return Gain(activation=str(act), criterion=criterion, value=math.nan, q_star=math.nan,
                 chi1=math.nan, output_std=math.nan, sigma_b=sigma_b, note=why)
 
 
@@ -155,8 +185,17 @@ def _edge_of_chaos(act: Activation, sigma_b: float) -> Gain:
                 lambda x: _h(act, x, sb2), lo, hi, xtol=1e-300, rtol=4 * np.finfo(float).eps))
             sw2 = 1 / moment(act, q, "dphi2")
             c1, std = _at(act, q, sw2)
-            return Gain(activation=str(act), target="edge_of_chaos", value=math.sqrt(sw2), q_star=q,
-                        chi1=c1, output_std=std, sigma_b=sigma_b, q_def=q, chi1_def=c1)
+            return Gain(
+                activation=str(act),
+                criterion="edge_of_chaos",
+                value=math.sqrt(sw2),
+                q_star=q,
+                chi1=c1,
+                output_std=std,
+                sigma_b=sigma_b,
+                q_def=q,
+                chi1_def=c1,
+            )
     zero = float(act.phi(np.float64(0.0)))
     if sb2 == 0 and zero == 0 and abs(values[0]) < 1e-6 * grid[0]:
         # only q* -> 0 solves it: chi_1 -> sigma_w^2 (phi'(0-)^2 + phi'(0+)^2) / 2
@@ -166,7 +205,7 @@ def _edge_of_chaos(act: Activation, sigma_b: float) -> Gain:
         value = 1 / math.sqrt(d2)
         return Gain(
             activation=str(act),
-            target="edge_of_chaos",
+            criterion="edge_of_chaos",
             value=value,
             q_star=0.0,
             chi1=1.0,
@@ -185,4 +224,4 @@ def _edge_of_chaos(act: Activation, sigma_b: float) -> Gain:
     )
 
 
-__all__ = ["Gain", "TARGETS", "gain", "gain_effect"]
+__all__ = ["Gain", "CRITERIA", "gain", "gain_effect"]

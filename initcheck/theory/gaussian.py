@@ -78,7 +78,9 @@ def moment(activation: str | Activation, q: float, kind: str = "phi2") -> float:
     """E[g(sqrt(q) z)] for g = phi, phi^2, phi^4, phi'^2 or phi'^4 (``kind``)."""
     act = get_activation(activation)
     kind = _validate.choice("kind", kind, MOMENTS)
-    if act.slopes is not None:
+    if act.slopes is not None and float(q) != 0:
+        # at q = 0 every pre-activation is exactly 0, so g(0) itself counts (phi'(0) of
+        # ReLU is the implementation's 0, not the q -> 0 limit 1/2): expect() gives it
         return _closed_form(act.slopes, float(q), kind)
     return _cached_moment(act, float(q), kind)
 

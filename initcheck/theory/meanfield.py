@@ -170,7 +170,8 @@ class MeanField:
 def half_rate(values: np.ndarray, *, forward: bool, tiny: float = TINY) -> float:
     """Per-layer log growth between layer L/2 and layer L of ``values`` (per layer, 1..L),
     in the direction the signal travels: forward from L/2 to L, backward from L to L/2.
-    -inf when the end value underflows, +inf when the start does."""
+    -inf when the end value underflows (a signal that was 0 all along is dead too), +inf
+    when only the start does."""
     values = np.asarray(values, dtype=float)
     depth = values.size
     half = depth // 2
@@ -178,7 +179,7 @@ def half_rate(values: np.ndarray, *, forward: bool, tiny: float = TINY) -> float
         return 0.0
     start, end = (values[half - 1], values[-1]) if forward else (values[-1], values[half - 1])
     if end <= tiny:
-        return -math.inf if start > tiny else 0.0
+        return -math.inf
     if start <= tiny:
         return math.inf
     return (math.log(end) - math.log(start)) / (depth - half)

@@ -30,7 +30,24 @@ DEFAULT_LEAKY_SLOPE = 0.01
 
 
 def torch_gain(nonlinearity: str, a: float | None = None) -> float:
-    """Gain torch's ``calculate_gain(nonlinearity, a)`` returns, validated up front."""
+    """The gain torch's ``calculate_gain(nonlinearity, a)`` returns, validated up front.
+
+    Args:
+        nonlinearity: a name of torch's table (``"linear"``, ``"tanh"``, ``"relu"``,
+            ``"leaky_relu"``, ``"selu"``, ...).
+        a: leaky_relu's negative slope (default 0.01, as torch's).
+
+    Returns:
+        The gain, a float.
+
+    Raises:
+        ValueError: a name torch's table lacks (the message lists it), or ``a`` where it does
+            not apply.
+
+    Example:
+        >>> round(torch_gain("leaky_relu", 0.2), 6)
+        1.38675
+    """
     nonlinearity = _validate.choice("nonlinearity", nonlinearity, NONLINEARITIES)
     if nonlinearity != "leaky_relu":
         if a is not None:

@@ -70,3 +70,15 @@ def test_parametrized_activations_are_not_looked_up_by_their_printed_form(activa
         if activation == "leaky_relu" else ic.initializers.get("he_normal")
     report = ic.verify(init, activation=activation, shapes=[(256, 128)])
     assert "propagation" in {c.name for c in report.checks}
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_a_dead_net_fails_and_the_theory_agrees_with_the_simulation(activation):
+    """All-zero weights: every pre-activation is exactly 0, so the theory reads phi'(0) itself
+    (ReLU's 0, not the q -> 0 limit 1/2) and agrees with the simulation, and a signal that is
+    0 from the first layer on has vanished: the property fails, for that reason alone.
+    Deterministic (zero weights), so no false-alarm budget is spent on the verdict."""
+    check = ic.verify(ic.initializers.get("zeros"), activation=activation,
+                      shapes=[(8, 8)]).check("propagation")
+    assert not check.passed and "the forward signal vanishes" in check.detail
+    assert "simulation within the finite-width band" in check.detail

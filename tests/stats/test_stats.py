@@ -71,7 +71,7 @@ def test_sigma_mde_has_the_stated_power():
 
 def test_ks_matches_scipy_exactly_for_small_n():
     u = np.random.default_rng(1).random(500) ** 1.05
-    ours = stats.ks_uniform(u, ALPHA)
+    ours = stats.ks_test(u, ALPHA)
     theirs = sps.kstest(u, "uniform", method="exact")
     assert ours.statistic == pytest.approx(theirs.statistic, abs=1e-15)
     assert ours.pvalue == pytest.approx(theirs.pvalue, rel=1e-9)
@@ -93,11 +93,11 @@ def test_cdf_is_the_probability_transform_of_every_family():
 
 
 def test_edge_law_is_exact():
-    r = stats.edge_from_extremes(0.001, 0.998, 1000, ALPHA)
+    r = stats.edge_test_of(0.001, 0.998, 1000, ALPHA)
     assert r.pvalue == pytest.approx((1 - 2 * 0.001) ** 1000, rel=1e-12) and r.passed
     eps = 1 - ALPHA ** (1 / 1000)
-    assert stats.edge_from_extremes(eps / 2 * 0.999, 1 - eps, 1000, ALPHA).passed
-    assert not stats.edge_from_extremes(eps / 2 * 1.001, 1 - eps, 1000, ALPHA).passed
+    assert stats.edge_test_of(eps / 2 * 0.999, 1 - eps, 1000, ALPHA).passed
+    assert not stats.edge_test_of(eps / 2 * 1.001, 1 - eps, 1000, ALPHA).passed
 
 
 def test_tails_law_is_exact_for_one_value():
@@ -113,10 +113,10 @@ def test_atoms_tell_clamping_from_rounding():
     law = ic.spec("truncated_normal", a=-2.0, b=2.0).law((4,))
     rng = np.random.default_rng(3)
     z = sps.truncnorm(-2, 2).rvs(200_000, random_state=rng)
-    r = stats.atoms(z.astype(np.float32), law, ALPHA)
+    r = stats.atoms_test(z.astype(np.float32), law, ALPHA)
     assert r.passed and r.name == "atoms" and r.observed == 0
     clamped = np.clip(rng.standard_normal(200_000), -2, 2).astype(np.float32)
-    assert not stats.atoms(clamped, law, ALPHA).passed
+    assert not stats.atoms_test(clamped, law, ALPHA).passed
 
 
 def test_support_and_finite_are_hard_checks():
@@ -134,18 +134,20 @@ def test_cosine_null_is_the_beta_law():
         sps.beta(0.5, (d - 1) / 2).sf(c * c), rel=1e-10
     )
     rows = np.random.default_rng(4).standard_normal((20, 64))
-    assert stats.max_cosine([("iid", rows)], ALPHA).passed
+    assert stats.max_cosine_test([("iid", rows)], ALPHA).passed
     rows[7] = rows[3] + 0.05 * rows[7]
-    assert not stats.max_cosine([("near-copy", rows)], ALPHA).passed
+    assert not stats.max_cosine_test([("near-copy", rows)], ALPHA).passed
 
 
 def test_spectrum_catches_a_spike_that_keeps_the_std():
     rng = np.random.default_rng(5)
     m = rng.standard_normal((256, 300))
-    assert stats.spectrum([("iid", m)], ALPHA).passed
+    assert stats.spectrum_test([("iid", m)], ALPHA).passed
     u, v = rng.standard_normal(256), rng.standard_normal(300)
     spiked = np.sqrt(0.9) * m + np.sqrt(0.1) * np.outer(u, v)
-    assert abs(spiked.std() - 1) < 0.05 and not stats.spectrum([("spike", spiked)], ALPHA).passed
+    assert (
+        abs(spiked.std() - 1) < 0.05 and not stats.spectrum_test([("spike", spiked)], ALPHA).passed
+    )
     assert stats.top_singular_value(m) == pytest.approx(np.linalg.norm(m, 2), rel=2e-2)
 
 
@@ -164,11 +166,11 @@ def test_orthonormality_and_haar():
         q, r = np.linalg.qr(rng.standard_normal((64, 32)))
         qs.append((q * np.sign(np.diag(r))).T)  # Haar (units, fan) = (32, 64)
     assert stats.orthonormality([("q", q, 1.0) for q in qs]).passed
-    assert stats.haar(qs, 1.0, ALPHA).passed
+    assert stats.haar_test(qs, 1.0, ALPHA).passed
     # QR without the sign fix: LAPACK's R has a one-signed diagonal, so Q's is biased
     biased = [np.linalg.qr(rng.standard_normal((64, 32)))[0].T for _ in range(8)]
     assert stats.orthonormality([("b", q, 1.0) for q in biased]).passed
-    assert not stats.haar(biased, 1.0, ALPHA).passed
+    assert not stats.haar_test(biased, 1.0, ALPHA).passed
     assert not stats.orthonormality([("g", rng.standard_normal((32, 64)) / 8, 1.0)]).passed
 
 
