@@ -21,7 +21,8 @@ from initcheck.core.fans import (
     get_layout as get_layout,
 )
 from initcheck.core.results import CheckResult as CheckResult, Report as Report
-from initcheck.identification.search import Candidate as Candidate, identify as identify
+from initcheck.identification.report import Candidate as Candidate
+from initcheck.identification.search import identify as identify
 from initcheck.models.model import check_model as check_model
 from initcheck.models.report import ModelReport as ModelReport
 from initcheck.models.tensor import check_tensor as check_tensor

@@ -14,6 +14,18 @@ from pathlib import Path
 
 #: Seconds one command may take (a CLI run draws at most a few million values).
 TIMEOUT = 600
+#: Examples per property at which a Hypothesis profile counts as the long run by hand
+#: (conftest.py's ``wide``), which also widens the seed sweeps.
+WIDE_EXAMPLES = 1000
+
+
+def seeds(ci: int, wide: int) -> range:
+    """The seeds a sweep runs: ``wide`` of them under the ``wide`` profile (by hand), ``ci``
+    otherwise. A sweep's claim (no false alarm on any seed) holds for each seed alone; more
+    seeds only measure the rate, which ``benchmarks/calibration.py`` does over hundreds."""
+    from hypothesis import settings
+
+    return range(wide if settings.default.max_examples >= WIDE_EXAMPLES else ci)
 
 
 def run_cli(*args: str, cwd: str | Path | None = None, env: dict[str, str] | None = None,

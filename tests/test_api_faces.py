@@ -380,7 +380,7 @@ BAD_CALLS = [
     ("framework", lambda: ic.check_model(nn.Linear(4, 4), "torch", framework="tensorflow")),
     ("alpha", lambda: ic.check_model(nn.Linear(4, 4), "torch", alpha=0)),
     ("model", lambda: ic.check_model("a model", "torch")),
-    ("target", lambda: ic.identify(3)),
+    ("subject", lambda: ic.identify(3)),
     ("shapes", lambda: ic.identify("he_normal", shapes=[(0, 4)])),
     ("layout", lambda: ic.identify("he_normal", layout="caffe")),
     ("seed", lambda: ic.identify("he_normal", seed=-1)),
@@ -394,7 +394,7 @@ BAD_CALLS = [
     ("hist_range", lambda: ic.simulate("he_normal", "relu", hist_range=(1, -1))),
     ("init", lambda: ic.simulate(3, "relu")),
     ("activation", lambda: ic.gain("swishy")),
-    ("target", lambda: ic.gain("relu", "sideways")),
+    ("criterion", lambda: ic.gain("relu", "sideways")),
     ("sigma_b", lambda: ic.gain("relu", sigma_b=-0.1)),
     ("a", lambda: ic.gain("leaky_relu", a="x")),
 ]

@@ -105,3 +105,20 @@ def test_every_exported_function_documents_each_parameter(name):
         for p in inspect.signature(fn).parameters.values()
     }
     assert params == documented, f"{name}: parameters {sorted(params)}, Args {sorted(documented)}"
+
+
+RESULT_TYPES = ["Report", "CheckResult", "ModelReport", "Trace", "ModelTrace", "Candidate", "Gain"]
+
+
+@pytest.mark.parametrize("name", RESULT_TYPES)
+def test_every_exported_result_type_documents_each_field(name):
+    """The same style for result types: Attributes naming every field, and an Example."""
+    import dataclasses
+    import inspect
+
+    doc = inspect.getdoc(getattr(ic, name)) or ""
+    assert "\nAttributes:\n" in doc and "\nExample:\n" in doc, name
+    attrs = doc.split("Attributes:\n", 1)[1].split("\n\n", 1)[0]
+    documented = set(re.findall(r"^    (\w+):", attrs, re.M))
+    fields = {f.name for f in dataclasses.fields(getattr(ic, name)) if not f.name.startswith("_")}
+    assert fields == documented, f"{name}: fields {sorted(fields)}, Attributes {sorted(documented)}"

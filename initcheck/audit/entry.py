@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from initcheck.core.defaults import DEFAULT_ALPHA
 from initcheck.core.fans import Layout
 from initcheck.core.results import Report
 from initcheck.propagation.property import PropagationOptions
@@ -32,15 +33,19 @@ class Entry:
     shapes: tuple[tuple[int, ...], ...] | None = None
     dtype: str | None = None  # None: verify's default where the initializer takes a dtype
 
-    def verify(self, *, seed: int = 0, alpha: float, propagation: bool = True) -> Report:
+    def verify(self, *, seed: int = 0, alpha: float = DEFAULT_ALPHA, propagation: bool = True,
+               activation: str | None = None, samples: int | None = None) -> Report:
         """``verify`` this entry's initializer against what it documents, on its own shapes and
-        dtype, with the propagation property under its activation (unless ``propagation`` is
-        False or it names none).
+        dtype: the one way an audit, the tests and plug-ins verify an entry.
 
         Args:
-            seed: the run's seed (draws are seeded from it and the shape).
+            seed: the seed the draws derive from.
             alpha: the false-alarm rate this entry may spend.
-            propagation: check the propagation property under ``activation``.
+            propagation: check the propagation property under the entry's activation (or
+                ``activation``), where it names one.
+            activation: the activation to check it under instead of the entry's.
+            samples: rescale verify's default shapes to about this many elements (an entry
+                with its own ``shapes`` keeps them).
 
         Returns:
             verify's ``Report``, named after the entry.
@@ -49,11 +54,12 @@ class Entry:
             ValueError: the initializer breaks its contract (or a framework refuses it).
             ImportError: its framework is not installed.
         """
+        act = (activation or self.activation) if propagation else None
         return verify(self.make(), expect=self.expect, framework=self.framework,
                       layout=self.layout, seed=seed, alpha=alpha, name=self.name,
-                      propagation=PropagationOptions(self.activation)
-                      if propagation and self.activation else None,
-                      shapes=list(self.shapes) if self.shapes else None, dtype=self.dtype)
+                      propagation=PropagationOptions(act) if act else None,
+                      shapes=list(self.shapes) if self.shapes else None,
+                      samples=None if self.shapes else samples, dtype=self.dtype)
 
 
 def entry_maker(framework: str, layout: str | Layout | None) -> Callable[..., Entry]:

@@ -87,11 +87,6 @@ def plan(family: str, with_propagation: bool, dtype_asked: bool = True,
     return hard, statistical
 
 
-def statistical_count(ctx: Tensors) -> int:
-    """How many statistical checks ``run`` splits its alpha over for this context."""
-    return len(plan(ctx.family, ctx.options is not None, ctx.takes_dtype, ctx.can_draw)[1])
-
-
 def run(ctx: Tensors, alpha: float) -> list[CheckResult]:
     """Every planned check, timed; only ``finite`` if a value is NaN or Inf (every
     statistic would be meaningless)."""

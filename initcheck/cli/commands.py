@@ -190,16 +190,24 @@ def cmd_trace(args: argparse.Namespace) -> int:
     if args.widths:
         slopes = width_sweep(lambda w: build(width=w), args.widths,
                              lambda w: _trace_inputs(args, None, w), seed=args.seed)
-        rows = [("module", "slope of log RMS on log width", "99% interval", "flag")]
-        rows += [(s.name, f"{s.slope:+.3f}", f"[{s.low:+.3f}, {s.high:+.3f}]",
-                  "grows" if s.flagged and s.slope > 0 else "shrinks" if s.flagged else "")
-                 for s in slopes]
-        _table(rows)
+        if args.json != "-":
+            rows = [("module", "slope of log RMS on log width", "99% interval", "flag")]
+            rows += [(s.name, f"{s.slope:+.3f}", f"[{s.low:+.3f}, {s.high:+.3f}]",
+                      "grows" if s.flagged and s.slope > 0 else "shrinks" if s.flagged else "")
+                     for s in slopes]
+            _table(rows)
+        if args.json:
+            _write_json({"schema": "initcheck.width_sweep/1", "target": args.target,
+                         "widths": list(args.widths), "slopes": [s.to_dict() for s in slopes]},
+                        args.json)
         return EXIT_FAIL if any(s.flagged for s in slopes) else EXIT_OK
     model = build()
     trace = trace_model(model, _trace_inputs(args, model, None), seed=args.seed,
                         factor=args.factor, blocks=args.blocks)
-    print(trace)
+    if args.json != "-":
+        print(trace)
+    if args.json:
+        _write_json(trace.to_dict(), args.json)
     if args.plot:
         from initcheck.propagation import plot
         plot.save(plot.trace_profile(trace, title=args.target), args.plot)

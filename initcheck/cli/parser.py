@@ -164,6 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="growth over the depth tolerated before a trend fails")
     p.add_argument("--seed", type=nonneg_int("seed"), default=0, help="seed of inputs and readout")
     p.add_argument("--plot", metavar="FILE", help="write the depth profile PNG")
+    p.add_argument("--json", metavar="FILE",
+                   help="write JSON ('-' for stdout, replacing the table)")
     p.set_defaults(run=cmd_trace)
 
     p = sub.add_parser(

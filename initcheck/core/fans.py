@@ -23,11 +23,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 from initcheck.core import _validate
 
-FanMode = Literal["fan_in", "fan_out", "fan_avg", "fan_geo_avg"]
 FAN_MODES: tuple[str, ...] = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
 CONVENTIONS: tuple[str, ...] = ("logical", "torch", "keras", "jax")
 VECTOR_POLICIES: tuple[str, ...] = ("error", "length")
@@ -146,6 +145,10 @@ LAYOUTS: dict[str, Layout] = {
 }
 #: The layout a shape is read in when none is named: the reference article's ``x @ w``.
 DEFAULT_LAYOUT = "keras"
+#: flax's Embed draws variance_scaling(1, 'fan_in', 'normal', out_axis=0): its fan is the
+#: feature axis, so N(0, 1/features). As a layout of a (rows, features) table: features in,
+#: rows out (the flax catalogue and the flax policy read embeddings in it).
+EMBEDDING = Layout("embedding (rows, features)", in_axis=-1, out_axis=0)
 
 
 def get_layout(

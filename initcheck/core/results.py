@@ -61,11 +61,30 @@ class Verdict(Result):
 
 @dataclass(frozen=True, kw_only=True)
 class CheckResult(Verdict):
-    """The outcome of one check; new fields get defaults so callers never break.
+    """The outcome of one check, with the numbers that make it a proof: ``observed`` and
+    ``expected`` in the check's own unit (a std ratio, a mean in sigmas, a count) and the
+    smallest effect in that unit detected with probability ``POWER`` at this ``alpha`` and ``n``.
 
-    ``observed``/``expected`` are in the check's own unit (a std ratio, a mean in sigmas,
-    a count); ``mde`` is the smallest effect in that unit detected with probability
-    ``POWER`` at this ``alpha`` and ``n`` (nan where no single number applies).
+    Attributes:
+        name: the check (``std``, ``distribution``, ...).
+        passed: its verdict.
+        statistic: the test statistic.
+        threshold: the statistic's acceptance bound.
+        pvalue: the p-value (1 or 0 for a deterministic check).
+        alpha: the false-alarm rate it spent (0 for a deterministic check).
+        n: the values it read.
+        mde: the minimum detectable effect at power ``POWER`` (nan where no number applies).
+        detail: what it found, in words.
+        observed: the observed value, in the check's unit.
+        expected: the claimed value, in the check's unit.
+        shape: the shape it looked at (None: pooled or all).
+        extra: further facts (``where``, per-tensor ``parts``, ``skipped``).
+
+    Example:
+        >>> import initcheck as ic
+        >>> std = ic.verify("he_normal", shapes=[(256, 128)]).check("std")
+        >>> std.passed and std.mde < 0.1
+        True
     """
 
     SCHEMA: ClassVar[str] = "initcheck.check/1"
@@ -180,13 +199,33 @@ def _num(x: float) -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class Report(Verdict):
-    """What ``verify`` (or ``check_tensor``) found. ``passed`` is True only if every check
-    passed.
+    """What ``verify`` (or ``check_tensor``) found: every check, and on a failure what the samples
+    follow instead. ``passed`` is True only if every check passed.
 
-    The run's own facts are fields: ``call`` and ``layout_call`` (Python naming the
-    initializer and layout again), ``dtype_asked`` (whether the dtype was asked of it),
-    ``diagnosis`` (on a failure), ``trace`` (the propagation check's simulated net),
-    ``reproduce_call`` (check_tensor's own call), ``draw_seconds`` and ``elements``.
+    Attributes:
+        initializer: the initializer's name as the run was given it.
+        framework: how it was called (``numpy``, ``torch``, ``jax``, ...).
+        layout: the layout shapes were read in.
+        spec: the claim, as Python (``spec('he_normal', ...)``).
+        seed: the seed every draw derived from.
+        alpha: the family-wise false-alarm rate of the call.
+        dtype: the dtype asked (or the dtypes returned, where none could be asked).
+        shapes: the shapes drawn.
+        checks: every ``CheckResult``, in the order they ran.
+        call: Python naming the initializer again (verify), or None.
+        layout_call: Python naming the layout again (verify), or None.
+        dtype_asked: whether the dtype was asked of the initializer (None: check_tensor).
+        diagnosis: on a failure, what the samples follow instead (a ``Diagnosis``), else None.
+        reproduce_call: check_tensor's own call that reproduces it, or None.
+        draw_seconds: time spent in the initializer.
+        elements: elements checked.
+        trace: the propagation check's simulated net (a ``Trace``; not in the JSON), or None.
+
+    Example:
+        >>> import initcheck as ic
+        >>> report = ic.verify("he_normal", shapes=[(256, 128)])
+        >>> report.passed, report.check("std").passed, report.to_dict()["schema"]
+        (True, True, 'initcheck.report/1')
     """
 
     SCHEMA: ClassVar[str] = SCHEMA

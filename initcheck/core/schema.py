@@ -116,11 +116,12 @@ GAIN_VALUE: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "initcheck.gain_value/1",
     "type": "object",
-    "required": ["schema", "activation", "target", "value", "q_star", "chi1", "output_std",
+    "required": ["schema", "activation", "criterion", "value", "q_star", "chi1", "output_std",
                  "sigma_b", "q_def", "chi1_def", "degenerate", "note"],
     "properties": {
         "schema": {"const": "initcheck.gain_value/1"},
-        "activation": {"type": "string"}, "target": {"type": "string"},
+        "activation": {"type": "string"},
+        "criterion": {"type": "string"},  # a gain criterion, "given", "torch table"
         "value": {"type": ["number", "null"], "exclusiveMinimum": 0},
         "q_star": _NUM, "chi1": _NUM, "output_std": _NUM, "sigma_b": {"type": "number"},
         "q_def": _NUM, "chi1_def": _NUM, "degenerate": {"type": "boolean"},
@@ -230,9 +231,23 @@ MODEL_REPORT: dict[str, Any] = {
     },
 }
 
+WIDTH_SWEEP: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "initcheck.width_sweep/1",
+    "type": "object",
+    "required": ["schema", "target", "widths", "slopes"],
+    "properties": {
+        "schema": {"const": "initcheck.width_sweep/1"}, "target": {"type": "string"},
+        "widths": {"type": "array", "items": {"type": "integer", "minimum": 1}},
+        "slopes": {"type": "array", "items": {
+            "type": "object", "required": ["name", "slope", "low", "high", "flagged"],
+            "properties": {"flagged": {"type": "boolean"}}}},
+    },
+}
+
 #: Every schema by the id its documents carry (``schema`` key; a result type's ``SCHEMA``).
 SCHEMAS: dict[str, dict[str, Any]] = {
     schema["title"]: schema
     for schema in (CHECK, REPORT, MODEL_REPORT, AUDIT, AUDIT_ROW, TRACE, MODEL_TRACE, GAIN,
-                   GAIN_VALUE, CANDIDATE, IDENTIFY)
+                   GAIN_VALUE, CANDIDATE, IDENTIFY, WIDTH_SWEEP)
 }

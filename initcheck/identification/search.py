@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
@@ -26,12 +25,11 @@ from initcheck.checks import battery as checks
 from initcheck.checks.contexts import Samples, Tensors
 from initcheck.checks.shapes import default_shapes
 from initcheck.claims.laws import TRUNCATED_STD_2, Law, normal_law
-from initcheck.claims.specs import Spec, spec as make_spec
+from initcheck.claims.specs import spec as make_spec
 from initcheck.core import _validate
 from initcheck.core.contract import as_numpy
 from initcheck.core.defaults import DEFAULT_ALPHA
 from initcheck.core.fans import DEFAULT_LAYOUT, Layout, get_layout
-from initcheck.core.results import Explanation, Result, _jsonable, wrap
 from initcheck.frameworks.dispatch import adapter
 from initcheck.identification.claim_space import (
     FIXED_STDS,
@@ -44,6 +42,7 @@ from initcheck.identification.claim_space import (
     family_law,
     rules,
 )
+from initcheck.identification.report import Candidate
 from initcheck.sharding.array import ShardedArray
 
 #: Candidates put to the tests, best fitted first.
@@ -53,61 +52,6 @@ TIE = 2.0
 #: Checks a candidate must pass (each at an equal share of alpha), by family.
 _TESTS = {"normal": (checks.mean, checks.std, checks.distribution)}
 _BOUNDED_TESTS = (checks.mean, checks.std, checks.distribution, checks.edge)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Candidate(Result):
-    """One explanation of the samples: ``claim`` (Python for it), the ``spec`` and fan
-    ``convention``/``layout`` it is read with (``spec`` None for fan rules no spec
-    expresses), the fitted ``gain`` and whether it is a named one, the observed std over
-    the candidate's with its standard error, the smallest Bonferroni-adjusted p-value of its
-    tests, the log-likelihood of the tested values, and one line of explanation."""
-
-    SCHEMA: ClassVar[str] = "initcheck.candidate/1"
-
-    claim: str
-    spec: Spec | None
-    convention: str
-    layout: str
-    family: str
-    gain: float
-    named: bool
-    std_ratio: float
-    std_ratio_se: float
-    pvalue: float
-    loglik: float
-    explanation: str
-    #: the fan rule, in words (mode, convention, variant, layout)
-    rule: str = ""
-    #: the fan rule itself (None for constant and orthogonal candidates)
-    fan_rule: FanRule | None = field(default=None, repr=False, compare=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        return _jsonable({"schema": self.SCHEMA, "claim": self.claim, "convention": self.convention,
-                          "layout": self.layout, "family": self.family, "gain": self.gain,
-                          "named": self.named, "std_ratio": self.std_ratio,
-                          "std_ratio_se": self.std_ratio_se, "pvalue": self.pvalue,
-                          "loglik": self.loglik, "explanation": self.explanation,
-                          "rule": self.rule})
-
-    def law(self, shape: tuple[int, ...]) -> Law:
-        """The law this candidate gives a tensor of ``shape`` (its fan rule and gain)."""
-        if self.fan_rule is None:  # constant, orthogonal: a spec of their own
-            if self.spec is None:
-                raise ValueError("a candidate without a fan rule carries its own spec.")
-            return self.spec.law(shape, get_layout(self.layout))
-        return family_law(
-            self.family, self.gain**2 * SEARCHED_FAMILIES[self.family] / self.fan_rule.fan(shape)
-        )
-
-    def as_explanation(self) -> Explanation:
-        """This candidate as one line of a failure's diagnosis."""
-        return Explanation(claim=self.claim, evidence=(
-            f"std ratio {self.std_ratio:.3f} +- {self.std_ratio_se:.3f} (p = {self.pvalue:.3g}):"
-            f" {self.explanation}"))
-
-    def __str__(self) -> str:
-        return wrap(str(self.as_explanation()), indent=4)
 
 
 def _samples(subject: Any, framework: str, layout: str | Layout | None,

@@ -14,12 +14,8 @@ from typing import Any
 
 from initcheck.claims.specs import spec
 from initcheck.core import _validate
-from initcheck.core.fans import Layout
+from initcheck.core.fans import EMBEDDING
 from initcheck.models.policy import Except, Policy, Relative, Rule, claim, load, rule
-
-#: flax's Embed draws variance_scaling(1, 'fan_in', 'normal', out_axis=0): its fan is the
-#: feature axis, so N(0, 1/features). As a layout: features in, rows out.
-EMBEDDING = Layout("embedding (rows, features)", in_axis=-1, out_axis=0)
 
 #: torch modules that reset as Linear does (kaiming_uniform_(a=sqrt(5)), bias from fan_in).
 _TORCH_AFFINE = ("Linear", "_ConvNd")
@@ -130,4 +126,4 @@ def as_policy(value: Any) -> Policy:
                      " policy's name ('torch', 'flax') or a TOML file's path.")
 
 
-__all__ = ["EMBEDDING", "POLICIES", "as_policy", "flax", "keras", "torch"]
+__all__ = ["POLICIES", "as_policy", "flax", "keras", "torch"]

@@ -103,9 +103,29 @@ class GroupResult:
 
 @dataclass(frozen=True, kw_only=True)
 class ModelReport(Verdict):
-    """What ``check_model`` found. ``passed`` is True only if every tensor and every group
-    passed, no two tensors are copies, and (``strict``) every tensor was claimed. ``seconds``
-    is the check's time, ``elements`` the model's."""
+    """What ``check_model`` found. ``passed`` is True only if every tensor and every group passed,
+    no two tensors are copies, and (``strict``) every tensor was claimed.
+
+    Attributes:
+        model: the model's class name.
+        framework: where it came from (``torch``, ``flax``, ``jax``, ...).
+        policy: the policy's name.
+        alpha: the family-wise false-alarm rate of the whole model.
+        strict: whether unclaimed tensors fail.
+        rows: a ``TensorRow`` per tensor, in model order.
+        groups: a ``GroupResult`` per rule and claim.
+        unmatched: the tensors no rule claims.
+        checks: the model-wide checks (``distinct_tensors``).
+        seconds: the check's time.
+        elements: the model's elements.
+
+    Example:
+        >>> import numpy as np, initcheck as ic
+        >>> from initcheck.models import rule
+        >>> w = {"dense": {"kernel": np.random.default_rng(0).normal(0, 0.02, (256, 128))}}
+        >>> ic.check_model(w, [rule("*.kernel", ic.spec("normal", std=0.02))]).rows[0].verdict
+        'pass'
+    """
 
     SCHEMA: ClassVar[str] = SCHEMA
 

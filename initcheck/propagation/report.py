@@ -41,7 +41,27 @@ class LayerStats:
 
 @dataclass(frozen=True, kw_only=True)
 class Trace(Result):
-    """Per-layer statistics of one simulated net, with the matching mean-field prediction."""
+    """What ``simulate`` measured, layer by layer, beside the mean-field prediction.
+
+    Attributes:
+        init: the initializer's name.
+        activation: the activation, as text.
+        depth: the number of layers.
+        widths: the layer widths, input first.
+        batch: the inputs pushed through.
+        seed: the seed of weights, inputs, biases and readout.
+        bias: the bias std.
+        bin_edges: the histograms' bin edges (shared by every layer).
+        layers: a ``LayerStats`` per layer reached.
+        prediction: the mean-field prediction (a ``MeanField``), or None without a claim.
+        notes: where the pass stopped, or why there is no prediction.
+
+    Example:
+        >>> import initcheck as ic
+        >>> trace = ic.simulate("xavier_normal", "tanh", depth=3, width=64, batch=256)
+        >>> trace.complete and 0.3 < trace.layers[-1].std < 0.7
+        True
+    """
 
     SCHEMA: ClassVar[str] = "initcheck.trace/1"
 
@@ -169,9 +189,24 @@ class Trend:
 
 @dataclass(frozen=True, kw_only=True)
 class ModelTrace(Verdict):
-    """What ``trace_model`` recorded: every module call, the repeated blocks it judged, and
-    the forward and backward trends (None where there are too few blocks or no backward),
-    with the tolerated ``factor`` and the ``seed`` of the readout."""
+    """What ``trace_model`` recorded: every module call, the repeated blocks it judged, and the
+    forward and backward trends. ``passed`` unless a trend drifts beyond ``factor``.
+
+    Attributes:
+        records: a ``ModuleRecord`` per module call, in execution order.
+        blocks: the repeated blocks the trends are fitted over.
+        forward: the forward trend (a ``Trend``), or None with too few blocks.
+        backward: the backward trend, or None without a backward pass.
+        factor: the growth over the depth tolerated either way.
+        seed: the readout's seed.
+
+    Example:
+        >>> import pytest; torch = pytest.importorskip("torch")  # the example needs torch
+        >>> import initcheck as ic
+        >>> net = torch.nn.Sequential(*[torch.nn.Linear(32, 32) for _ in range(6)])
+        >>> ic.trace_model(net, torch.randn(16, 32)).to_dict()["schema"]
+        'initcheck.model_trace/1'
+    """
 
     SCHEMA: ClassVar[str] = "initcheck.model_trace/1"
 
@@ -241,6 +276,9 @@ class WidthSlope:
     @property
     def flagged(self) -> bool:
         return abs(self.slope) > WIDTH_SLOPE and not self.low <= 0 <= self.high
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable({**asdict(self), "flagged": self.flagged})
 
 
 __all__ = ["WIDTH_SLOPE", "LayerStats", "ModelTrace", "ModuleRecord", "Trace", "Trend",

@@ -41,10 +41,6 @@ class Activation:
     torch_name: str | None = None
     params: dict[str, float] = field(default_factory=dict)
 
-    @property
-    def piecewise_linear(self) -> bool:
-        return self.slopes is not None
-
     def __str__(self) -> str:
         args = ", ".join(f"{k}={v:g}" for k, v in self.params.items())
         return f"{self.name}({args})" if args else self.name

@@ -37,11 +37,30 @@ EPSILON = 1e-300
 
 @dataclass(frozen=True, kw_only=True)
 class Gain(Result):
-    """A gain (weight std x sqrt(fan_in)) for ``activation`` and ``criterion``, with the bias
-    std ``sigma_b``: where its definition holds (``q_def``, ``chi1_def``), the fixed point
-    ``q_star`` the forward signal reaches from q = 1, chi_1 and the post-activation std
-    there. ``degenerate``: the criterion is met only in the limit q* -> 0; ``value`` is nan
-    when it has no solution, and ``note`` says why."""
+    """A gain (weight std x sqrt(fan_in)) for an activation and a criterion, and what it does:
+    the fixed point the forward signal reaches from q = 1, chi_1 and the output std there.
+    ``float(gain)`` is the number.
+
+    Attributes:
+        activation: the activation, as text.
+        criterion: ``forward``, ``backward``, ``edge_of_chaos``, or ``given`` for a gain
+            whose effect was asked.
+        value: the gain (nan where the criterion has no solution).
+        q_star: the fixed point of the forward variance from q = 1.
+        chi1: chi_1 at q_star.
+        output_std: the post-activation std at q_star.
+        sigma_b: the bias std.
+        q_def: the q at which the criterion is defined.
+        chi1_def: chi_1 at q_def.
+        degenerate: the criterion holds only in the limit q* -> 0.
+        note: why there is no gain, or what is special about it.
+
+    Example:
+        >>> import initcheck as ic
+        >>> g = ic.gain("relu")
+        >>> round(float(g), 4), g.q_star
+        (1.4142, 1.0)
+    """
 
     SCHEMA: ClassVar[str] = "initcheck.gain_value/1"
 

@@ -265,3 +265,42 @@ def test_text_output_fits_100_columns(args):
     r = run(*args)
     assert r.returncode in (0, 1), r.stderr
     assert max(len(line) for line in r.stdout.splitlines()) <= 100, r.stdout
+
+
+NETS = '''
+import torch
+
+
+def mlp(width=32, depth=6):
+    torch.manual_seed(0)
+    return torch.nn.Sequential(*[torch.nn.Sequential(torch.nn.Linear(width, width),
+                                                     torch.nn.Tanh()) for _ in range(depth)])
+'''
+
+#: The commands whose JSON the tests above do not validate already (verify, audit, simulate
+#: and gain are), so that every command's is.
+JSON_COMMANDS = [
+    ("identify", "he_normal", "--shape", "128,64"),
+    ("model", "torch.nn:Linear", "--kwarg", "in_features=64", "--kwarg", "out_features=32",
+     "--policy", "torch"),
+    ("trace", "nets:mlp", "--input-shape", "16,32"),
+    ("trace", "nets:mlp", "--widths", "16,32,64", "--input-shape", "8,W"),
+]
+
+
+@pytest.mark.parametrize("args", JSON_COMMANDS, ids=lambda a: " ".join(a[:2]))
+def test_every_commands_json_on_stdout_is_valid_against_its_schema(args, tmp_path):
+    """``--json -`` replaces the table with one document, valid against the schema its
+    ``schema`` key names (initcheck.schema.SCHEMAS), whatever the verdict."""
+    import os
+
+    from initcheck.core.schema import SCHEMAS
+
+    if args[0] in ("model", "trace"):
+        pytest.importorskip("torch")
+    (tmp_path / "nets.py").write_text(NETS)
+    r = run_cli(*args, "--json", "-", cwd=tmp_path,
+                env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    assert r.returncode in (0, 1), r.stderr
+    doc = json.loads(r.stdout)
+    jsonschema.validate(doc, SCHEMAS[doc["schema"]])

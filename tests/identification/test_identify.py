@@ -124,7 +124,9 @@ def test_a_candidate_passes_verify_with_its_own_spec():
 @pytest.mark.parametrize("framework", ["torch", "jax", "keras"])
 def test_catalogue_top_candidates_are_the_documented_rules(framework):
     """Every entry of a framework's catalogue whose rule lies in the space (zero-mean, not a
-    constant, not a dtype-specific entry) is identified as the rule the framework documents."""
+    constant, not a dtype-specific entry) is identified as the rule the framework documents.
+    Drawn on three layers whose fans tell every rule apart (in != out, a receptive field,
+    a non-square kernel) rather than verify's nine: jax compiles each new shape."""
     pytest.importorskip(framework)
     from initcheck.audit import runner as audit
     from initcheck.frameworks.dispatch import adapter
@@ -139,8 +141,8 @@ def test_catalogue_top_candidates_are_the_documented_rules(framework):
         layout = sampler.layout
         # torch reads fans literally: for the grouped conv that is torch's convention
         convention = "torch" if layout.groups > 1 else "logical"
-        found = ic.identify(sampler, shapes=entry.shapes, seed=1)
-        shapes = entry.shapes or [s for s in default_shapes(spec, layout) if len(s) >= 2]
+        shapes = entry.shapes or [s for s in default_shapes(spec, layout) if len(s) >= 2][1:4]
+        found = ic.identify(sampler, shapes=shapes, seed=1)
         assert found, entry.name
         top = found[0]
         assert top.spec == spec and top.convention == convention or same_law(

@@ -9,12 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 from initcheck.audit.entry import Entry
-from initcheck.core.fans import Layout
+from initcheck.core.fans import EMBEDDING, Layout
 from initcheck.frameworks import require
-
-#: flax's Embed reads its fan from the feature axis (variance_scaling(1, 'fan_in', 'normal',
-#: out_axis=0)): N(0, 1/features). As a layout: features in, rows out.
-EMBEDDING = Layout("embedding (rows, features)", in_axis=-1, out_axis=0)
 
 
 def _param(kind: str, api: str) -> Callable[[], Callable[..., Any]]:
@@ -119,4 +115,4 @@ def catalogue() -> list[Entry]:
     return out
 
 
-__all__ = ["CONV_GROUPS", "DENSE_GENERAL", "EMBEDDING", "catalogue"]
+__all__ = ["CONV_GROUPS", "DENSE_GENERAL", "catalogue"]
