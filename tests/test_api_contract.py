@@ -207,6 +207,7 @@ def test_fans_do_not_depend_on_the_order_axes_are_stored_in(shape, layout, trans
 @given(shape=_SMALL_SHAPES.filter(lambda s: len(s) >= 2))
 def test_framework_conventions_are_the_frameworks_own_fans(shape):
     torch = pytest.importorskip("torch")
+    pytest.importorskip("jax")
     from jax._src.nn.initializers import _compute_fans
 
     t_in, t_out = torch.nn.init._calculate_fan_in_and_fan_out(torch.empty(shape, device="meta"))

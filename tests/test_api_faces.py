@@ -38,7 +38,7 @@ def _to(values: np.ndarray, where: str, dtype: str):
     if where == "torch":
         return torch.from_numpy(values).to(getattr(torch, dtype))
     if where == "jax":
-        import jax.numpy as jnp
+        jnp = pytest.importorskip("jax.numpy")
 
         return jnp.asarray(values.astype(np.float32))
     return values.astype(_numpy_dtype(dtype))

@@ -1,5 +1,7 @@
-"""Framework adapters and catalogues. Each module imports its framework only when used, and
-a missing framework raises an ImportError naming the extra to install."""
+"""Calling other frameworks' initializers and reading their tensors: one adapter per
+framework (leaves: they import only the contract), ``dispatch`` (any initializer to an
+adapter), and ``sharding`` (DTensors, sharded jax arrays). Each module imports its framework
+only when used; a missing framework raises an ImportError naming the extra to install."""
 
 from __future__ import annotations
 
