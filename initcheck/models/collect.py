@@ -27,6 +27,19 @@ FRAMEWORK_LAYOUTS = {"torch": "torch", "flax": "flax", "jax": "flax", "equinox":
                      "keras": "keras"}
 
 
+@dataclass(frozen=True)
+class Owner:
+    """One name a tensor is held under, as the module holding it there sees it: the dotted
+    name, the module's class names (and its bases'), the module, the tensor's name in it, and
+    the layout that module stores it in. A tied tensor has one per name."""
+
+    name: str
+    module_types: tuple[str, ...]
+    module: Any
+    local: str
+    layout: Layout
+
+
 @dataclass
 class Held:
     """One tensor of a model: every name it is held under (tied tensors have several), the
@@ -48,10 +61,29 @@ class Held:
     #: Held in shards (a DTensor, a jax array over several devices): ``load`` gives a
     #: ``ShardedArray`` of this process's blocks.
     sharded: bool = False
+    #: Every name's owner, in ``names`` order (the first is the module fields above).
+    owners: list[Owner] = field(default_factory=list, repr=False)
+    #: The siblings seen from each owner's module, by owner name.
+    sibling_maps: dict[str, dict[str, Held]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.owners:
+            self.owners = [Owner(self.names[0], self.module_types, self.module, self.local,
+                                 self.layout)]
 
     @property
     def name(self) -> str:
         return self.names[0]
+
+    def through(self, name: str) -> Held:
+        """This tensor as the module holding it under ``name`` sees it (its module, type,
+        local name, layout and siblings); the names stay in registration order."""
+        owner = next((o for o in self.owners if o.name == name), None)
+        if owner is None or owner is self.owners[0]:
+            return self
+        return replace(self, module_types=owner.module_types, module=owner.module,
+                       local=owner.local, layout=owner.layout,
+                       siblings=self.sibling_maps.get(name, self.siblings))
 
     def attribute(self, attr: str) -> Any:
         return getattr(self.module, attr, None)
@@ -90,11 +122,16 @@ def collect(model: Any, framework: str = "auto") -> list[Held]:
         raise ValueError(f"the {type(model).__name__} holds no tensors: nothing to check. Pass"
                          " the model after it is built (flax: its params; keras: after build).")
     by_module: dict[int, dict[str, Held]] = {}
+
+    def key(o: Owner) -> int:
+        return id(o.module) if o.module is not None else hash(_parent(o.name))
+
     for h in held:
-        by_module.setdefault(id(h.module) if h.module is not None else hash(_parent(h.name)),
-                             {})[h.local] = h
+        for o in h.owners:
+            by_module.setdefault(key(o), {})[o.local] = h
     for h in held:
-        h.siblings = by_module[id(h.module) if h.module is not None else hash(_parent(h.name))]
+        h.sibling_maps = {o.name: by_module[key(o)] for o in h.owners}
+        h.siblings = h.sibling_maps[h.owners[0].name]
     return held
 
 
@@ -116,12 +153,13 @@ def _torch(model: Any, framework: str) -> Iterator[Held]:
             if t is None:
                 continue
             full = f"{prefix}.{local}" if prefix else local
-            if id(t) in seen:
-                if full not in seen[id(t)].names:
-                    seen[id(t)].names.append(full)
-                continue
             layout = replace(LAYOUTS["torch"], groups=int(getattr(module, "groups", 1) or 1),
                              transposed=bool(getattr(module, "transposed", False)))
+            if id(t) in seen:  # tied: one more name, with its own module
+                if full not in seen[id(t)].names:
+                    seen[id(t)].names.append(full)
+                    seen[id(t)].owners.append(Owner(full, _types(module), module, local, layout))
+                continue
             seen[id(t)] = h = Held([full], _types(module), module, local, framework, layout,
                                    tuple(t.shape), str(t.dtype).replace("torch.", ""),
                                    functools.partial(as_checkable, t), sharded=is_sharded(t))
@@ -208,4 +246,4 @@ def _keras(model: Any, framework: str) -> Iterator[Held]:
                        tuple(v.shape), str(v.dtype), functools.partial(ops.convert_to_numpy, v))
 
 
-__all__ = ["FRAMEWORK_LAYOUTS", "Held", "collect", "framework_of"]
+__all__ = ["FRAMEWORK_LAYOUTS", "Held", "Owner", "collect", "framework_of"]

@@ -74,18 +74,27 @@ def _agree(held: list[Held], pol: Policy, alpha: float) -> None:
             return
 
 
-def _match(held: list[Held], pol: Policy) -> tuple[dict[int, int], list[Held]]:
-    """Each tensor's rule (the first that claims any of its names), and those none claims."""
-    ruled, unmatched = {}, []
+def _match(held: list[Held], pol: Policy
+           ) -> tuple[dict[int, int], dict[int, str], list[Held]]:
+    """Each tensor's rule and the name it claims it through, and the tensors none claims.
+
+    First match wins over all of a tensor's names: the first rule, in policy order, that
+    matches any name (with that name's own module) claims the tensor, through the first name
+    it matches. A rule that matches some name of some tensor is used, even where an earlier
+    rule won the tensor."""
+    ruled: dict[int, int] = {}
+    via: dict[int, str] = {}
+    unmatched: list[Held] = []
+    used: set[int] = set()
     for i, h in enumerate(held):
-        hits = [r for r in (pol.rule_for(n, h.module_types, h.framework) for n in h.names)
-                if r is not None]
+        hits = [(k, o.name) for o in h.owners for k, r in enumerate(pol.rules)
+                if r.matches(o.name, o.module_types, h.framework)]
+        used.update(k for k, _ in hits)
         if hits:
-            ruled[i] = min(hits)
+            ruled[i], via[i] = min(hits, key=lambda hit: hit[0])
         else:
             unmatched.append(h)
     if not pol.optional:
-        used = set(ruled.values())
         names = [n for h in held for n in h.names]
         for k, r in enumerate(pol.rules):
             if k not in used:
@@ -93,7 +102,7 @@ def _match(held: list[Held], pol: Policy) -> tuple[dict[int, int], list[Held]]:
                     f"rule {k + 1} ({r.describe()}) of policy {pol.name!r} matches no tensor of"
                     f" the model; closest names: {', '.join(closest(r.match, names))}. Fix the"
                     " glob, or remove the rule.")
-    return ruled, unmatched
+    return ruled, via, unmatched
 
 
 def check_model(model: Any, policy: Any, *, alpha: float = DEFAULT_ALPHA, strict: bool = False,
@@ -133,7 +142,7 @@ def check_model(model: Any, policy: Any, *, alpha: float = DEFAULT_ALPHA, strict
     pol = as_policy(policy)
     held = collect(model, framework)
     _agree(held, pol, alpha)
-    ruled, unmatched = _match(held, pol)
+    ruled, via, unmatched = _match(held, pol)
     groups: dict[tuple[int, str], list[Piece]] = {}
     skipped = []
     for i, r in ruled.items():
@@ -141,7 +150,7 @@ def check_model(model: Any, policy: Any, *, alpha: float = DEFAULT_ALPHA, strict
         if rule.claim == SKIP:
             skipped.append(held[i])
             continue
-        for p in pieces(held[i], rule, r + 1):
+        for p in pieces(held[i].through(via[i]), rule, r + 1):
             try:
                 p.claim.law(p.law_shape, p.layout, convention=p.convention)
             except ValueError as exc:
@@ -158,7 +167,8 @@ def check_model(model: Any, policy: Any, *, alpha: float = DEFAULT_ALPHA, strict
         results.append(_check_group(pol.rules[key[0]], key[0] + 1, ps, share, prints))
     distinct = _distinct(prints)
     results.sort(key=lambda g: g.rule)
-    rows = _explained(_rows(held, ruled, pol, groups, results, distinct, skipped), groups, alpha)
+    rows = _explained(_rows(held, ruled, via, pol, groups, results, distinct, skipped), groups,
+                      alpha)
     return ModelReport(
         model=type(model).__name__, framework=held[0].framework, policy=pol.name, alpha=alpha,
         strict=bool(strict), rows=tuple(rows), groups=tuple(results),
@@ -250,19 +260,19 @@ def _implicated(c: CheckResult, label: str) -> tuple[bool, dict[str, Any]] | Non
     return None
 
 
-def _rows(held: list[Held], ruled: dict[int, int], pol: Policy,
+def _rows(held: list[Held], ruled: dict[int, int], via: dict[int, str], pol: Policy,
           groups: dict[tuple[int, str], list[Piece]], results: list[GroupResult],
           distinct: CheckResult, skipped: list[Held]) -> list[TensorRow]:
     by_label: dict[str, list[CheckResult]] = {}
     for g in results:
         for label in g.tensors:
             by_label.setdefault(label, []).extend(g.checks)
-    labels: dict[int, list[str]] = {}
-    claims: dict[int, str] = {}
+    labels: dict[str, list[str]] = {}  # by the tensor's first name (a piece holds it
+    claims: dict[str, str] = {}        # as the claiming name's module sees it)
     for (r, claim), ps in groups.items():
         for p in ps:
-            labels.setdefault(id(p.held), []).append(p.label)
-            claims.setdefault(id(p.held), repr(pol.rules[r].claim) if not isinstance(
+            labels.setdefault(p.held.name, []).append(p.label)
+            claims.setdefault(p.held.name, repr(pol.rules[r].claim) if not isinstance(
                 pol.rules[r].claim, Spec) else claim)
     rows = []
     skip = {id(h) for h in skipped}
@@ -274,14 +284,15 @@ def _rows(held: list[Held], ruled: dict[int, int], pol: Policy,
             dtype=h.dtype,
             rule=None if rule is None else rule + 1,
             match=None if rule is None else pol.rules[rule].describe(),
-            claim=claims.get(id(h), "skip" if id(h) in skip else ""),
+            claim=claims.get(h.name, "skip" if id(h) in skip else ""),
             verdict="unmatched" if rule is None else "skip" if id(h) in skip else "pass",
+            via=via.get(i) if via.get(i) != h.name else None,
         )
         if rule is None or id(h) in skip:
             rows.append(base)
             continue
         facts = []
-        for label in labels.get(id(h), []):
+        for label in labels.get(h.name, []):
             for c in [*by_label.get(label, []), distinct]:
                 hit = _implicated(c, label)
                 if hit is not None:

@@ -40,6 +40,8 @@ class TensorRow:
     failed: tuple[str, ...] = ()
     #: what the values look like instead (``initcheck.identify``), for a failed tensor
     looks_like: tuple[Explanation, ...] = ()
+    #: the name its rule claimed it through, where not its first (a tied tensor's)
+    via: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -171,7 +173,8 @@ class ModelReport(Verdict):
     def _problems(self) -> list[str]:
         out = []
         for r in self.failures:
-            out.append(f"{' = '.join(r.names)}: {', '.join(r.failed)}; {r.summary()}")
+            through = f" (rule {r.rule} via {r.via})" if r.via else ""
+            out.append(f"{' = '.join(r.names)}{through}: {', '.join(r.failed)}; {r.summary()}")
             out += [f"  looks like: {c}" for c in r.looks_like[:1]]
         for g in self.groups:
             out += [f"rule {g.rule} ({g.match}), {len(g.tensors)} tensors pooled: {c.name}:"

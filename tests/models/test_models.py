@@ -236,3 +236,30 @@ def test_check_model_uses_whole_model_bonferroni():
     assert r.alpha_spent == pytest.approx(1e-4)
     assert all(math.isnan(g.mde) or g.mde > 0 for g in r.groups)
     assert np.isfinite([g.alpha for g in r.groups]).all()
+
+
+@pytest.mark.parametrize("head_first", [False, True])
+def test_a_tied_tensor_takes_the_first_rule_that_matches_any_of_its_names(head_first):
+    """First match wins over all of a tied tensor's names, each read with its own module: an
+    Embedding rule (padding row zero) before a Linear rule claims the tied embedding/head
+    whichever module registered it first (XLM-R registers its lm_head before the encoder),
+    and the Linear rule, matching only the tie's other name, is not "unused"."""
+    torch.manual_seed(0)
+    emb = nn.Embedding(500, 64, padding_idx=0)
+    head = nn.Linear(64, 500, bias=False)
+    head.weight = emb.weight
+    parts = {"head": head, "emb": emb} if head_first else {"emb": emb, "head": head}
+    model = nn.ModuleDict(parts)
+    pol = [rule("*.weight", Except("normal", {"padding_idx": "zeros"}), module="Embedding"),
+           rule("*.weight", "xavier_uniform", module="Linear")]
+    r = ic.check_model(model, pol)
+    assert r.passed, r.failure_message()
+    row = r.row("emb.weight")
+    assert row.rule == 1 and row.via == ("emb.weight" if head_first else None)
+    assert row.names == (("head.weight", "emb.weight") if head_first
+                         else ("emb.weight", "head.weight"))
+    with torch.no_grad():
+        emb.weight[0] = 1.0  # the padding row, claimed zero through the embedding's name
+    failed = ic.check_model(model, pol)
+    assert not failed.passed and failed.row("emb.weight").failed
+    assert "rule 1 via emb.weight" in failed.failure_message() or not head_first
