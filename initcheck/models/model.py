@@ -191,7 +191,7 @@ def _check_group(rule: Rule, number: int, ps: list[Piece], alpha: float,
         printed, arrays, take_all(arrays, [spaced(x.size, FINGERPRINT) for x in arrays])
     ):
         prints.setdefault((x.shape, str(x.dtype), values.tobytes()), []).append(p)
-    ctx = Tensors(ps[0].claim, tensors, laws, ps[0].layout)
+    ctx = Tensors(ps[0].claim, tensors, laws, ps[0].read_layout)
     found = checks.run(ctx, alpha)
     std = next((c for c in found if c.name == "std"), None)
     return GroupResult(rule=number, match=rule.describe(), claim=repr(ps[0].claim),
@@ -219,7 +219,7 @@ def _explained(
         if id(row) in failed and q is not None and q.claim.family != "constant":
             x = prepared(q.select(q.held.load()), q.claim, q.label)
             law = q.claim.law(q.law_shape, q.layout, convention=q.convention)
-            ctx = Tensors(q.claim, {q.label: x}, {q.label: law}, q.layout)
+            ctx = Tensors(q.claim, {q.label: x}, {q.label: law}, q.read_layout)
             row = replace(row, looks_like=diagnose(ctx, q.claim, alpha, siblings=False).looks_like)
         out.append(row)
     return out

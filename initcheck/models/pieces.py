@@ -33,6 +33,21 @@ class Piece:
     convention: str
     select: Callable[[Checkable], Checkable]
 
+    @property
+    def read_layout(self) -> Layout:
+        """The layout the piece's own values are read in (its units, for the structure
+        checks): the claim's layout where it fits the tensor's rank; else, for a claim read
+        at a sibling's shape (``Relative``: a stacked bias of rank 2 under a stacked weight's
+        layout of rank 3), the layout the tensor's framework stores it in."""
+        rank = len(self.held.shape)
+        for layout in (self.layout, self.held.layout):
+            try:
+                layout.axis_sets(rank)
+                return layout
+            except ValueError:
+                continue
+        return self.layout  # a vector: no structure check reads its units
+
 
 def _whole(x: Checkable) -> Checkable:
     return x

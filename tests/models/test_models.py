@@ -263,3 +263,21 @@ def test_a_tied_tensor_takes_the_first_rule_that_matches_any_of_its_names(head_f
     failed = ic.check_model(model, pol)
     assert not failed.passed and failed.row("emb.weight").failed
     assert "rule 1 via emb.weight" in failed.failure_message() or not head_first
+
+
+def test_relative_claims_read_a_stacked_bias_in_its_own_rank():
+    """An ensemble stacked with torch.func.stack_module_state holds weights (L, out, in) and
+    biases (L, out); a stacked layout (batch axis 0) fits the weights, and the biases'
+    Relative claim resolves the bound at the stacked weight's shape while their own values
+    are read in their rank (this raised "axes must be distinct"). A bias drawn 1.5x wide
+    fails, naming it. Each check spends at most the default 1e-6."""
+    torch.manual_seed(0)
+    params, _ = torch.func.stack_module_state([nn.Linear(32, 64) for _ in range(4)])
+    stacked = ic.Layout("stacked torch", in_axis=-1, out_axis=-2, batch_axes=(0,))
+    bound = ic.spec("variance_scaling", scale=1 / 3, mode="fan_in", distribution="uniform")
+    pol = [rule("weight", bound, layout=stacked),
+           rule("bias", Relative(bound, of="weight"), layout=stacked)]
+    tree = {k: v.detach() for k, v in params.items()}
+    assert ic.check_model(tree, pol).passed
+    tree["bias"] = tree["bias"] * 1.5
+    assert [row.name for row in ic.check_model(tree, pol).failures] == ["bias"]
