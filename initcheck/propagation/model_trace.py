@@ -59,6 +59,12 @@ def _moments(t: Any) -> tuple[float, float, float]:
     acc = torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else None
     mean = float(x.mean(dtype=acc))
     rms = float(torch.linalg.vector_norm(x, dtype=acc)) / math.sqrt(x.numel())
+    if not (math.isfinite(rms) and math.isfinite(mean)):  # squares past float32's range
+        scale = float(x.abs().max())
+        if math.isfinite(scale) and scale > 0:  # finite values: reduce them scaled (a copy)
+            y = x.to(torch.float64) / scale
+            mean = float(y.mean()) * scale
+            rms = float(torch.linalg.vector_norm(y)) / math.sqrt(x.numel()) * scale
     return rms, math.sqrt(max(0.0, rms * rms - mean * mean)), mean
 
 
@@ -94,15 +100,19 @@ def _repeated_blocks(model: Any, pattern: str | None) -> list[str]:
 def _trend(direction: str, names: list[str], values: list[float], factor: float) -> Trend | None:
     """OLS of log values on block index over the deep half (polynomial growth, like a
     residual stream's sqrt(depth), flattens there; exponential growth does not)."""
-    y = np.log(np.asarray(values, dtype=np.float64))
-    n = len(y)
-    if n < MIN_BLOCKS or not np.all(np.isfinite(y)):
-        if n >= MIN_BLOCKS:  # a value vanished to 0 or overflowed: the trend is as bad as it gets
-            bad = next(i for i, v in enumerate(y) if not math.isfinite(v))
-            growth = 0.0 if np.isneginf(y[bad]) else math.inf
-            return Trend(direction=direction, rate=growth, low=growth, high=growth, growth=growth,
-                         factor=factor, start=names[bad])
+    v = np.asarray(values, dtype=np.float64)
+    n = len(v)
+    if n < MIN_BLOCKS:
         return None
+    if not np.all(np.isfinite(v) & (v > 0)):  # exactly 0 or not finite: as bad as it gets
+        bad = next(i for i, x in enumerate(v) if not (math.isfinite(x) and x > 0))
+        growth = 0.0 if v[bad] == 0 else math.inf
+        what = "signal" if direction == "forward" else "gradient"
+        reason = (f"no {what} reaches {names[bad]} (exactly 0)" if growth == 0
+                  else f"the {what} is not finite at {names[bad]}")
+        return Trend(direction=direction, rate=growth, low=growth, high=growth, growth=growth,
+                     factor=factor, start=names[bad], depth=n - 1, reason=reason)
+    y = np.log(v)
     half = y[n // 2:] if n - n // 2 >= MIN_BLOCKS else y
     x = np.arange(len(half), dtype=np.float64)
     fit = sps.linregress(x, half)
@@ -113,7 +123,8 @@ def _trend(direction: str, names: list[str], values: list[float], factor: float)
     over = np.flatnonzero(drift > math.log(factor) / 2)
     return Trend(direction=direction, rate=math.exp(fit.slope),
                  low=math.exp(fit.slope - tq * se), high=math.exp(fit.slope + tq * se),
-                 growth=growth, factor=factor, start=names[int(over[0])] if over.size else None)
+                 growth=growth, factor=factor, start=names[int(over[0])] if over.size else None,
+                 depth=n - 1)
 
 
 def _call(model: Any, inputs: Any) -> Any:

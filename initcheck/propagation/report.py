@@ -161,8 +161,13 @@ class ModuleRecord:
 @dataclass(frozen=True, kw_only=True)
 class Trend:
     """The per-block growth of log RMS over the deep half of the blocks: ``rate`` per block
-    (a factor), its 99% interval, the growth over the whole depth it implies, and the block
-    where the drift first exceeds the square root of the tolerated factor."""
+    (a factor), its 99% interval [``low``, ``high``], the growth over the whole ``depth``
+    (blocks - 1) it implies, and the block where the drift first exceeds the square root of
+    the tolerated factor (or, with ``reason``, where the signal is exactly 0 or not finite).
+
+    It fails when the whole interval drifts beyond ``factor`` over the depth: the rate in the
+    interval nearest to 1 decides, so the verdict agrees with the interval it prints (a wide
+    interval from a few noisy blocks does not fail on its point estimate alone)."""
 
     direction: str
     rate: float
@@ -171,20 +176,40 @@ class Trend:
     growth: float
     factor: float
     start: str | None
+    depth: int = 1
+    reason: str = ""
+
+    @property
+    def interval_growth(self) -> tuple[float, float]:
+        """The growth over the depth at the interval's two ends."""
+        return _power(self.low, self.depth), _power(self.high, self.depth)
 
     @property
     def passed(self) -> bool:
-        return 1 / self.factor <= self.growth <= self.factor
+        low, high = self.interval_growth
+        nearest = min(max(1.0, low), high)
+        return 1 / self.factor <= nearest <= self.factor
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "passed": self.passed}
+        return _jsonable({**asdict(self), "passed": self.passed})
 
     def __str__(self) -> str:
         verdict = "pass" if self.passed else "FAIL"
+        if self.reason:
+            return f"{self.direction}: {self.reason} {verdict}"
+        low, high = self.interval_growth
         where = f"; the drift starts at {self.start}" if self.start and not self.passed else ""
         return (f"{self.direction}: x{self.rate:.4g}/block [{self.low:.4g}, {self.high:.4g}],"
-                f" x{self.growth:.3g} over the depth (tolerated 1/{self.factor:g}..{self.factor:g})"
-                f" {verdict}{where}")
+                f" x{self.growth:.3g} over the depth [{low:.3g}, {high:.3g}] (tolerated"
+                f" 1/{self.factor:g}..{self.factor:g}) {verdict}{where}")
+
+
+def _power(rate: float, depth: int) -> float:
+    """rate ** depth without overflow warnings (inf past float range, 0 below it)."""
+    if rate <= 0:
+        return 0.0
+    log = depth * math.log(rate)
+    return math.inf if log > 709 else math.exp(log)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -130,6 +130,46 @@ def test_a_transformers_model_is_traced_through_its_blocks():
     assert all(math.isfinite(r.grad_rms) for r in t.block_records())
 
 
+def test_an_exploding_net_is_measured_past_float32s_squares():
+    """A 20-layer N(0, 1) ReLU MLP grows x11 per layer (sqrt(256 / 2)): its activations reach
+    1e20, whose squares overflow float32. RMS stays finite (reduced scaled where the squares
+    overflow), and the drift is found at the first blocks, not where float32 gave out."""
+    x = torch.randn(256, 256, generator=torch.Generator().manual_seed(0))
+    trace = ic.trace_model(mlp(20, 256, lambda w: nn.init.normal_(w, std=1.0)), x)
+    assert all(math.isfinite(r.rms) for r in trace.records)
+    assert not trace.passed and trace.forward.start in ("1", "3")
+    assert abs(trace.forward.rate - math.sqrt(256 / 2)) < 1.5
+
+
+def test_a_trend_fails_only_when_its_whole_interval_drifts():
+    """The verdict agrees with the interval printed: the point estimate x1.3 per block over 20
+    blocks (x190) with an interval reaching x0.5 passes; an interval wholly above x1.26 per
+    block (x100 over 20) fails. Deterministic: no alpha is spent."""
+    from initcheck.propagation.report import Trend
+
+    wide = Trend(direction="forward", rate=1.3, low=0.5, high=3.0, growth=1.3**20, factor=100,
+                 start=None, depth=20)
+    assert wide.passed and "over the depth [" in str(wide)
+    sure = Trend(direction="forward", rate=1.3, low=1.27, high=1.33, growth=1.3**20,
+                 factor=100, start="4", depth=20)
+    assert not sure.passed and "the drift starts at 4" in str(sure)
+
+
+def test_a_zero_initialized_head_says_no_gradient_reaches_the_blocks():
+    """A zero-init output layer sends exactly zero gradients upstream: the backward trend says
+    no gradient reaches the blocks (no log of zero, no RuntimeWarning), and fails."""
+    import warnings
+
+    net = mlp(12, 64, lambda w: nn.init.kaiming_normal_(w, nonlinearity="relu"))
+    nn.init.zeros_(net[-2].weight)  # the last Linear
+    x = torch.randn(128, 64, generator=torch.Generator().manual_seed(0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        trace = ic.trace_model(net, x)
+    assert trace.backward is not None and not trace.backward.passed
+    assert "no gradient reaches" in str(trace.backward), str(trace.backward)
+
+
 def test_bad_input():
     with pytest.raises(ValueError, match="torch nn.Module"):
         ic.trace_model(object(), X)
