@@ -226,6 +226,11 @@ MODEL_REPORT: dict[str, Any] = {
                            "mde": _NUM, "passed": {"type": "boolean"},
                            "checks": {"type": "array", "items": CHECK, "minItems": 1}}}},
         "unmatched": {"type": "array", "items": {"type": "string"}},
+        "coverage": {"type": "object", "required": ["checked", "skipped", "unclaimed"],
+                     "additionalProperties": {
+                         "type": "object", "required": ["tensors", "elements"],
+                         "properties": {"tensors": {"type": "integer", "minimum": 0},
+                                        "elements": {"type": "integer", "minimum": 0}}}},
         "checks": {"type": "array", "items": CHECK},
         "meta": {"type": "object"},
     },

@@ -172,7 +172,7 @@ def check_model(model: Any, policy: Any, *, alpha: float = DEFAULT_ALPHA, strict
     return ModelReport(
         model=type(model).__name__, framework=held[0].framework, policy=pol.name, alpha=alpha,
         strict=bool(strict), rows=tuple(rows), groups=tuple(results),
-        unmatched=tuple(h.name for h in unmatched), checks=(distinct,),
+        unmatched=tuple(h.name for h in unmatched), checks=(distinct,), builtin=pol.builtin,
         seconds=time.perf_counter() - start, elements=sum(math.prod(h.shape) for h in held))
 
 
@@ -287,6 +287,7 @@ def _rows(held: list[Held], ruled: dict[int, int], via: dict[int, str], pol: Pol
             claim=claims.get(h.name, "skip" if id(h) in skip else ""),
             verdict="unmatched" if rule is None else "skip" if id(h) in skip else "pass",
             via=via.get(i) if via.get(i) != h.name else None,
+            module=h.module_types[0] if h.module_types else None,
         )
         if rule is None or id(h) in skip:
             rows.append(base)

@@ -20,7 +20,7 @@ import difflib
 import fnmatch
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +103,23 @@ class Policy:
     name: str = "policy"
     #: Rules that may match nothing without error (built-in policies cover many modules).
     optional: bool = field(default=False, compare=False)
+    #: A built-in preset: a model checked against it must have every float tensor claimed.
+    builtin: bool = field(default=False, compare=False)
+
+    def extended(self, *rules: Rule) -> Policy:
+        """This policy with ``rules`` first (first match wins, so they take precedence): a
+        built-in preset extended for a model's own modules and parameters.
+
+        >>> from initcheck.models import rule
+        >>> from initcheck.models.presets import as_policy
+        >>> as_policy("torch").extended(rule("*.bias", "zeros", module="MyHead")).name
+        'torch+1'
+        """
+        for r in rules:
+            if not isinstance(r, Rule):
+                raise ValueError(f"extended() takes rules made by initcheck.models.rule(...), got"
+                                 f" {r!r}.")
+        return replace(self, rules=(*rules, *self.rules), name=f"{self.name}+{len(rules)}")
 
     def rule_for(self, name: str, module_types: Sequence[str], framework: str) -> int | None:
         """The index of the first rule that claims the tensor, or None."""

@@ -53,7 +53,7 @@ def torch() -> Policy:
         rule("*", Relative(bound, of="weight_hh_l0"), module="RNNBase", convention="torch"),
         rule("*.weight", spec("constant", value=0.25), module="PReLU"),
     )
-    return Policy(rules, "torch", optional=True)
+    return Policy(rules, "torch", optional=True, builtin=True)
 
 
 def flax() -> Policy:
@@ -81,7 +81,7 @@ def flax() -> Policy:
         rule("*.mean", zeros, module="BatchNorm"),
         rule("*.var", ones, module="BatchNorm"),
     )
-    return Policy(rules, "flax", optional=True)
+    return Policy(rules, "flax", optional=True, builtin=True)
 
 
 def keras() -> Policy:
@@ -100,7 +100,7 @@ def keras() -> Policy:
         rule("*.moving_mean", zeros, module="BatchNormalization"),
         rule("*.moving_variance", ones, module="BatchNormalization"),
     )
-    return Policy(rules, "keras", optional=True)
+    return Policy(rules, "keras", optional=True, builtin=True)
 
 
 #: The built-in policies by name.

@@ -42,6 +42,8 @@ class TensorRow:
     looks_like: tuple[Explanation, ...] = ()
     #: the name its rule claimed it through, where not its first (a tied tensor's)
     via: str | None = None
+    #: its module's class name; None where the model does not say (a bare parameter pytree)
+    module: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -104,6 +106,32 @@ class GroupResult:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Coverage:
+    """How much of a model a check covered: (tensors, elements) checked, skipped (claimed
+    "skip") and unclaimed (no rule matches them)."""
+
+    checked: tuple[int, int]
+    skipped: tuple[int, int]
+    unclaimed: tuple[int, int]
+
+    def to_dict(self) -> dict[str, dict[str, int]]:
+        return {k: {"tensors": v[0], "elements": v[1]} for k, v in
+                (("checked", self.checked), ("skipped", self.skipped),
+                 ("unclaimed", self.unclaimed))}
+
+    def __str__(self) -> str:
+        total = sum(v[1] for v in (self.checked, self.skipped, self.unclaimed)) or 1
+        return ", ".join(f"{k} {v[0]} tensors ({v[1]:,} elements, {v[1] / total:.1%})"
+                         for k, v in (("checked", self.checked), ("skipped", self.skipped),
+                                      ("unclaimed", self.unclaimed)))
+
+
+def _is_float(dtype: str) -> bool:
+    """Whether a dtype's name is a floating type (float16/32/64, bfloat16, ml_dtypes' fp8)."""
+    return "float" in dtype
+
+
+@dataclass(frozen=True, kw_only=True)
 class ModelReport(Verdict):
     """What ``check_model`` found. ``passed`` is True only if every tensor and every group passed,
     no two tensors are copies, and (``strict``) every tensor was claimed.
@@ -120,6 +148,7 @@ class ModelReport(Verdict):
         checks: the model-wide checks (``distinct_tensors``).
         seconds: the check's time.
         elements: the model's elements.
+        builtin: the policy is a built-in preset, which must claim every float tensor.
 
     Example:
         >>> import numpy as np, initcheck as ic
@@ -142,6 +171,28 @@ class ModelReport(Verdict):
     checks: tuple[CheckResult, ...] = ()
     seconds: float | None = None
     elements: int | None = None
+    #: the policy is a built-in preset: it must claim every float tensor the model holds
+    builtin: bool = False
+
+    @property
+    def coverage(self) -> Coverage:
+        """Tensors and elements checked, skipped (claimed "skip") and unclaimed."""
+        def count(verdicts: tuple[str, ...]) -> tuple[int, int]:
+            rows = [r for r in self.rows if r.verdict in verdicts]
+            return len(rows), sum(math.prod(r.shape) for r in rows)
+
+        return Coverage(checked=count(("pass", "FAIL")), skipped=count(("skip",)),
+                        unclaimed=count(("unmatched",)))
+
+    @property
+    def uncovered(self) -> list[TensorRow]:
+        """What keeps a report with no failed check from passing: every tensor unclaimed under
+        ``strict``, and the float tensors a built-in policy does not claim."""
+        if self.strict:
+            return [r for r in self.rows if r.verdict == "unmatched"]
+        if self.builtin:
+            return [r for r in self.rows if r.verdict == "unmatched" and _is_float(r.dtype)]
+        return []
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -151,8 +202,11 @@ class ModelReport(Verdict):
 
     @property
     def passed(self) -> bool:
+        """Every checked tensor and group passed, no copies, something was checked at all, and
+        nothing is left uncovered (``uncovered``)."""
         return (not self.failures and all(g.passed for g in self.groups)
-                and all(c.passed for c in self.checks) and not (self.strict and self.unmatched))
+                and all(c.passed for c in self.checks) and self.coverage.checked[0] > 0
+                and not self.uncovered)
 
     @property
     def failures(self) -> list[TensorRow]:
@@ -180,12 +234,21 @@ class ModelReport(Verdict):
             out += [f"rule {g.rule} ({g.match}), {len(g.tensors)} tensors pooled: {c.name}:"
                     f" {c.detail}" for c in g.pooled_failures]
         out += [f"{c.name}: {c.detail}" for c in self.checks if not c.passed]
-        if self.strict and self.unmatched:
-            out.append(
-                f"{len(self.unmatched)} tensors no rule claims (strict): "
-                + ", ".join(self.unmatched[:10])
-                + (" ..." if len(self.unmatched) > 10 else "")
-            )
+        if self.coverage.checked[0] == 0:
+            out.append(f"nothing was checked: no rule of policy {self.policy!r} claims a tensor"
+                       f" of the {len(self.rows)} the model holds (a model passes only where"
+                       " something was checked)")
+        uncovered = self.uncovered
+        if uncovered:
+            why = "strict" if self.strict else f"the built-in {self.policy!r} policy must claim"\
+                " every float tensor; add rules for them"
+            unknown = sum(r.module is None for r in uncovered)
+            note = (f"; {unknown} of them with no module type, which a bare parameter pytree"
+                    " does not carry: pass the module itself, or claim them by name"
+                    if unknown else "")
+            out.append(f"{len(uncovered)} tensors no rule claims ({why}): "
+                       + ", ".join(r.name for r in uncovered[:10])
+                       + (" ..." if len(uncovered) > 10 else "") + note)
         return out
 
     def failure_message(self) -> str:
@@ -197,12 +260,13 @@ class ModelReport(Verdict):
         return "\n".join(lines)
 
     def __str__(self) -> str:
-        checked = [r for r in self.rows if r.verdict in ("pass", "FAIL")]
+        cov = self.coverage
         verdict = "PASS" if self.passed else "FAIL"
         lines = [wrap(f"initcheck: {self.model} ({self.framework}) against policy"
-                      f" {self.policy!r}: {verdict}, {len(self.failures)} of {len(checked)}"
+                      f" {self.policy!r}: {verdict}, {len(self.failures)} of {cov.checked[0]}"
                       f" checked tensors fail; family-wise alpha {self.alpha:g} (spent"
-                      f" {self.alpha_spent:.3g})", indent=4)]
+                      f" {self.alpha_spent:.3g})", indent=4),
+                 wrap(f"  coverage: {cov}", indent=4)]
         lines += [wrap("  FAIL " + p, indent=7) for p in self._problems()]
         table = [("tensor", "shape", "dtype", "rule", "verdict", "worst check")]
         for r in self.rows:
@@ -236,9 +300,10 @@ class ModelReport(Verdict):
             "tensors": [r.to_dict() for r in self.rows],
             "groups": [g.to_dict() for g in self.groups],
             "unmatched": list(self.unmatched),
+            "coverage": self.coverage.to_dict(),
             "checks": [c.to_dict() for c in self.checks],
             "meta": _jsonable(self.meta),
         }
 
 
-__all__ = ["SCHEMA", "GroupResult", "ModelReport", "TensorRow"]
+__all__ = ["SCHEMA", "Coverage", "GroupResult", "ModelReport", "TensorRow"]

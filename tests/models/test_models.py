@@ -144,11 +144,28 @@ skip = true
     assert ic.check_model(model, path).row("e.weight").failed == ("support",)
 
 
-def test_strict_fails_what_no_rule_claims():
+def test_coverage_is_part_of_the_verdict():
+    """A built-in policy must claim every float tensor: the Bilinear it does not know keeps the
+    model from passing, named; extended with a rule for it, the model passes. A user's policy
+    leaves unclaimed tensors out unless strict. A check that checked nothing never passes.
+    The coverage (tensors and elements checked, skipped, unclaimed) leads the report."""
+    torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(16, 16), nn.Bilinear(4, 4, 4))
-    assert ic.check_model(model, "torch").passed
-    r = ic.check_model(model, "torch", strict=True)
+    r = ic.check_model(model, "torch")
+    assert not r.passed and [x.name for x in r.uncovered] == ["1.weight", "1.bias"]
+    assert "the built-in 'torch' policy must claim every float tensor" in r.failure_message()
+    assert r.coverage.checked == (2, 272) and r.coverage.unclaimed == (2, 68)
+    assert "\n  coverage: checked 2 tensors (272 elements" in str(r)
+    bound = ic.spec("uniform", low=-0.5, high=0.5)  # 1/sqrt(in1_features) = 1/2
+    pol = ic.models.as_policy("torch").extended(rule("1.*", bound, module="Bilinear"))
+    assert ic.check_model(model, pol).passed
+    kaiming = ic.spec("he_uniform", nonlinearity="leaky_relu", a=5**0.5)
+    mine = [rule("0.weight", kaiming, convention="torch"), rule("0.bias", "skip")]
+    assert ic.check_model(model, mine).passed
+    r = ic.check_model(model, mine, strict=True)
     assert not r.passed and r.unmatched == ("1.weight", "1.bias")
+    nothing = ic.check_model(model, [rule("*", "skip")])
+    assert not nothing.passed and "nothing was checked" in nothing.failure_message()
 
 
 def test_flax_linen_and_nnx_pass_the_flax_policy_and_break():
@@ -281,3 +298,35 @@ def test_relative_claims_read_a_stacked_bias_in_its_own_rank():
     assert ic.check_model(tree, pol).passed
     tree["bias"] = tree["bias"] * 1.5
     assert [row.name for row in ic.check_model(tree, pol).failures] == ["bias"]
+
+
+def test_a_bare_flax_pytree_the_flax_policy_cannot_read_does_not_pass():
+    """Parameters without their modules carry no module type: an nnx Linear's pure dict and
+    a linen model written in setup() style (``self.fc1 = nn.Dense(...)``: keys 'fc1', no class
+    in them) used to PASS with nothing checked, even with a kernel doubled. Now nothing
+    checked is no pass, and the tensors the built-in policy cannot claim are named, with
+    why; the nnx module itself passes."""
+    pytest.importorskip("flax")
+    import flax.linen as ln
+    import jax
+    from flax import nnx
+
+    bare = nnx.state(nnx.Linear(128, 256, rngs=nnx.Rngs(0))).to_pure_dict()
+    r = ic.check_model(bare, "flax")
+    assert not r.passed and r.coverage.checked == (0, 0)
+    assert "nothing was checked" in r.failure_message()
+    assert "2 of them with no module type" in r.failure_message()
+    assert ic.check_model(nnx.Linear(128, 256, rngs=nnx.Rngs(0)), "flax").passed
+
+    class Setup(ln.Module):
+        def setup(self):
+            self.fc1 = ln.Dense(64)
+
+        def __call__(self, x):
+            return self.fc1(x)
+
+    params = Setup().init(jax.random.PRNGKey(0), jax.numpy.ones((1, 32)))["params"]
+    params = jax.tree_util.tree_map(lambda x: x, params)
+    params["fc1"]["kernel"] = params["fc1"]["kernel"] * 2.0
+    r = ic.check_model(params, "flax")
+    assert not r.passed and "fc1.kernel" in r.failure_message()
