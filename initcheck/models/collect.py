@@ -110,10 +110,17 @@ def framework_of(model: Any) -> str:
 
 
 def collect(model: Any, framework: str = "auto") -> list[Held]:
-    """Every tensor ``model`` holds, tied ones once, in the model's own order."""
+    """Every tensor ``model`` holds, tied ones once, in the model's own order. A flax linen
+    module comes with its variables, as ``(module, variables)`` or bound
+    (``module.bind(variables)``): its submodules' types are read from it."""
+    linen = _linen(model)
+    if linen is not None:
+        model = _LinenVariables(*linen)
     found = framework_of(model) if framework == "auto" else framework
     reader = {"torch": _torch, "flax": _nnx, "keras": _keras, "equinox": _pytree,
               "jax": _pytree}.get(found)
+    if isinstance(model, _LinenVariables):
+        reader = _linen_pytree
     if reader is None:
         raise ValueError(f"framework={framework!r} is not supported. Allowed values: 'auto',"
                          f" {', '.join(repr(f) for f in FRAMEWORK_LAYOUTS)}.")
@@ -223,6 +230,73 @@ def _pytree(tree: Any, framework: str) -> Iterator[Held]:
     yield from walk(tree, (), None, ())
 
 
+# ----------------------------------------------------------------------------- flax linen
+
+
+@dataclass(frozen=True)
+class _LinenVariables:
+    """A linen module with its variables: the pytree to read, and the module that says what
+    class each submodule path holds."""
+
+    module: Any
+    variables: Any
+
+    def items(self) -> Any:  # read as a pytree of variables
+        return self.variables.items()
+
+
+def model_name(model: Any) -> str:
+    """The model's class name (a linen module's, given with its variables)."""
+    linen = _linen(model)
+    return type(linen[0] if linen is not None else model).__name__
+
+
+def _linen(model: Any) -> tuple[Any, Any] | None:
+    """(module, variables) for a linen module given with its variables or bound; else None."""
+    def is_linen(obj: Any) -> bool:
+        return any(f"{c.__module__}.{c.__name__}" == "flax.linen.module.Module"
+                   for c in type(obj).__mro__)
+
+    if isinstance(model, tuple) and len(model) == 2 and is_linen(model[0]):
+        return model[0], model[1]
+    if is_linen(model) and getattr(model, "scope", None) is not None:  # bound
+        return model.unbind()[0] if hasattr(model, "unbind") else model, model.variables
+    return None
+
+
+def _linen_types(module: Any, variables: Any) -> dict[tuple[str, ...], tuple[str, ...]]:
+    """Submodule path -> class names, for the submodules ``setup()`` assigns (a compact
+    module's are named ``Class_<index>`` in the variables, which the pytree reader reads)."""
+    bound = module.bind(variables)
+    found: dict[tuple[str, ...], tuple[str, ...]] = {(): _types(module)}
+
+    def walk(mod: Any, path: tuple[str, ...]) -> None:
+        mod._try_setup()
+        for name, value in vars(mod).items():
+            if name.startswith("_") or name == "parent" or not _is_module(value):
+                continue
+            sub = (*path, name)
+            found[sub] = _types(value)
+            walk(value, sub)
+
+    def _is_module(obj: Any) -> bool:
+        return hasattr(obj, "_try_setup") and hasattr(obj, "scope")
+
+    walk(bound, ())
+    return found
+
+
+def _linen_pytree(model: _LinenVariables, framework: str) -> Iterator[Held]:
+    """A linen module's variables (``params`` and the other collections), each tensor with its
+    submodule's class where ``setup()`` named it."""
+    known = _linen_types(model.module, model.variables)
+    for held in _pytree(model.variables, "jax"):
+        path = tuple(held.name.split("."))
+        module_path = path[1:-1] if path[0] in model.variables else path[:-1]
+        types = known.get(module_path)
+        yield held if types is None else replace(held, module_types=types, owners=[])
+
+
 # ---------------------------------------------------------------------------------- keras
 
 
@@ -246,4 +320,4 @@ def _keras(model: Any, framework: str) -> Iterator[Held]:
                        tuple(v.shape), str(v.dtype), functools.partial(ops.convert_to_numpy, v))
 
 
-__all__ = ["FRAMEWORK_LAYOUTS", "Held", "Owner", "collect", "framework_of"]
+__all__ = ["FRAMEWORK_LAYOUTS", "Held", "Owner", "collect", "framework_of", "model_name"]

@@ -29,7 +29,7 @@ from initcheck.claims.specs import Spec
 from initcheck.core.defaults import DEFAULT_ALPHA
 from initcheck.core.results import CheckResult
 from initcheck.identification.diagnosis import diagnose
-from initcheck.models.collect import Held, collect
+from initcheck.models.collect import Held, collect, model_name
 from initcheck.models.pieces import Piece, pieces
 from initcheck.models.policy import SKIP, Policy, Rule, closest
 from initcheck.models.presets import as_policy
@@ -113,7 +113,8 @@ def check_model(model: Any, policy: Any, *, alpha: float = DEFAULT_ALPHA, strict
     tests and also tested alone; no two independently claimed tensors may hold the same values.
 
     Args:
-        model: a torch ``nn.Module`` (parameters and buffers), a flax nnx module, a jax or flax
+        model: a torch ``nn.Module`` (parameters and buffers), a flax nnx module, a flax linen
+            module with its variables (``(module, variables)``, or bound), a jax or flax
             parameter pytree (paths joined with '.'), an equinox module or a keras model.
         policy: a list of ``initcheck.models.rule(...)``, a ``Policy``, a built-in's name
             (``"torch"``, ``"flax"``, ``"keras"``) or a TOML file's path.
@@ -170,7 +171,7 @@ def check_model(model: Any, policy: Any, *, alpha: float = DEFAULT_ALPHA, strict
     rows = _explained(_rows(held, ruled, via, pol, groups, results, distinct, skipped), groups,
                       alpha)
     return ModelReport(
-        model=type(model).__name__, framework=held[0].framework, policy=pol.name, alpha=alpha,
+        model=model_name(model), framework=held[0].framework, policy=pol.name, alpha=alpha,
         strict=bool(strict), rows=tuple(rows), groups=tuple(results),
         unmatched=tuple(h.name for h in unmatched), checks=(distinct,), builtin=pol.builtin,
         seconds=time.perf_counter() - start, elements=sum(math.prod(h.shape) for h in held))

@@ -330,3 +330,36 @@ def test_a_bare_flax_pytree_the_flax_policy_cannot_read_does_not_pass():
     params["fc1"]["kernel"] = params["fc1"]["kernel"] * 2.0
     r = ic.check_model(params, "flax")
     assert not r.passed and "fc1.kernel" in r.failure_message()
+
+
+def test_a_linen_module_with_its_variables_says_its_submodules_types():
+    """Given with its variables (or bound), a linen model written in setup() style is read
+    with each submodule's class, so the flax policy claims every tensor, and a doubled
+    kernel fails, named (as a bare params dict it could only be reported unclaimed)."""
+    pytest.importorskip("flax")
+    import flax.linen as ln
+    import jax
+
+    class Inner(ln.Module):
+        def setup(self):
+            self.proj = ln.Dense(8)
+
+        def __call__(self, x):
+            return self.proj(x)
+
+    class Setup(ln.Module):
+        def setup(self):
+            self.fc1 = ln.Dense(64)
+            self.block = Inner()
+
+        def __call__(self, x):
+            return self.block(self.fc1(x))
+
+    model = Setup()
+    variables = model.init(jax.random.PRNGKey(0), jax.numpy.ones((1, 32)))
+    r = ic.check_model((model, variables), "flax")
+    assert r.passed and r.coverage.unclaimed == (0, 0) and r.model == "Setup"
+    doubled = jax.tree_util.tree_map(lambda a: a, variables)
+    doubled["params"]["fc1"]["kernel"] = doubled["params"]["fc1"]["kernel"] * 2.0
+    for given in ((model, doubled), model.bind(doubled)):
+        assert [x.name for x in ic.check_model(given, "flax").failures] == ["params.fc1.kernel"]
