@@ -102,7 +102,24 @@ def _match(held: list[Held], pol: Policy
                     f"rule {k + 1} ({r.describe()}) of policy {pol.name!r} matches no tensor of"
                     f" the model; closest names: {', '.join(closest(r.match, names))}. Fix the"
                     " glob, or remove the rule.")
+            _refuse_shadowed(k, held, ruled, pol)
     return ruled, via, unmatched
+
+
+def _refuse_shadowed(k: int, held: list[Held], ruled: dict[int, int], pol: Policy) -> None:
+    """A rule whose every tensor an earlier rule claims would check nothing: an error that
+    names the rules that win (a tied tensor's other name is not shadowing: the tie is claimed
+    once, by the first rule that matches any of its names)."""
+    r = pol.rules[k]
+    hit = [i for i, h in enumerate(held)
+           if any(r.matches(o.name, o.module_types, h.framework) for o in h.owners)]
+    if not hit or any(ruled.get(i) == k or len(held[i].owners) > 1 for i in hit):
+        return
+    earlier = " or ".join(str(e + 1) for e in sorted({ruled[i] for i in hit}))
+    raise ValueError(
+        f"rule {k + 1} ({r.describe()}) of policy {pol.name!r} is shadowed: every tensor it"
+        f" matches ({held[hit[0]].name}, ...) is claimed first by rule {earlier} (first match"
+        " wins). Put it before them, narrow them, or remove it.")
 
 
 def check_model(model: Any, policy: Any, *, alpha: float = DEFAULT_ALPHA, strict: bool = False,

@@ -168,17 +168,32 @@ def _spec(value: Any, where: str) -> Spec:
                      " **params), a spec's name, 'skip', or Except/Split/Relative.")
 
 
-def rule(match: str, claim_: Any, *, module: str | Sequence[str] | None = None,
+def _module_name(value: Any, where: str) -> str:
+    """A module glob from a class name, a dotted one (``torch.nn.Linear``: its last part) or
+    a class (``torch.nn.Conv2d``: its name)."""
+    if isinstance(value, type):
+        return value.__name__
+    if isinstance(value, str) and value:
+        return value.rpartition(".")[2]
+    raise ValueError(f"{where}: module={value!r}: pass a class ('torch.nn.Linear' or the class"
+                     " itself), a class name ('Linear', a glob), or a list of them.")
+
+
+def rule(match: str, claim_: Any, *, module: Any = None,
          layout: str | Layout | None = None, convention: str = "logical",
          framework: str | None = None) -> Rule:
-    """A validated ``Rule``: ``rule("*.c_proj.weight", ic.spec("normal", std=0.02))``."""
+    """A validated ``Rule``: ``rule("*.c_proj.weight", ic.spec("normal", std=0.02))``.
+
+    ``module`` limits it to tensors of modules of a class (or a base): a class, a class name
+    or glob, a dotted name (its last part), or a list of them.
+    """
     if not isinstance(match, str) or not match:
         raise ValueError(f"rule match={match!r}: pass a glob over dotted tensor names, e.g."
                          " '*.attn.c_proj.weight'.")
     where = f"rule {match!r}"
-    modules = (module,) if isinstance(module, str) else tuple(module or ())
-    if not all(isinstance(m, str) and m for m in modules):
-        raise ValueError(f"{where}: module={module!r}: pass a class name ('Linear') or several.")
+    several = isinstance(module, (list, tuple, set, frozenset))
+    modules = tuple(_module_name(m, where) for m in (module if several else
+                                                      () if module is None else (module,)))
     if layout is not None and not isinstance(layout, Layout):
         _validate.choice(f"{where}: layout", layout, LAYOUTS)
     _validate.choice(f"{where}: convention", convention, CONVENTIONS)

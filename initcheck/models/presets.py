@@ -7,7 +7,7 @@ policy covers many module types). Sources: each module's ``reset_parameters`` (t
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -107,10 +107,15 @@ def keras() -> Policy:
 POLICIES: dict[str, Callable[[], Policy]] = {"torch": torch, "flax": flax, "keras": keras}
 
 def as_policy(value: Any) -> Policy:
-    """A ``Policy`` from a Policy, a list of rules, a built-in's name (``"torch"``,
-    ``"flax"``) or a TOML file's path."""
+    """A ``Policy`` from a Policy, a list of rules, a dict ``{glob: claim}`` (an ordered policy,
+    first match wins), a built-in's name (``"torch"``, ``"flax"``) or a TOML file's path."""
     if isinstance(value, Policy):
         return value
+    if isinstance(value, Mapping):
+        if not value or not all(isinstance(k, str) for k in value):
+            raise ValueError(f"policy={value!r}: a dict policy maps globs over tensor names to"
+                             " claims, e.g. {'*.weight': 'he_normal', '*.bias': 'zeros'}.")
+        return Policy(tuple(rule(match, c) for match, c in value.items()))
     if isinstance(value, (str, Path)):
         if isinstance(value, str) and value in POLICIES:
             return POLICIES[value]()

@@ -363,3 +363,24 @@ def test_a_linen_module_with_its_variables_says_its_submodules_types():
     doubled["params"]["fc1"]["kernel"] = doubled["params"]["fc1"]["kernel"] * 2.0
     for given in ((model, doubled), model.bind(doubled)):
         assert [x.name for x in ic.check_model(given, "flax").failures] == ["params.fc1.kernel"]
+
+
+def test_rules_take_classes_and_dicts_and_a_shadowed_rule_is_named():
+    """``module=`` takes a class or a dotted name as well as a class name; a dict
+    ``{glob: claim}`` is an ordered policy; a rule whose every tensor an earlier rule claims
+    is reported as shadowed by it, not as matching nothing (the closest names listed were
+    the very tensors it matches)."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(16, 16), nn.Conv2d(3, 8, 3))
+    kaiming = ic.spec("he_uniform", nonlinearity="leaky_relu", a=5**0.5)
+    for module in (nn.Conv2d, "torch.nn.Conv2d", "Conv2d", [nn.Conv2d, "Linear"]):
+        r = ic.check_model(model, [rule("*.weight", kaiming, module=module, convention="torch"),
+                                   rule("*", "skip")])
+        conv = r.row("1.weight")
+        assert r.passed and conv.rule == 1 and conv.verdict == "pass", module
+    assert ic.check_model(model, {"*.weight": kaiming, "*.bias": "skip"}).passed
+    with pytest.raises(ValueError, match=r"rule 2 \(0.weight\).*is shadowed.*by rule 1"):
+        ic.check_model(model, [rule("*.weight", kaiming), rule("0.weight", "he_normal"),
+                               rule("*.bias", "skip")])
+    with pytest.raises(ValueError, match="module=3"):
+        rule("*", "skip", module=3)
