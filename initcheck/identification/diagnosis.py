@@ -9,7 +9,7 @@ from initcheck.checks.contexts import Tensors
 from initcheck.claims.specs import Spec
 from initcheck.core.results import Diagnosis, Explanation
 from initcheck.identification import conventions
-from initcheck.identification.search import explain
+from initcheck.identification.search import all_finite, explain
 
 #: Explanations shown, at most (one per family and fan rule).
 SHOWN = 3
@@ -31,8 +31,10 @@ def diagnose(ctx: Tensors, claim: Spec, alpha: float, *, convention: str = "logi
     Returns:
         A ``Diagnosis``: the siblings the samples pass (None where none are tried) and up to
         ``SHOWN`` explanations, best first; none when the best is the claim itself (a
-        failure of another kind: structure, dependence).
+        failure of another kind: structure, dependence), or when a value is NaN or Inf.
     """
+    if not all_finite(ctx):  # NaN or Inf: no law explains them, and a fit would mislead
+        return Diagnosis()
     matches = None
     if siblings and claim.family in WITH_SIBLINGS:
         matches = tuple(str(s) for s in conventions.matches(claim, ctx, convention, alpha))

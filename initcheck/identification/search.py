@@ -138,7 +138,7 @@ def identify(
         values.
 
     Raises:
-        ValueError: bad input (named), such as a tensor with NaNs or a bad seed.
+        ValueError: bad input (named), such as a bad seed, or values that are NaN or Inf.
 
     Example:
         >>> import initcheck as ic
@@ -150,7 +150,17 @@ def identify(
     alpha = stats.check_alpha(alpha)
     seed = _validate.integer("seed", seed, minimum=0)
     alpha = stats.check_alpha(alpha)
-    return explain(_samples(subject, framework, layout, shapes, seed), alpha)
+    ctx = _samples(subject, framework, layout, shapes, seed)
+    if not all_finite(ctx):
+        raise ValueError(f"subject: {getattr(subject, '__qualname__', type(subject).__name__)}"
+                         " gives NaN or Inf values: no law explains them. verify() says where"
+                         " they appear (its finite check).")
+    return explain(ctx, alpha)
+
+
+def all_finite(ctx: Tensors) -> bool:
+    """Whether every value the context holds is finite (a law can explain them)."""
+    return all(bool(np.all(np.isfinite(np.asarray(x)))) for x in ctx.tensors.values())
 
 
 def explain(ctx: Tensors, alpha: float = DEFAULT_ALPHA) -> list[Candidate]:

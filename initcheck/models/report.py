@@ -61,11 +61,16 @@ class TensorRow:
         return self.names[0]
 
     def summary(self) -> str:
-        """The worst check in a few words: ``std 1.05 vs 1 (MDE 0.012, p 3e-40)``."""
+        """The worst check in a few words: ``std 1.05 vs 1 (MDE 0.012, p 3e-40)``; what the
+        tensor holds, for a deterministic check or one whose statistic is not finite (``support:
+        64 of 64 values are not the claimed 1; every value is 0.99``)."""
         w = self.worst
         if not w:
             return ""
         at = f" [{w['where']}]" if w.get("where") not in (None, *self.names) else ""
+        observed = w.get("observed")
+        if w.get("hard") or not (isinstance(observed, float) and math.isfinite(observed)):
+            return f"{w['check']}{at}: {w.get('detail', '')}"
         return (f"{w['check']}{at} {_num(w['observed'])} vs {_num(w['expected'])} (MDE"
                 f" {_num(w['mde'])}, p {_num(w['pvalue'])})")
 

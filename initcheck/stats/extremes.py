@@ -42,12 +42,15 @@ def support(x: np.ndarray | ShardedArray, law: Law, *, name: str = "support") ->
     hi = float(np.asarray(law.high, dtype=arr.dtype)) if math.isfinite(law.high) else math.inf
     outside = arr.count(lambda v: (v < lo) | (v > hi))
     xmin, xmax = arr.extremes()
-    return CheckResult.hard(
-        name, outside == 0, n=arr.size, statistic=float(outside),
-        detail=f"{outside} of {arr.size} outside [{lo:.6g}, {hi:.6g}]; observed range"
-               f" [{xmin:.6g}, {xmax:.6g}]",
-        observed=float(outside), expected=0.0,
+    held = (
+        f"every value is {xmin:.6g}" if xmin == xmax else f"observed range [{xmin:.6g}, {xmax:.6g}]"
     )
+    if lo == hi:  # an exact value is claimed: say what the tensor holds instead
+        detail = f"{outside} of {arr.size} values are not the claimed {lo:.6g}; {held}"
+    else:
+        detail = f"{outside} of {arr.size} outside [{lo:.6g}, {hi:.6g}]; {held}"
+    return CheckResult.hard(name, outside == 0, n=arr.size, statistic=float(outside),
+                            detail=detail, observed=float(outside), expected=0.0)
 
 
 def edge_test(x: np.ndarray, law: Law, alpha: float, *, name: str = "edge") -> CheckResult:

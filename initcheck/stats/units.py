@@ -87,6 +87,7 @@ def unit_scales_test(
         )
     stat = dof = info = 0.0
     spread = []
+    constant_units: list[int] = []  # units of zero variance among varying ones
     for p in use:
         k, d = len(p.total), p.length
         var = np.maximum((p.squares - p.total**2 / d) / (d - 1), 0.0)
@@ -96,6 +97,7 @@ def unit_scales_test(
         # a unit of zero variance among varying ones: infinitely unlikely under the claim
         bartlett = (k * (d - 1) * math.log(pooled) - (d - 1) * float(np.log(var).sum())
                     if var.min() > 0 else math.inf)
+        constant_units += [int(u) for u in np.flatnonzero(var == 0)]
         c = 1 + (k / (d - 1) - 1 / (k * (d - 1))) / (3 * (k - 1))
         stat += bartlett / c / ((p.kurtosis - 1) / 2)
         dof += k - 1
@@ -106,9 +108,15 @@ def unit_scales_test(
     pv = float(special.chdtrc(dof, stat)) if math.isfinite(stat) else 0.0
     crit = float(special.chdtri(dof, alpha))
     n = int(sum(len(q.total) * q.length for q in use))
+    if constant_units:  # say what the tensor holds, not an infinite statistic
+        units = ", ".join(map(str, constant_units[:5])) + (
+            " ..." if len(constant_units) > 5 else ""
+        )
+        detail = (f"{len(constant_units)} unit(s) constant among varying ones (unit {units}:"
+                  " every element equal, a zero row where a row was left unset)")
+    else:
+        detail = (f"chi2 = {stat:.1f} on {int(dof)} dof (kurtosis-corrected Bartlett; unit"
+                  f" log-std spread {max(spread):.4f}), <= {crit:.1f}")
     return CheckResult(
         name=name, passed=pv >= alpha, statistic=stat, threshold=crit, pvalue=pv, alpha=alpha, n=n,
-        mde=_mde(dof, alpha, info),
-        detail=f"chi2 = {stat:.1f} on {int(dof)} dof (kurtosis-corrected Bartlett; unit log-std"
-               f" spread {max(spread):.4f}), <= {crit:.1f}",
-        observed=stat / dof, expected=1.0)
+        mde=_mde(dof, alpha, info), detail=detail, observed=stat / dof, expected=1.0)

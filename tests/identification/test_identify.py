@@ -96,7 +96,12 @@ def test_top_candidate_is_the_generating_rule(defect):
 @pytest.mark.parametrize("defect", [d for d in DEFECTS if d.name in OUTSIDE], ids=lambda d: d.name)
 def test_outside_the_space_nothing_is_claimed_that_its_tests_reject(defect):
     """Whatever is named passes, in verify on the same draws, the tests identify ran: mean,
-    std, distribution (verify splits alpha finer, so they pass there too)."""
+    std, distribution (verify splits alpha finer, so they pass there too). Values that are
+    NaN or Inf are refused: no law explains them."""
+    if defect.name == "a single NaN":
+        with pytest.raises(ValueError, match="NaN or Inf"):
+            ic.identify(defect.fn, seed=3)
+        return
     for c in ic.identify(defect.fn, seed=3)[:2]:
         assert c.pvalue >= 1e-6
         if c.spec is not None and c.convention == "logical" and c.layout == "keras":
@@ -174,4 +179,20 @@ def test_identify_a_tensor_and_refuse_nonsense():
     torch.nn.init.xavier_uniform_(w, generator=torch.Generator().manual_seed(0))
     assert ic.identify(w)[0].spec == ic.spec("xavier_uniform")
     assert ic.identify(np.full((30, 20), 0.5))[0].spec == ic.spec("constant", value=0.5)
-    assert ic.identify(np.array([[np.nan, 1.0], [0.0, 2.0]])) == []
+    with pytest.raises(ValueError, match="NaN or Inf values: no law explains them"):
+        ic.identify(np.array([[np.nan, 1.0], [0.0, 2.0]]))
+
+
+def test_no_diagnosis_is_made_from_non_finite_values():
+    """A sampler at 57x the claimed std with one NaN used to be reported as matching a sibling
+    convention: verify's report now names the NaN (its finite check) and guesses no law."""
+    def nan_he(shape, rng, dtype=np.float32):
+        w = rng.standard_normal(shape) * 57 * math.sqrt(2 / ic.compute_fans(shape).fan_in)
+        w.flat[0] = np.nan
+        return w.astype(dtype)
+
+    report = ic.verify(nan_he, expect="he_normal", shapes=[(64, 32)])
+    assert not report.check("finite").passed
+    assert report.diagnosis is not None and report.diagnosis.lines() == []
+    text = report.failure_message()
+    assert "looks like" not in text and "the samples match" not in text

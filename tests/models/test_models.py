@@ -384,3 +384,20 @@ def test_rules_take_classes_and_dicts_and_a_shadowed_rule_is_named():
                                rule("*.bias", "skip")])
     with pytest.raises(ValueError, match="module=3"):
         rule("*", "skip", module=3)
+
+
+def test_failures_say_what_the_tensor_holds():
+    """An exact-value claim that fails says what the values are ("every value is 0.99" where
+    ones are claimed; a running variance of 0), and a zero row among random ones is named as
+    such, not as an infinite statistic. Deterministic checks (support) and a Bartlett test at
+    p = 0: no false alarm budget is at stake."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 64), nn.LayerNorm(64), nn.BatchNorm1d(128))
+    with torch.no_grad():
+        model[1].weight.fill_(0.99)
+        model[0].weight[7] = 0
+        model[2].running_var.fill_(0.0)
+    text = " ".join(ic.check_model(model, "torch").failure_message().split())
+    assert "64 of 64 values are not the claimed 1; every value is 0.99" in text
+    assert "128 of 128 values are not the claimed 1; every value is 0" in text
+    assert "unit(s) constant among varying ones (unit 7" in text and "inf" not in text
