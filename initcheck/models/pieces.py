@@ -86,7 +86,8 @@ def pieces(held: Held, rule: Rule, number: int) -> list[Piece]:
     if isinstance(c, Spec):
         return [Piece(held.name, held, c, held.shape, lay, conv, _whole)]
     if isinstance(c, Relative):
-        sibling = held.siblings.get(c.of)
+        names = (c.of,) if isinstance(c.of, str) else c.of
+        sibling = next((held.siblings[n] for n in names if n in held.siblings), None)
         if sibling is None:
             raise ValueError(f"{where}: the claim is relative to {c.of!r}, but the module holds"
                              f" {sorted(held.siblings)}. Name one of them: Relative(spec, of=...).")

@@ -56,10 +56,11 @@ class Split:
 @dataclass(frozen=True)
 class Relative:
     """``claim`` resolved at the shape of the sibling tensor ``of`` (same module), applied
-    element-wise to this tensor: a bias whose bound comes from its weight's fan_in."""
+    element-wise to this tensor: a bias whose bound comes from its weight's fan_in. ``of`` may
+    name several siblings: the first the module holds is read."""
 
     claim: Spec
-    of: str = "weight"
+    of: str | tuple[str, ...] = "weight"
 
 
 Claim = Spec | Except | Split | Relative | str
@@ -150,7 +151,12 @@ def claim(value: Any, where: str) -> Claim:
             raise ValueError(f"{where}: Split needs two or more claims, one per slice.")
         return Split(value.axis, parts, None if value.sizes is None else tuple(value.sizes))
     if isinstance(value, Relative):
-        return Relative(_spec(value.claim, where), value.of)
+        of = value.of if isinstance(value.of, str) else tuple(value.of)
+        if not of or not all(isinstance(n, str) and n for n in ((of,) if isinstance(of, str)
+                                                                 else of)):
+            raise ValueError(f"{where}: Relative(of={value.of!r}): name the sibling tensor"
+                             " (or several, the first present is read), e.g. of='weight'.")
+        return Relative(_spec(value.claim, where), of)
     if value == SKIP:
         return SKIP
     return _spec(value, where)
@@ -250,7 +256,8 @@ def _toml_rule(table: dict[str, Any], i: int, path: Path) -> Rule:
             c = Except(c, {_index(e, where): _toml_spec(e, where) for e in table["except"]},
                        _axis(table["except"], where))
         if "relative_to" in table:
-            c = Relative(c, str(table["relative_to"]))
+            to = table["relative_to"]
+            c = Relative(c, tuple(map(str, to)) if isinstance(to, list) else str(to))
     return rule(table["match"], c, module=table.get("module"), layout=table.get("layout"),
                 convention=table.get("convention", "logical"), framework=table.get("framework"))
 

@@ -49,8 +49,10 @@ def torch() -> Policy:
         rule("*.running_mean", zeros, module="_NormBase"),
         rule("*.running_var", ones, module="_NormBase"),
         rule("*.num_batches_tracked", zeros, module="_NormBase"),
-        # every weight and bias of an RNN: bound 1/sqrt(hidden_size), the fan_in of weight_hh
-        rule("*", Relative(bound, of="weight_hh_l0"), module="RNNBase", convention="torch"),
+        # every weight and bias of an RNN: bound 1/sqrt(hidden_size): the fan_in of weight_hh,
+        # or of weight_hr (hidden_size in) when an LSTM projects to proj_size < hidden_size
+        rule("*", Relative(bound, of=("weight_hr_l0", "weight_hh_l0")), module="RNNBase",
+             convention="torch"),
         rule("*.weight", spec("constant", value=0.25), module="PReLU"),
     )
     return Policy(rules, "torch", optional=True, builtin=True)

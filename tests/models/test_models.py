@@ -401,3 +401,15 @@ def test_failures_say_what_the_tensor_holds():
     assert "64 of 64 values are not the claimed 1; every value is 0.99" in text
     assert "128 of 128 values are not the claimed 1; every value is 0" in text
     assert "unit(s) constant among varying ones (unit 7" in text and "inf" not in text
+
+
+def test_a_projected_lstm_passes_torchs_policy_and_a_scaled_one_fails():
+    """torch draws every RNN tensor from U(+-1/sqrt(hidden_size)); with proj_size, weight_hh's
+    fan_in is proj_size, so the bound is read from weight_hr (hidden_size in) where the module
+    has one (it failed every tensor). Each check spends at most 1e-6."""
+    torch.manual_seed(0)
+    lstm = nn.LSTM(64, 128, num_layers=2, proj_size=16)
+    assert ic.check_model(lstm, "torch").passed
+    with torch.no_grad():
+        lstm.weight_ih_l1.mul_(1.5)
+    assert [x.name for x in ic.check_model(lstm, "torch").failures] == ["weight_ih_l1"]
