@@ -86,6 +86,16 @@ def flax() -> Policy:
     return Policy(rules, "flax", optional=True, builtin=True)
 
 
+def _keras_einsum_axes() -> bool:
+    """Whether the installed keras gives EinsumDense kernels' initializers their axes (its
+    VarianceScaling takes input_axes); False where keras is not installed."""
+    try:
+        from keras.initializers import VarianceScaling
+    except ImportError:
+        return False
+    return "input_axes" in VarianceScaling.__init__.__code__.co_varnames
+
+
 def keras() -> Policy:
     """keras 3's defaults: Dense, Conv and EinsumDense kernels glorot_uniform (keras's fans),
     biases zeros; Embedding U(-0.05, 0.05); LayerNormalization and BatchNormalization gamma
@@ -94,6 +104,11 @@ def keras() -> Policy:
     affine = ("Dense", "BaseConv", "EinsumDense")
     norms = ("LayerNormalization", "BatchNormalization", "GroupNormalization")
     rules = (
+        # EinsumDense (MultiHeadAttention's projections): keras >= 3.7 passes the kernel's
+        # input and output axes to its VarianceScaling, so fans are logical over them (the
+        # layout collect reads from the equation); before, keras read the shape literally
+        rule("*.kernel", "xavier_uniform", module="EinsumDense",
+             convention="logical" if _keras_einsum_axes() else "keras"),
         rule("*.kernel", "xavier_uniform", module=affine, convention="keras"),
         rule("*.bias", zeros, module=affine),
         rule("*.embeddings", spec("uniform", low=-0.05, high=0.05), module="Embedding"),

@@ -413,3 +413,24 @@ def test_a_projected_lstm_passes_torchs_policy_and_a_scaled_one_fails():
     with torch.no_grad():
         lstm.weight_ih_l1.mul_(1.5)
     assert [x.name for x in ic.check_model(lstm, "torch").failures] == ["weight_ih_l1"]
+
+
+def test_keras_multi_head_attention_passes_with_its_einsum_fans():
+    """keras 3 gives EinsumDense kernels' VarianceScaling their input and output axes, so
+    MultiHeadAttention's query/key/value (dim, heads, key_dim) and output kernels have
+    logical fans over them (read from each layer's equation); the keras policy failed them
+    at 3.2x and 1.6x. A query kernel scaled 1.2x fails, named. Each check spends <= 1e-6."""
+    keras = pytest.importorskip("keras")
+    from initcheck.models.collect import _einsum_layout
+
+    keras.utils.set_random_seed(0)
+    mha = keras.layers.MultiHeadAttention(num_heads=4, key_dim=16)
+    x = np.zeros((2, 8, 64), "float32")
+    mha(x, x)
+    assert ic.check_model(mha, "keras").passed
+    mha._query_dense.kernel.assign(mha._query_dense.kernel.numpy() * 1.2)
+    failed = ic.check_model(mha, "keras").failures
+    assert [row.name for row in failed] == ["multi_head_attention.query.kernel"]
+    layer = type("L", (), {"equation": "abc,cde->abde"})()
+    lay = _einsum_layout(layer)
+    assert ic.compute_fans((64, 4, 16), lay) == ic.Fans(fan_in=64, fan_out=64, receptive_field=1)
