@@ -183,3 +183,20 @@ def test_check_results_are_frozen_and_amended_by_copy():
         r.passed = False
     with pytest.raises(ValueError, match="alpha must lie in"):
         stats.mean_test([_summary(10)], 1.5)
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_orthonormality_in_half_precision_is_not_vacuous(dtype):
+    """The tolerance is the dtype's rounding of an orthogonal matrix (each Gram entry moves by
+    at most eps) plus float32's QR error, not 30 eps sqrt(n), which in bfloat16 was 3.75 at
+    n = 256 and passed a Gaussian. Rounded orthogonal matrices pass at every size; a Gaussian
+    N(0, 1/n), about sqrt(8 log n / n) from orthogonal, fails. Deterministic (a hard check)."""
+    import ml_dtypes
+
+    dt = np.dtype(ml_dtypes.bfloat16) if dtype == "bfloat16" else np.dtype(dtype)
+    rng = np.random.default_rng(0)
+    for n in (8, 64, 256, 1024):
+        q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+        assert stats.orthonormality([("q", (1.3 * q).astype(dt), 1.3)]).passed, n
+        gauss = (rng.standard_normal((n, n)) / np.sqrt(n)).astype(dt)
+        assert not stats.orthonormality([("g", gauss, 1.0)]).passed, n
