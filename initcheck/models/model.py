@@ -97,6 +97,8 @@ def _match(held: list[Held], pol: Policy
     if not pol.optional:
         names = [n for h in held for n in h.names]
         for k, r in enumerate(pol.rules):
+            if r.optional:
+                continue
             if k not in used:
                 raise ValueError(
                     f"rule {k + 1} ({r.describe()}) of policy {pol.name!r} matches no tensor of"

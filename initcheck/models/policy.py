@@ -80,6 +80,8 @@ class Rule:
     layout: str | Layout | None = None
     convention: str = "logical"
     framework: str | None = None
+    #: it may match no tensor without error (a rule for modules a model may not have)
+    optional: bool = False
 
     def matches(self, name: str, module_types: Sequence[str], framework: str) -> bool:
         if self.framework is not None and self.framework != framework:
@@ -187,11 +189,12 @@ def _module_name(value: Any, where: str) -> str:
 
 def rule(match: str, claim_: Any, *, module: Any = None,
          layout: str | Layout | None = None, convention: str = "logical",
-         framework: str | None = None) -> Rule:
+         framework: str | None = None, optional: bool = False) -> Rule:
     """A validated ``Rule``: ``rule("*.c_proj.weight", ic.spec("normal", std=0.02))``.
 
     ``module`` limits it to tensors of modules of a class (or a base): a class, a class name
-    or glob, a dotted name (its last part), or a list of them.
+    or glob, a dotted name (its last part), or a list of them. An ``optional`` rule may match
+    no tensor (a policy for several models); any other that matches none is an error.
     """
     if not isinstance(match, str) or not match:
         raise ValueError(f"rule match={match!r}: pass a glob over dotted tensor names, e.g."
@@ -203,13 +206,14 @@ def rule(match: str, claim_: Any, *, module: Any = None,
     if layout is not None and not isinstance(layout, Layout):
         _validate.choice(f"{where}: layout", layout, LAYOUTS)
     _validate.choice(f"{where}: convention", convention, CONVENTIONS)
-    return Rule(match, claim(claim_, where), modules, layout, convention, framework)
+    return Rule(match, claim(claim_, where), modules, layout, convention, framework,
+                bool(optional))
 
 
 # ----------------------------------------------------------------------------------- TOML
 
 _RULE_KEYS = ("match", "module", "layout", "convention", "framework", "skip", "spec", "params",
-              "except", "split", "relative_to")
+              "except", "split", "relative_to", "optional")
 
 
 def load(path: str | Path) -> Policy:
@@ -227,13 +231,13 @@ def load(path: str | Path) -> Policy:
         data = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"policy file {str(path)!r} is not valid TOML: {exc}") from None
-    _validate.keywords(f"policy file {str(path)!r}", data, ("name", "rule"))
+    _validate.keywords(f"policy file {str(path)!r}", data, ("name", "optional", "rule"))
     rules = data.get("rule")
     if not isinstance(rules, list) or not rules:
         raise ValueError(f"policy file {str(path)!r} has no [[rule]] tables: add one per group"
                          " of tensors (match = '...', spec = '...').")
     return Policy(tuple(_toml_rule(r, i, path) for i, r in enumerate(rules)),
-                  str(data.get("name", path.stem)))
+                  str(data.get("name", path.stem)), optional=bool(data.get("optional", False)))
 
 
 def _toml_rule(table: dict[str, Any], i: int, path: Path) -> Rule:
@@ -259,7 +263,8 @@ def _toml_rule(table: dict[str, Any], i: int, path: Path) -> Rule:
             to = table["relative_to"]
             c = Relative(c, tuple(map(str, to)) if isinstance(to, list) else str(to))
     return rule(table["match"], c, module=table.get("module"), layout=table.get("layout"),
-                convention=table.get("convention", "logical"), framework=table.get("framework"))
+                convention=table.get("convention", "logical"), framework=table.get("framework"),
+                optional=bool(table.get("optional", False)))
 
 
 def _toml_spec(table: Mapping[str, Any], where: str) -> Spec:

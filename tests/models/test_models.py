@@ -434,3 +434,24 @@ def test_keras_multi_head_attention_passes_with_its_einsum_fans():
     layer = type("L", (), {"equation": "abc,cde->abde"})()
     lay = _einsum_layout(layer)
     assert ic.compute_fans((64, 4, 16), lay) == ic.Fans(fan_in=64, fan_out=64, receptive_field=1)
+
+
+def test_optional_rules_may_match_nothing_in_python_and_toml(tmp_path):
+    """A policy written for several models marks the rules a model may not need ``optional``
+    (in TOML too: per rule, or ``optional = true`` for the whole policy); any other rule that
+    matches nothing is still an error."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(16, 16))
+    kaiming = ic.spec("he_uniform", nonlinearity="leaky_relu", a=5**0.5)
+    conv = rule("*.weight", "normal", module="Conv2d")
+    rest = [rule("0.weight", kaiming, convention="torch"), rule("*.bias", "skip")]
+    with pytest.raises(ValueError, match="matches no tensor"):
+        ic.check_model(model, [conv, *rest])
+    optional = rule("*.weight", "normal", module="Conv2d", optional=True)
+    assert ic.check_model(model, [optional, *rest]).passed
+    path = tmp_path / "p.toml"
+    path.write_text('name = "mine"\n[[rule]]\nmatch = "*.weight"\nmodule = "Conv2d"\n'
+                    'spec = "normal"\noptional = true\n[[rule]]\nmatch = "0.weight"\n'
+                    'spec = "he_uniform"\nparams = {nonlinearity = "leaky_relu", a = 2.2360679'
+                    '77499789}\nconvention = "torch"\n[[rule]]\nmatch = "*.bias"\nskip = true\n')
+    assert ic.check_model(model, path).passed
