@@ -159,8 +159,9 @@ def identify(
 
 
 def all_finite(ctx: Tensors) -> bool:
-    """Whether every value the context holds is finite (a law can explain them)."""
-    return all(bool(np.all(np.isfinite(np.asarray(x)))) for x in ctx.tensors.values())
+    """Whether every value the context holds is finite (a law can explain them); tensors held
+    in shards are counted where they live."""
+    return all(stats.finite(x).passed for x in ctx.tensors.values())
 
 
 def explain(ctx: Tensors, alpha: float = DEFAULT_ALPHA) -> list[Candidate]:

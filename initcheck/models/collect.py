@@ -185,9 +185,34 @@ def _nnx(model: Any, framework: str) -> Iterator[Held]:
             continue
         owner = nodes.get(path[:-1])
         value = node.get_value() if hasattr(node, "get_value") else node.value
+        layout = (_general_layout(owner) if str(path[-1]) == "kernel" else None) or LAYOUTS["flax"]
         yield Held([".".join(map(str, path))], _types(owner), owner, str(path[-1]), framework,
-                   LAYOUTS["flax"], tuple(value.shape), str(value.dtype),
+                   layout, tuple(value.shape), str(value.dtype),
                    functools.partial(as_checkable, value), sharded=is_sharded(value))
+
+
+def _count(value: Any) -> int:
+    return len(value) if isinstance(value, (tuple, list, dict)) or hasattr(value, "keys") else 1
+
+
+def _general_layout(module: Any) -> Layout | None:
+    """The kernel axes of flax's general dense layers (nnx ``LinearGeneral``, linen
+    ``DenseGeneral``, so ``MultiHeadAttention``'s projections): kernel (batch, in..., out...),
+    drawn by flax as the flat (prod(batch) * prod(in), prod(out)) matrix, so the batch and in
+    axes are its fan_in's and the out axes its fan_out's. None for any other module."""
+    types = _types(module) if module is not None else ()
+    if "LinearGeneral" in types:  # nnx
+        n_batch, n_in, n_out = (len(module.batch_axis), len(module.in_features),
+                                len(module.out_features))
+    elif "DenseGeneral" in types:  # linen
+        n_batch, n_in, n_out = (_count(module.batch_dims), _count(module.axis),
+                                _count(module.features))
+    else:
+        return None
+    ins = tuple(range(n_batch + n_in))
+    outs = tuple(range(n_batch + n_in, n_batch + n_in + n_out))
+    return Layout("general dense", in_axis=ins if len(ins) > 1 else ins[0],
+                  out_axis=outs if len(outs) > 1 else outs[0])
 
 
 # ------------------------------------------------------------------ jax pytrees, equinox
@@ -264,11 +289,11 @@ def _linen(model: Any) -> tuple[Any, Any] | None:
     return None
 
 
-def _linen_types(module: Any, variables: Any) -> dict[tuple[str, ...], tuple[str, ...]]:
+def _linen_modules(module: Any, variables: Any) -> dict[tuple[str, ...], Any]:
     """Submodule path -> class names, for the submodules ``setup()`` assigns (a compact
     module's are named ``Class_<index>`` in the variables, which the pytree reader reads)."""
     bound = module.bind(variables)
-    found: dict[tuple[str, ...], tuple[str, ...]] = {(): _types(module)}
+    found: dict[tuple[str, ...], Any] = {(): module}
 
     def walk(mod: Any, path: tuple[str, ...]) -> None:
         mod._try_setup()
@@ -276,7 +301,7 @@ def _linen_types(module: Any, variables: Any) -> dict[tuple[str, ...], tuple[str
             if name.startswith("_") or name == "parent" or not _is_module(value):
                 continue
             sub = (*path, name)
-            found[sub] = _types(value)
+            found[sub] = value
             walk(value, sub)
 
     def _is_module(obj: Any) -> bool:
@@ -289,12 +314,16 @@ def _linen_types(module: Any, variables: Any) -> dict[tuple[str, ...], tuple[str
 def _linen_pytree(model: _LinenVariables, framework: str) -> Iterator[Held]:
     """A linen module's variables (``params`` and the other collections), each tensor with its
     submodule's class where ``setup()`` named it."""
-    known = _linen_types(model.module, model.variables)
+    known = _linen_modules(model.module, model.variables)
     for held in _pytree(model.variables, "jax"):
         path = tuple(held.name.split("."))
         module_path = path[1:-1] if path[0] in model.variables else path[:-1]
-        types = known.get(module_path)
-        yield held if types is None else replace(held, module_types=types, owners=[])
+        module = known.get(module_path)
+        if module is None:
+            yield held
+            continue
+        layout = (_general_layout(module) if path[-1] == "kernel" else None) or held.layout
+        yield replace(held, module_types=_types(module), layout=layout, owners=[])
 
 
 # ---------------------------------------------------------------------------------- keras

@@ -71,6 +71,9 @@ def flax() -> Policy:
         rule(
             "*.kernel", lecun, module=("Dense", "Linear", "Conv", "ConvTranspose"), convention="jax"
         ),
+        # general dense kernels (MultiHeadAttention's projections): flax draws them as the flat
+        # (batch x in, out) matrix; the layout collect reads from the module says which axes
+        rule("*.kernel", lecun, module=("DenseGeneral", "LinearGeneral")),
         rule("*.bias", zeros, module=affine),
         rule(
             "*.embedding",

@@ -455,3 +455,34 @@ def test_optional_rules_may_match_nothing_in_python_and_toml(tmp_path):
                     'spec = "he_uniform"\nparams = {nonlinearity = "leaky_relu", a = 2.2360679'
                     '77499789}\nconvention = "torch"\n[[rule]]\nmatch = "*.bias"\nskip = true\n')
     assert ic.check_model(model, path).passed
+
+
+def test_flax_general_dense_layers_and_attention_pass_the_flax_policy():
+    """flax draws a general dense kernel (batch, in..., out...) as the flat (batch x in, out)
+    matrix: read with those axes, nnx LinearGeneral and MultiHeadAttention, and a linen
+    DenseGeneral given with its variables, pass the flax policy (their kernels were left
+    unclaimed); a query kernel scaled 1.3x fails, named. Each check spends <= 1e-6."""
+    pytest.importorskip("flax")
+    import flax.linen as ln
+    import jax
+    from flax import nnx
+
+    mha = nnx.MultiHeadAttention(num_heads=4, in_features=64, qkv_features=64, decode=False,
+                                 rngs=nnx.Rngs(0))
+    r = ic.check_model(mha, "flax")
+    assert r.passed and r.coverage.unclaimed == (0, 0)
+    assert ic.check_model(nnx.LinearGeneral((8, 16), (4, 32), axis=(-2, -1),
+                                            rngs=nnx.Rngs(1)), "flax").passed
+    mha.query.kernel.value = mha.query.kernel.value * 1.3
+    assert [x.name for x in ic.check_model(mha, "flax").failures] == ["query.kernel"]
+
+    class Net(ln.Module):
+        def setup(self):
+            self.proj = ln.DenseGeneral(features=(4, 16), axis=-1)
+
+        def __call__(self, x):
+            return self.proj(x)
+
+    net = Net()
+    variables = net.init(jax.random.PRNGKey(0), jax.numpy.ones((2, 64)))
+    assert ic.check_model((net, variables), "flax").passed
