@@ -15,7 +15,7 @@ from typing import Any
 from initcheck.claims.specs import spec
 from initcheck.core import _validate
 from initcheck.core.fans import EMBEDDING
-from initcheck.models.policy import Except, Policy, Relative, Rule, claim, load, rule
+from initcheck.models.policy import Except, Policy, Relative, Rule, Split, claim, load, rule
 
 #: torch modules that reset as Linear does (kaiming_uniform_(a=sqrt(5)), bias from fan_in).
 _TORCH_AFFINE = ("Linear", "_ConvNd")
@@ -104,7 +104,9 @@ def keras() -> Policy:
     biases zeros; Embedding U(-0.05, 0.05); LayerNormalization and BatchNormalization gamma
     ones and beta zeros, moving mean 0 and variance 1."""
     zeros, ones = spec("zeros"), spec("ones")
-    affine = ("Dense", "BaseConv", "EinsumDense")
+    affine = ("Dense", "BaseConv", "EinsumDense", "BaseConvTranspose", "BaseDepthwiseConv",
+              "BaseSeparableConv")
+    cells = ("LSTMCell", "GRUCell", "SimpleRNNCell")
     norms = ("LayerNormalization", "BatchNormalization", "GroupNormalization")
     rules = (
         # EinsumDense (MultiHeadAttention's projections): keras >= 3.7 passes the kernel's
@@ -112,8 +114,16 @@ def keras() -> Policy:
         # layout collect reads from the equation); before, keras read the shape literally
         rule("*.kernel", "xavier_uniform", module="EinsumDense",
              convention="logical" if _keras_einsum_axes() else "keras"),
-        rule("*.kernel", "xavier_uniform", module=affine, convention="keras"),
-        rule("*.bias", zeros, module=affine),
+        rule("*.kernel", "xavier_uniform", module=(*affine, *cells), convention="keras"),
+        rule("*.depthwise_kernel", "xavier_uniform", module="BaseSeparableConv",
+             convention="keras"),
+        rule("*.pointwise_kernel", "xavier_uniform", module="BaseSeparableConv",
+             convention="keras"),
+        # recurrent kernels: keras's Orthogonal, rows orthonormal where units < 4 x units
+        rule("*.recurrent_kernel", spec("orthogonal"), module=cells),
+        # LSTMCell(unit_forget_bias=True), its default: the forget gate's quarter is ones
+        rule("*.bias", Split(0, (zeros, ones, zeros, zeros)), module="LSTMCell"),
+        rule("*.bias", zeros, module=(*affine, *cells)),
         rule("*.embeddings", spec("uniform", low=-0.05, high=0.05), module="Embedding"),
         rule("*.gamma", ones, module=norms),
         rule("*.beta", zeros, module=norms),

@@ -40,6 +40,7 @@ def orthonormality(
     """Hard check Q Q^T = g^2 I on the smaller side of each (units, fan) matrix, within what
     its computation and its dtype's rounding allow (``tolerance``)."""
     worst, worst_label, n, ok = 0.0, "", 0, True
+    failed: list[str] = []  # the tensors that are not orthogonal, so a report can name them
     for label, q, gain in tensors:
         m = np.asarray(q, dtype=np.float64) / gain
         gram = m @ m.T if m.shape[0] <= m.shape[1] else m.T @ m
@@ -47,13 +48,16 @@ def orthonormality(
         tol = tolerance(q.dtype, max(m.shape))
         n += q.size
         ok &= err <= tol
+        if err > tol:
+            failed.append(label)
         if err / tol >= worst:
             worst, worst_label = (
                 err / tol,
                 f"{label}: max |Q Q^T / g^2 - I| = {err:.3g}, tolerance {tol:.3g}",
             )
     return CheckResult.hard(name, ok, n=n, statistic=worst, threshold=1.0, detail=worst_label,
-                            observed=worst, expected=0.0)
+                            observed=worst, expected=0.0,
+                            extra={"failed": failed, "where": failed[0]} if failed else {})
 
 
 def haar_test(

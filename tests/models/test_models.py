@@ -486,3 +486,32 @@ def test_flax_general_dense_layers_and_attention_pass_the_flax_policy():
     net = Net()
     variables = net.init(jax.random.PRNGKey(0), jax.numpy.ones((2, 64)))
     assert ic.check_model((net, variables), "flax").passed
+
+
+def test_keras_policy_covers_depthwise_separable_transposed_and_recurrent_layers():
+    """keras's DepthwiseConv2D, SeparableConv2D, Conv2DTranspose kernels (glorot_uniform,
+    keras's fans), LSTM/GRU/SimpleRNN kernels (glorot_uniform), recurrent kernels
+    (Orthogonal) and biases (zeros; an LSTM's forget quarter ones, unit_forget_bias) are
+    claimed: such models pass the keras policy with every tensor checked; a recurrent kernel
+    scaled 1.1x, or an LSTM forget bias left at zero, fails. Each check spends <= 1e-6."""
+    keras = pytest.importorskip("keras")
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((16, 16, 8))
+    x = keras.layers.DepthwiseConv2D(3)(inp)
+    x = keras.layers.SeparableConv2D(16, 3)(x)
+    conv = keras.Model(inp, keras.layers.Conv2DTranspose(8, 3)(x))
+    seq = keras.Input((10, 8))
+    y = keras.layers.GRU(32, return_sequences=True)(
+        keras.layers.LSTM(32, return_sequences=True)(seq)
+    )
+    rnn = keras.Model(seq, keras.layers.SimpleRNN(16)(y))
+    for model in (conv, rnn):
+        r = ic.check_model(model, "keras")
+        assert r.passed and r.coverage.unclaimed == (0, 0), r.failure_message()
+    lstm = rnn.layers[1].cell
+    lstm.recurrent_kernel.assign(lstm.recurrent_kernel.numpy() * 1.1)
+    assert [x.name for x in ic.check_model(rnn, "keras").failures] == [
+        "lstm.lstm_cell.recurrent_kernel"]
+    lstm.recurrent_kernel.assign(lstm.recurrent_kernel.numpy() / 1.1)
+    lstm.bias.assign(np.zeros(lstm.bias.shape, "float32"))
+    assert [x.name for x in ic.check_model(rnn, "keras").failures] == ["lstm.lstm_cell.bias"]
