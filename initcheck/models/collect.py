@@ -228,6 +228,9 @@ def _pytree(tree: Any, framework: str) -> Iterator[Held]:
     def walk(node: Any, path: tuple[str, ...], owner: Any, types: tuple[str, ...]):
         if hasattr(node, "shape") and hasattr(node, "dtype") and not isinstance(node, type):
             layout = LAYOUTS["torch" if "Module" in types and owner is not None else "flax"]
+            groups = getattr(owner, "groups", 1) if owner is not None else 1
+            if isinstance(groups, int) and groups > 1:  # an equinox grouped Conv
+                layout = replace(layout, groups=groups)
             yield Held(
                 [".".join(path)],
                 types,

@@ -134,7 +134,25 @@ def keras() -> Policy:
 
 
 #: The built-in policies by name.
-POLICIES: dict[str, Callable[[], Policy]] = {"torch": torch, "flax": flax, "keras": keras}
+def equinox() -> Policy:
+    """equinox's defaults: Linear and Conv weights and biases U(-1/sqrt(fan_in),
+    1/sqrt(fan_in)) with the weight's fan_in (groups counted), stored (out, in/groups, *k);
+    Embedding N(0, 1); LayerNorm weight ones, bias zeros. MultiheadAttention is Linears."""
+    # U(-r, r) with r^2 = 3 * (1/3) / fan_in: the bound 1 / sqrt(fan_in)
+    bound = spec("variance_scaling", scale=1 / 3, mode="fan_in", distribution="uniform")
+    affine = ("Linear", "Conv")
+    rules = (
+        rule("*.weight", bound, module=affine),
+        rule("*.bias", Relative(bound, of="weight"), module=affine),
+        rule("*.weight", spec("normal"), module="Embedding"),
+        rule("*.weight", spec("ones"), module="LayerNorm"),
+        rule("*.bias", spec("zeros"), module="LayerNorm"),
+    )
+    return Policy(rules, "equinox", optional=True, builtin=True)
+
+
+POLICIES: dict[str, Callable[[], Policy]] = {"torch": torch, "flax": flax, "keras": keras,
+                                             "equinox": equinox}
 
 def as_policy(value: Any) -> Policy:
     """A ``Policy`` from a Policy, a list of rules, a dict ``{glob: claim}`` (an ordered policy,
@@ -161,4 +179,4 @@ def as_policy(value: Any) -> Policy:
                      " policy's name ('torch', 'flax') or a TOML file's path.")
 
 
-__all__ = ["POLICIES", "as_policy", "flax", "keras", "torch"]
+__all__ = ["POLICIES", "as_policy", "equinox", "flax", "keras", "torch"]
