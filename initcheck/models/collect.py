@@ -221,6 +221,16 @@ def _general_layout(module: Any) -> Layout | None:
 _LINEN_INDEX = re.compile(r"_\d+$")
 
 
+def _key_types(key: str) -> tuple[str, ...]:
+    """The module classes a params-dict key names: flax linen's ``Dense_0`` (``Dense``), and
+    haiku's ``mlp/~/linear_0``, its last module's snake-case name (``Linear``; ``conv2_d`` is
+    ``Conv2D``)."""
+    name = _LINEN_INDEX.sub("", key)
+    last = _LINEN_INDEX.sub("", name.rpartition("/")[2])
+    camel = "".join(part[:1].upper() + part[1:] for part in last.split("_"))
+    return (name, camel) if camel != name else (name,)
+
+
 def _pytree(tree: Any, framework: str) -> Iterator[Held]:
     """Leaves with a shape and a dtype, walked through dicts, lists, tuples and dataclass
     modules (equinox). The module type is the owning object's class, or for a plain dict
@@ -245,7 +255,7 @@ def _pytree(tree: Any, framework: str) -> Iterator[Held]:
             )
             return
         if isinstance(node, dict) or (hasattr(node, "items") and hasattr(node, "keys")):
-            sub = (_LINEN_INDEX.sub("", path[-1]),) if path else ()
+            sub = _key_types(path[-1]) if path else ()
             for k, v in node.items():
                 yield from walk(v, (*path, str(k)), None if sub else owner, sub or types)
         elif isinstance(node, (list, tuple)):

@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from initcheck.claims.laws import TRUNCATED_STD_2
 from initcheck.claims.specs import spec
 from initcheck.core import _validate
 from initcheck.core.fans import EMBEDDING
@@ -151,8 +152,27 @@ def equinox() -> Policy:
     return Policy(rules, "equinox", optional=True, builtin=True)
 
 
+def haiku() -> Policy:
+    """haiku's defaults, read from its params dict (``mlp/~/linear_0`` is a ``Linear``):
+    Linear and ConvND weights TruncatedNormal(stddev=1/sqrt(fan_in)), cut at 2 stddev and not
+    widened (so their std is 0.88/sqrt(fan_in)), biases zeros; Embed TruncatedNormal(1);
+    LayerNorm scale ones and offset zeros."""
+    narrow = spec("variance_scaling", scale=TRUNCATED_STD_2**2, mode="fan_in",
+                  distribution="truncated_normal")
+    affine = ("Linear", "Conv*D", "ConvND")
+    rules = (
+        rule("*.w", narrow, module=affine),
+        rule("*.b", spec("zeros"), module=affine),
+        rule("*.embeddings", spec("truncated_normal", std=1.0, lower=-2.0, upper=2.0),
+             module="Embed", layout=EMBEDDING),
+        rule("*.scale", spec("ones"), module="LayerNorm"),
+        rule("*.offset", spec("zeros"), module="LayerNorm"),
+    )
+    return Policy(rules, "haiku", optional=True, builtin=True)
+
+
 POLICIES: dict[str, Callable[[], Policy]] = {"torch": torch, "flax": flax, "keras": keras,
-                                             "equinox": equinox}
+                                             "equinox": equinox, "haiku": haiku}
 
 def as_policy(value: Any) -> Policy:
     """A ``Policy`` from a Policy, a list of rules, a dict ``{glob: claim}`` (an ordered policy,
@@ -179,4 +199,4 @@ def as_policy(value: Any) -> Policy:
                      " policy's name ('torch', 'flax') or a TOML file's path.")
 
 
-__all__ = ["POLICIES", "as_policy", "equinox", "flax", "keras", "torch"]
+__all__ = ["POLICIES", "as_policy", "equinox", "flax", "haiku", "keras", "torch"]
