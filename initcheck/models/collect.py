@@ -226,7 +226,7 @@ def _key_types(key: str) -> tuple[str, ...]:
     haiku's ``mlp/~/linear_0``, its last module's snake-case name (``Linear``; ``conv2_d`` is
     ``Conv2D``)."""
     name = _LINEN_INDEX.sub("", key)
-    last = _LINEN_INDEX.sub("", name.rpartition("/")[2])
+    last = name.rpartition("/")[2]
     camel = "".join(part[:1].upper() + part[1:] for part in last.split("_"))
     return (name, camel) if camel != name else (name,)
 

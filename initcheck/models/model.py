@@ -85,11 +85,12 @@ def _match(held: list[Held], pol: Policy
     ruled: dict[int, int] = {}
     via: dict[int, str] = {}
     unmatched: list[Held] = []
-    used: set[int] = set()
+    matched: dict[int, set[int]] = {}  # rule -> the tensors it matches under some name
     for i, h in enumerate(held):
         hits = [(k, o.name) for o in h.owners for k, r in enumerate(pol.rules)
                 if r.matches(o.name, o.module_types, h.framework)]
-        used.update(k for k, _ in hits)
+        for k, _ in hits:
+            matched.setdefault(k, set()).add(i)
         if hits:
             ruled[i], via[i] = min(hits, key=lambda hit: hit[0])
         else:
@@ -99,23 +100,22 @@ def _match(held: list[Held], pol: Policy
         for k, r in enumerate(pol.rules):
             if r.optional:
                 continue
-            if k not in used:
+            if k not in matched:
                 raise ValueError(
                     f"rule {k + 1} ({r.describe()}) of policy {pol.name!r} matches no tensor of"
                     f" the model; closest names: {', '.join(closest(r.match, names))}. Fix the"
                     " glob, or remove the rule.")
-            _refuse_shadowed(k, held, ruled, pol)
+            _refuse_shadowed(k, sorted(matched[k]), held, ruled, pol)
     return ruled, via, unmatched
 
 
-def _refuse_shadowed(k: int, held: list[Held], ruled: dict[int, int], pol: Policy) -> None:
-    """A rule whose every tensor an earlier rule claims would check nothing: an error that
-    names the rules that win (a tied tensor's other name is not shadowing: the tie is claimed
-    once, by the first rule that matches any of its names)."""
+def _refuse_shadowed(k: int, hit: list[int], held: list[Held], ruled: dict[int, int],
+                     pol: Policy) -> None:
+    """A rule whose every tensor (``hit``) an earlier rule claims would check nothing: an
+    error that names the rules that win (a tied tensor's other name is not shadowing: the tie
+    is claimed once, by the first rule that matches any of its names)."""
     r = pol.rules[k]
-    hit = [i for i, h in enumerate(held)
-           if any(r.matches(o.name, o.module_types, h.framework) for o in h.owners)]
-    if not hit or any(ruled.get(i) == k or len(held[i].owners) > 1 for i in hit):
+    if any(ruled.get(i) == k or len(held[i].owners) > 1 for i in hit):
         return
     earlier = " or ".join(str(e + 1) for e in sorted({ruled[i] for i in hit}))
     raise ValueError(

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from initcheck.claims.laws import TRUNCATED_STD_2
-from initcheck.claims.specs import spec
+from initcheck.claims.specs import Spec, spec
 from initcheck.core import _validate
 from initcheck.core.fans import EMBEDDING
 from initcheck.models.policy import Except, Policy, Relative, Rule, Split, claim, load, rule
@@ -22,6 +22,12 @@ from initcheck.models.policy import Except, Policy, Relative, Rule, Split, claim
 _TORCH_AFFINE = ("Linear", "_ConvNd")
 #: torch normalization modules: weight ones, bias zeros.
 _TORCH_NORMS = ("_NormBase", "LayerNorm", "GroupNorm", "RMSNorm")
+
+
+def _inverse_sqrt_fan_in() -> Spec:
+    """U(-1/sqrt(fan_in), 1/sqrt(fan_in)), torch's and equinox's bias (and equinox's weight)
+    bound: U(-r, r) with r^2 = 3 * (1/3) / fan_in."""
+    return spec("variance_scaling", scale=1 / 3, mode="fan_in", distribution="uniform")
 
 
 def torch() -> Policy:
@@ -33,8 +39,7 @@ def torch() -> Policy:
     U(-1/sqrt(hidden), 1/sqrt(hidden)); PReLU 0.25."""
     # gain sqrt(2 / (1 + 5)) = sqrt(1/3): bound gain * sqrt(3 / fan_in) = 1 / sqrt(fan_in)
     kaiming = spec("he_uniform", nonlinearity="leaky_relu", a=math.sqrt(5))
-    # U(-r, r) with r^2 = 3 * (1/3) / fan_in: the bias bound 1 / sqrt(fan_in)
-    bound = spec("variance_scaling", scale=1 / 3, mode="fan_in", distribution="uniform")
+    bound = _inverse_sqrt_fan_in()
     zeros, ones = spec("zeros"), spec("ones")
     rules = (
         rule("*proj_weight", "xavier_uniform", module="MultiheadAttention", convention="torch"),
@@ -134,13 +139,11 @@ def keras() -> Policy:
     return Policy(rules, "keras", optional=True, builtin=True)
 
 
-#: The built-in policies by name.
 def equinox() -> Policy:
     """equinox's defaults: Linear and Conv weights and biases U(-1/sqrt(fan_in),
     1/sqrt(fan_in)) with the weight's fan_in (groups counted), stored (out, in/groups, *k);
     Embedding N(0, 1); LayerNorm weight ones, bias zeros. MultiheadAttention is Linears."""
-    # U(-r, r) with r^2 = 3 * (1/3) / fan_in: the bound 1 / sqrt(fan_in)
-    bound = spec("variance_scaling", scale=1 / 3, mode="fan_in", distribution="uniform")
+    bound = _inverse_sqrt_fan_in()
     affine = ("Linear", "Conv")
     rules = (
         rule("*.weight", bound, module=affine),
@@ -171,6 +174,7 @@ def haiku() -> Policy:
     return Policy(rules, "haiku", optional=True, builtin=True)
 
 
+#: The built-in policies by name.
 POLICIES: dict[str, Callable[[], Policy]] = {"torch": torch, "flax": flax, "keras": keras,
                                              "equinox": equinox, "haiku": haiku}
 
