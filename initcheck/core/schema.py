@@ -142,6 +142,7 @@ CANDIDATE: dict[str, Any] = {
         "named": {"type": "boolean"}, "std_ratio": _NUM, "std_ratio_se": _NUM,
         "pvalue": {"type": ["number", "null"], "minimum": 0, "maximum": 1}, "loglik": _NUM,
         "explanation": {"type": "string"}, "rule": {"type": "string"},
+        "same_law": {"type": "array", "items": {"type": "string"}},
     },
 }
 

@@ -33,6 +33,8 @@ class Candidate(Result):
         explanation: one line on what it is.
         rule: the fan rule in words.
         fan_rule: the fan rule itself (None for constant and orthogonal candidates).
+        same_law: the other claims that give exactly this law on the samples' shapes
+            (LeCun and He fan_out where fan_out = 2 fan_in), simplest first.
 
     Example:
         >>> import initcheck as ic
@@ -58,6 +60,8 @@ class Candidate(Result):
     rule: str = ""
     #: the fan rule itself (None for constant and orthogonal candidates)
     fan_rule: FanRule | None = field(default=None, repr=False, compare=False)
+    #: the other claims giving exactly this law on these shapes, simplest first
+    same_law: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return _jsonable({"schema": self.SCHEMA, "claim": self.claim, "convention": self.convention,
@@ -65,7 +69,7 @@ class Candidate(Result):
                           "named": self.named, "std_ratio": self.std_ratio,
                           "std_ratio_se": self.std_ratio_se, "pvalue": self.pvalue,
                           "loglik": self.loglik, "explanation": self.explanation,
-                          "rule": self.rule})
+                          "rule": self.rule, "same_law": list(self.same_law)})
 
     def law(self, shape: tuple[int, ...]) -> Law:
         """The law this candidate gives a tensor of ``shape`` (its fan rule and gain)."""
@@ -81,7 +85,8 @@ class Candidate(Result):
         """This candidate as one line of a failure's diagnosis."""
         return Explanation(claim=self.claim, evidence=(
             f"std ratio {self.std_ratio:.3f} +- {self.std_ratio_se:.3f} (p = {self.pvalue:.3g}):"
-            f" {self.explanation}"))
+            f" {self.explanation}" + (f"; the same law as {', '.join(self.same_law)}"
+                                      if self.same_law else "")))
 
     def __str__(self) -> str:
         return wrap(str(self.as_explanation()), indent=4)

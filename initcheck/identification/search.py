@@ -42,37 +42,43 @@ from initcheck.identification.claim_space import (
     family_law,
     rules,
 )
+from initcheck.identification.ranking import Scored, rank
 from initcheck.identification.report import Candidate
 from initcheck.sharding.array import ShardedArray
 
 #: Candidates put to the tests, best fitted first.
 TESTED = 12
-#: Log-likelihoods closer than this (nats) do not rank candidates; their order does.
-TIE = 2.0
 #: Checks a candidate must pass (each at an equal share of alpha), by family.
 _TESTS = {"normal": (checks.mean, checks.std, checks.distribution)}
 _BOUNDED_TESTS = (checks.mean, checks.std, checks.distribution, checks.edge)
 
 
 def _samples(subject: Any, framework: str, layout: str | Layout | None,
-             shapes: Sequence[tuple[int, ...]] | None, seed: int) -> Tensors:
+             shapes: Sequence[tuple[int, ...]] | None, seed: int,
+             groups: int | None = None, transposed: bool | None = None) -> Tensors:
     """The values to explain, as a context with placeholder laws: a tensor's, or an
-    initializer's draws at ``shapes`` (default: verify's)."""
+    initializer's draws at ``shapes`` (default: verify's); ``groups`` and ``transposed``
+    override the layout's."""
     if isinstance(subject, np.ndarray) or (hasattr(subject, "shape") and hasattr(subject, "dtype")
                                            and not callable(subject)):
         x = as_numpy(subject, "subject")
         torch_tensor = hasattr(subject, "detach")
         lay = get_layout(
-            layout if layout is not None else ("torch" if torch_tensor else DEFAULT_LAYOUT)
+            layout if layout is not None else ("torch" if torch_tensor else DEFAULT_LAYOUT),
+            groups=groups, transposed=transposed,
         )
         law = normal_law(0.0, 1.0)
-        return Tensors(make_spec("normal"), {"tensor": x.astype(np.float64)}, {"tensor": law}, lay)
+        if x.dtype.kind != "f" and x.dtype.name not in _validate.ML_FLOATS:
+            x = x.astype(np.float64)  # integers as floats; floats keep the dtype whose
+            # rounding the orthogonality tolerance reads
+        return Tensors(make_spec("normal"), {"tensor": x}, {"tensor": law}, lay)
     with _validate.about("subject"):
         if isinstance(subject, str):
             from initcheck.claims.initializers import get
 
             subject = get(subject)
         sampler = adapter(subject, framework=framework, layout=layout)
+        sampler.layout = get_layout(sampler.layout, groups=groups, transposed=transposed)
     shape_list = [tuple(s) for s in shapes] if shapes else [
         s for s in default_shapes(make_spec("he_normal"), sampler.layout) if len(s) >= 2]
     law = normal_law(0.0, 1.0)
@@ -101,13 +107,10 @@ def _test(ctx: Tensors, laws: dict[Any, Law], family: str, alpha: float) -> floa
     return min(1.0, min(t(other, alpha / len(tests)).pvalue for t in tests) * len(tests))
 
 
-def _loglik(ctx: Tensors, laws: dict[Any, Law]) -> float:
-    total = 0.0
-    for k, x in ctx.tensors.items():
-        values = stats.thin(np.asarray(x).ravel(), checks.KS_MAX).astype(np.float64)
-        with np.errstate(divide="ignore"):
-            total += float(np.sum(laws[k].dist.logpdf(values)))
-    return total
+def _pointwise(values: dict[Any, np.ndarray], laws: dict[Any, Law]) -> np.ndarray:
+    """The log-likelihood of each tested value (at most KS_MAX per tensor) under ``laws``."""
+    with np.errstate(divide="ignore"):
+        return np.concatenate([laws[k].dist.logpdf(v) for k, v in values.items()])
 
 
 def identify(
@@ -118,6 +121,8 @@ def identify(
     shapes: Sequence[tuple[int, ...]] | None = None,
     seed: int = 0,
     alpha: float = DEFAULT_ALPHA,
+    groups: int | None = None,
+    transposed: bool | None = None,
 ) -> list[Candidate]:
     """The claims that explain what ``subject`` draws, best first.
 
@@ -132,6 +137,9 @@ def identify(
         shapes: the shapes to draw (default: dense and conv layers of every rank).
         seed: the seed the draws derive from.
         alpha: the false-alarm rate of each candidate's tests.
+        groups: the grouped convolution's groups the shapes belong to (default: the
+            layout's, 1), so that logical fans divide its channels.
+        transposed: whether the shapes are a transposed convolution's kernels.
 
     Returns:
         A list of ``Candidate``, best first; empty if nothing in the space explains the
@@ -150,7 +158,7 @@ def identify(
     alpha = stats.check_alpha(alpha)
     seed = _validate.integer("seed", seed, minimum=0)
     alpha = stats.check_alpha(alpha)
-    ctx = _samples(subject, framework, layout, shapes, seed)
+    ctx = _samples(subject, framework, layout, shapes, seed, groups, transposed)
     if not all_finite(ctx):
         raise ValueError(f"subject: {getattr(subject, '__qualname__', type(subject).__name__)}"
                          " gives NaN or Inf values: no law explains them. verify() says where"
@@ -187,53 +195,81 @@ def explain(ctx: Tensors, alpha: float = DEFAULT_ALPHA) -> list[Candidate]:
         for rule in space:
             fitted += _fit(ctx, ms, family, factor, rule)
     fitted.sort(key=lambda c: c[0])
-    names = list(GAINS) + list(FIXED_STDS)
-
-    def prior(family: str, rule: FanRule, named: str | None) -> tuple[int, int, int]:
-        """Simpler first: a named gain (in GAINS order), the given layout and logical fans."""
-        return (names.index(named) if named in names else len(names), space.index(rule),
-                list(SEARCHED_FAMILIES).index(family))
-
-    seen, tested = set(), []
+    # one entry per law: exactly equal laws on these shapes (He fan_out and LeCun where
+    # fan_out = 2 fan_in) are one candidate, named by the simplest, listing the others
+    by_law: dict[tuple[Any, ...], list[tuple[str, FanRule, float, str | None]]] = {}
     for _, family, rule, gain, named in fitted:
-        laws = {
-            k: family_law(
-                family, gain * gain * (SEARCHED_FAMILIES[family]) / rule.fan(ctx.shape(k))
-            )
-            for k in ctx.laws
-        }
-        key = (family, tuple(round(math.log(laws[k].std), 9) for k in ctx.laws))
-        if key in seen:
+        laws = _laws(ctx, family, rule, gain)
+        key = (family.replace("_uncorrected", ""),
+               tuple(round(math.log(laws[k].std), 9) for k in ctx.laws))
+        if key not in by_law and len(by_law) >= TESTED:
             continue
-        seen.add(key)
-        tested.append((family, rule, gain, named, laws))
-        if len(tested) >= TESTED:
-            break
-    out = []
+        by_law.setdefault(key, []).append((family, rule, gain, named))
     n = sum(size for _, size, _ in ms.values())
-    for family, rule, gain, named, laws in tested:
+    values = {k: stats.thin(np.asarray(x).ravel(), checks.KS_MAX).astype(np.float64)
+              for k, x in ctx.tensors.items()}
+    scored = []
+    for points in by_law.values():
+        points.sort(key=lambda p: _simplicity(ctx, *p))
+        family, rule, gain, named = points[0]
+        laws = _laws(ctx, family, rule, gain)
         p = _test(ctx, laws, family, alpha)
         if p < alpha:
             continue
-        s, claim = candidate_spec(family, rule, gain, named)
-        ratio = math.sqrt(sum(ms[k][0] * ms[k][1] for k in ctx.laws)
-                          / sum(laws[k].std ** 2 * ms[k][1] for k in ctx.laws))
-        se = ratio * math.sqrt((next(iter(laws.values())).kurtosis - 1) / (4 * n))
-        ll = _loglik(ctx, laws) - (0.0 if named else 0.5 * math.log(n))
-        if not math.isfinite(ll):  # a value the law cannot produce: not the generating law
+        pointwise = _pointwise(values, laws)
+        if not np.all(np.isfinite(pointwise)):  # a value the law cannot produce
             continue
-        what = (f"{family.replace('_', ' ')}, gain {named or f'{gain:.4g} (fitted)'}, "
-                f"{rule.describe()}" + ("" if rule.layout.name == ctx.layout.name
-                                        else f", read in the {rule.layout.name} layout"))
-        out.append((prior(family, rule, named), Candidate(
-            claim=claim, spec=s, convention=rule.convention, layout=rule.layout.name,
-            family=family, gain=gain, named=named is not None, std_ratio=ratio, std_ratio_se=se,
-            pvalue=p, loglik=ll, explanation=what,
-            rule=f"{rule.describe()} ({rule.layout.name})", fan_rule=rule)))
-    # log-likelihoods within TIE nats cannot tell candidates apart: the simpler one first
-    best = max((c.loglik for _, c in out), default=0.0)
-    out.sort(key=lambda pc: (math.floor((best - pc[1].loglik) / TIE), pc[0]))
-    return [c for _, c in out]
+        penalty = 0.0 if named else 0.5 * math.log(n)
+        scored.append(Scored(prior=_simplicity(ctx, *points[0]), pointwise=pointwise,
+                             penalty=penalty, item=_candidate(
+                                 ctx, ms, n, points, laws, p, float(np.sum(pointwise)) - penalty)))
+    return [s.item for s in rank(scored)]  # type: ignore[misc]
+
+
+def _laws(ctx: Tensors, family: str, rule: FanRule, gain: float) -> dict[Any, Law]:
+    """Each tensor's law under a point of the space."""
+    return {k: family_law(family, gain * gain * SEARCHED_FAMILIES[family] / rule.fan(ctx.shape(k)))
+            for k in ctx.laws}
+
+
+def _simplicity(ctx: Tensors, family: str, rule: FanRule, gain: float,
+                named: str | None) -> tuple[int, ...]:
+    """Simpler first: no confusion (exact fans, the given layout, logical convention), then
+    a familiar name (LeCun, Xavier, He, a named std), a named gain, a fitted one; then the
+    gain's, the rule's and the family's order in the space."""
+    confusions = ((rule.variant != "exact") + (rule.layout.name != ctx.layout.name)
+                  + (rule.convention != "logical"))
+    spec, _ = candidate_spec(family, rule, gain, named)
+    familiar = spec is not None and spec.name != "variance_scaling"
+    kind = 2 if named is None else 0 if familiar else 1
+    names = list(GAINS) + list(FIXED_STDS)
+    space = rules(ctx.layout)
+    return (confusions, kind, names.index(named) if named in names else len(names),
+            space.index(rule), list(SEARCHED_FAMILIES).index(family))
+
+
+def _candidate(ctx: Tensors, ms: dict[Any, tuple[float, int, float]], n: int,
+               points: list[tuple[str, FanRule, float, str | None]], laws: dict[Any, Law],
+               p: float, loglik: float) -> Candidate:
+    """The candidate for one law, named by its simplest point, listing the other names."""
+    family, rule, gain, named = points[0]
+    s, claim = candidate_spec(family, rule, gain, named)
+    others, level = [], _simplicity(ctx, *points[0])[0]
+    for point in points[1:]:  # the names as plain as the first (a square kernel assumed on
+        other = candidate_spec(*point)[1]  # a square kernel is not another name for it)
+        if _simplicity(ctx, *point)[0] <= level and other != claim and other not in others:
+            others.append(other)
+    ratio = math.sqrt(sum(ms[k][0] * ms[k][1] for k in ctx.laws)
+                      / sum(laws[k].std ** 2 * ms[k][1] for k in ctx.laws))
+    se = ratio * math.sqrt((next(iter(laws.values())).kurtosis - 1) / (4 * n))
+    what = (f"{family.replace('_', ' ')}, gain {named or f'{gain:.4g} (fitted)'}, "
+            f"{rule.describe()}" + ("" if rule.layout.name == ctx.layout.name
+                                    else f", read in the {rule.layout.name} layout"))
+    return Candidate(claim=claim, spec=s, convention=rule.convention, layout=rule.layout.name,
+                     family=family, gain=gain, named=named is not None, std_ratio=ratio,
+                     std_ratio_se=se, pvalue=p, loglik=loglik, explanation=what,
+                     rule=f"{rule.describe()} ({rule.layout.name})", fan_rule=rule,
+                     same_law=tuple(others))
 
 
 def _fit(ctx: Tensors, ms: dict[Any, tuple[float, int, float]], family: str, factor: float,
@@ -328,11 +364,17 @@ def _orthogonal(ctx: Tensors) -> Candidate | None:
         gains.append(math.sqrt(float(np.sum(m * m)) / min(m.shape)))
     g = float(np.median(gains))
     named = next((n for n, v in GAINS.items() if abs(v / g - 1) < 1e-4), None)
-    gain = GAINS[named] if named else g
-    s = make_spec("orthogonal", gain=gain)
-    laws = {k: s.law(ctx.shape(k), ctx.layout) for k in ctx.laws}
-    if not checks.orthonormal(ctx.relabelled(laws)).passed:
+    # a named gain, the fit rounded to 6 digits (an orthonormality within the dtype's
+    # rounding pins the gain far finer), or the fit itself: the first that holds
+    tries = ([GAINS[named]] if named else []) + [float(f"{g:.6g}"), g]
+    for gain in tries:
+        s = make_spec("orthogonal", gain=gain)
+        laws = {k: s.law(ctx.shape(k), ctx.layout) for k in ctx.laws}
+        if checks.orthonormal(ctx.relabelled(laws)).passed:
+            break
+    else:
         return None
+    named = named if named and gain == GAINS[named] else None
     return Candidate(claim=repr(s), spec=s, convention="logical", layout=ctx.layout.name,
                      family="orthogonal", gain=gain, named=named is not None, std_ratio=1.0,
                      std_ratio_se=0.0, pvalue=1.0, loglik=math.nan,
