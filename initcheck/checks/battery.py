@@ -256,6 +256,14 @@ def resolution(ctx: Tensors, alpha: float) -> CheckResult:
     return sums_each(ctx, alpha, parts, stats.resolution_test)
 
 
+def _tensor_index(part: stats.CosinePart | None, n: int) -> stats.CosinePart | None:
+    """``part`` with its zero row's index along the tensor's axis (of ``n`` slices), not
+    among the slices picked (``stats.slices`` picks evenly spaced ones past MAX_SLICES)."""
+    if part is None or part.zero_row is None or n <= stats.MAX_SLICES:
+        return part
+    return replace(part, zero_row=int(stats.spaced(n, stats.MAX_SLICES)[part.zero_row]))
+
+
 def unit_correlation(ctx: Tensors, alpha: float) -> CheckResult:
     """Largest cosine between at most MAX_SLICES slices along each axis (the slices are
     picked first, then standardized: cosines ignore the scale, and only they are copied)."""
@@ -267,8 +275,9 @@ def unit_correlation(ctx: Tensors, alpha: float) -> CheckResult:
         return held if len(held) == len(rows) else None  # None: gathered on another rank
 
     def judge(s: Key, rows: list[np.ndarray] | None) -> list[stats.CosinePart | None]:
-        return [stats.cosine_part(f"{ctx.label(s)} axis {axis}", standardize(m, ctx.laws[s]))
-                for axis, m in enumerate(rows or [])]
+        parts = [stats.cosine_part(f"{ctx.label(s)} axis {axis}", standardize(m, ctx.laws[s]))
+                 for axis, m in enumerate(rows or [])]
+        return [_tensor_index(p, ctx.tensors[s].shape[axis]) for axis, p in enumerate(parts)]
 
     def cost(s: Key) -> float:
         x = ctx.tensors[s]

@@ -213,7 +213,7 @@ MODEL_REPORT: dict[str, Any] = {
                 "shape": {"type": "array", "items": {"type": "integer", "minimum": 0}},
                 "dtype": {"type": "string"}, "rule": {"type": ["integer", "null"]},
                 "match": {"type": ["string", "null"]}, "claim": {"type": "string"},
-                "verdict": {"enum": ["pass", "FAIL", "skip", "unmatched"]},
+                "verdict": {"enum": ["pass", "FAIL", "skip", "unmatched", "empty"]},
                 "worst": {"type": ["object", "null"]},
                 "failed": {"type": "array", "items": {"type": "string"}},
             }}},

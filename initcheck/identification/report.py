@@ -83,9 +83,11 @@ class Candidate(Result):
 
     def as_explanation(self) -> Explanation:
         """This candidate as one line of a failure's diagnosis."""
+        fit = ("" if self.family in ("constant", "orthogonal")  # exact: no ratio to show
+               else f"std ratio {self.std_ratio:.3f} +- {self.std_ratio_se:.3f}"
+                    f" (p = {self.pvalue:.3g}): ")
         return Explanation(claim=self.claim, evidence=(
-            f"std ratio {self.std_ratio:.3f} +- {self.std_ratio_se:.3f} (p = {self.pvalue:.3g}):"
-            f" {self.explanation}" + (f"; the same law as {', '.join(self.same_law)}"
+            f"{fit}{self.explanation}" + (f"; the same law as {', '.join(self.same_law)}"
                                       if self.same_law else "")))
 
     def __str__(self) -> str:

@@ -14,6 +14,7 @@ sqrt 5); a free gain when no named one fits. docs/identify.md states the method.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -42,6 +43,7 @@ from initcheck.identification.claim_space import (
     family_law,
     rules,
 )
+from initcheck.identification.exact import constant, orthogonal
 from initcheck.identification.ranking import Scored, rank
 from initcheck.identification.report import Candidate
 from initcheck.sharding.array import ShardedArray
@@ -180,17 +182,18 @@ def explain(ctx: Tensors, alpha: float = DEFAULT_ALPHA) -> list[Candidate]:
         return []  # the search reads every value: not done on shards (no tensor is gathered)
     if any(not np.all(np.isfinite(np.asarray(x, dtype=np.float64))) for x in ctx.tensors.values()):
         return []
-    const = _constant(ctx)
+    const = constant(ctx)
     if const is not None:
         return [const]
-    orth = _orthogonal(ctx)
+    orth = orthogonal(ctx)
     if orth is not None:
         return [orth]
     ms = _pooled_variance(ctx)
     space = rules(ctx.layout)
     fitted = []
+    kurtosis = _kurtosis(ctx)
     for family, factor in SEARCHED_FAMILIES.items():
-        if not _kurtosis_fits(ctx, family):
+        if not _kurtosis_fits(kurtosis, family):
             continue
         for rule in space:
             fitted += _fit(ctx, ms, family, factor, rule)
@@ -243,9 +246,14 @@ def _simplicity(ctx: Tensors, family: str, rule: FanRule, gain: float,
     familiar = spec is not None and spec.name != "variance_scaling"
     kind = 2 if named is None else 0 if familiar else 1
     names = list(GAINS) + list(FIXED_STDS)
-    space = rules(ctx.layout)
     return (confusions, kind, names.index(named) if named in names else len(names),
-            space.index(rule), list(SEARCHED_FAMILIES).index(family))
+            _rule_order(ctx.layout)[rule], list(SEARCHED_FAMILIES).index(family))
+
+
+@functools.lru_cache(maxsize=16)
+def _rule_order(layout: Layout) -> dict[FanRule, int]:
+    """Each fan rule's place in the space searched for ``layout``."""
+    return {r: i for i, r in enumerate(rules(layout))}
 
 
 def _candidate(ctx: Tensors, ms: dict[Any, tuple[float, int, float]], n: int,
@@ -257,7 +265,8 @@ def _candidate(ctx: Tensors, ms: dict[Any, tuple[float, int, float]], n: int,
     others, level = [], _simplicity(ctx, *points[0])[0]
     for point in points[1:]:  # the names as plain as the first (a square kernel assumed on
         other = candidate_spec(*point)[1]  # a square kernel is not another name for it)
-        if _simplicity(ctx, *point)[0] <= level and other != claim and other not in others:
+        if (point[3] is not None and _simplicity(ctx, *point)[0] <= level and other != claim
+                and other not in others):  # named: any fitted gain fits any fan once
             others.append(other)
     ratio = math.sqrt(sum(ms[k][0] * ms[k][1] for k in ctx.laws)
                       / sum(laws[k].std ** 2 * ms[k][1] for k in ctx.laws))
@@ -318,67 +327,28 @@ def _fit(ctx: Tensors, ms: dict[Any, tuple[float, int, float]], family: str, fac
     return out
 
 
-def _kurtosis_fits(ctx: Tensors, family: str) -> bool:
-    """Whether the samples' kurtosis (each tensor's own, pooled) allows ``family``."""
+def _kurtosis(ctx: Tensors) -> tuple[float, float]:
+    """The samples' kurtosis (each tensor's own, pooled by size) and the count it rests on:
+    one pass, shared by every family's filter."""
     n = t = 0.0
     for x in ctx.tensors.values():
         z = np.asarray(x, dtype=np.float64).ravel()
-        m2 = float(z @ z) / z.size
+        z2 = z * z
+        m2 = float(np.sum(z2)) / z.size
         if m2 == 0:
             continue
-        t += float(np.sum(z**4)) / z.size / m2**2 * z.size
+        t += float(z2 @ z2) / m2**2
         n += z.size
+    return (t / n if n else math.nan), n
+
+
+def _kurtosis_fits(kurtosis: tuple[float, float], family: str) -> bool:
+    """Whether the samples' kurtosis allows ``family``."""
+    k, n = kurtosis
     if n == 0:
         return True
     kappa, var = KURTOSIS[family]
-    return abs(t / n - kappa) <= KURTOSIS_Z * math.sqrt(var / n) + 0.02
-
-
-def _constant(ctx: Tensors) -> Candidate | None:
-    values = {float(np.asarray(x).ravel()[0]) for x in ctx.tensors.values()}
-    if len(values) == 1 and all(
-        np.all(np.asarray(x) == next(iter(values))) for x in ctx.tensors.values()
-    ):
-        v = values.pop()
-        s = (
-            make_spec("zeros")
-            if v == 0
-            else make_spec("ones")
-            if v == 1
-            else make_spec("constant", value=v)
-        )
-        return Candidate(claim=repr(s), spec=s, convention="logical", layout=ctx.layout.name,
-                         family="constant", gain=0.0, named=True, std_ratio=math.nan,
-                         std_ratio_se=math.nan, pvalue=1.0, loglik=math.nan,
-                         explanation=f"every value is {v:g}")
-    return None
-
-
-def _orthogonal(ctx: Tensors) -> Candidate | None:
-    """gain * Haar-orthogonal, if every tensor's units are orthonormal up to one gain."""
-    gains = []
-    for x in ctx.tensors.values():
-        if x.ndim < 2:
-            return None
-        m = stats.unit_matrix(np.asarray(x, dtype=np.float64), ctx.layout.unit_axes(x.ndim))
-        gains.append(math.sqrt(float(np.sum(m * m)) / min(m.shape)))
-    g = float(np.median(gains))
-    named = next((n for n, v in GAINS.items() if abs(v / g - 1) < 1e-4), None)
-    # a named gain, the fit rounded to 6 digits (an orthonormality within the dtype's
-    # rounding pins the gain far finer), or the fit itself: the first that holds
-    tries = ([GAINS[named]] if named else []) + [float(f"{g:.6g}"), g]
-    for gain in tries:
-        s = make_spec("orthogonal", gain=gain)
-        laws = {k: s.law(ctx.shape(k), ctx.layout) for k in ctx.laws}
-        if checks.orthonormal(ctx.relabelled(laws)).passed:
-            break
-    else:
-        return None
-    named = named if named and gain == GAINS[named] else None
-    return Candidate(claim=repr(s), spec=s, convention="logical", layout=ctx.layout.name,
-                     family="orthogonal", gain=gain, named=named is not None, std_ratio=1.0,
-                     std_ratio_se=0.0, pvalue=1.0, loglik=math.nan,
-                     explanation=f"orthonormal units, gain {named or f'{gain:.4g}'}")
+    return abs(k - kappa) <= KURTOSIS_Z * math.sqrt(var / n) + 0.02
 
 
 __all__ = ["Candidate", "FIXED_STDS", "GAINS", "explain", "identify"]

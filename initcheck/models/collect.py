@@ -12,81 +12,18 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from typing import Any
-
-import numpy as np
 
 from initcheck.core.fans import LAYOUTS, Layout
 from initcheck.frameworks.sharding import as_checkable, is_sharded
-from initcheck.sharding.array import ShardedArray
+from initcheck.models.collect_keras import keras_held
+from initcheck.models.held import Held, Owner, types_of
 
 #: Frameworks ``check_model`` reads, and the layout each stores weights in.
 FRAMEWORK_LAYOUTS = {"torch": "torch", "flax": "flax", "jax": "flax", "equinox": "torch",
                      "keras": "keras"}
-
-
-@dataclass(frozen=True)
-class Owner:
-    """One name a tensor is held under, as the module holding it there sees it: the dotted
-    name, the module's class names (and its bases'), the module, the tensor's name in it, and
-    the layout that module stores it in. A tied tensor has one per name."""
-
-    name: str
-    module_types: tuple[str, ...]
-    module: Any
-    local: str
-    layout: Layout
-
-
-@dataclass
-class Held:
-    """One tensor of a model: every name it is held under (tied tensors have several), the
-    class names of its module and that module's bases, the module (for attributes such as
-    ``groups`` and ``padding_idx``; None in a bare pytree), its name in the module, the
-    layout its framework stores it in, and a loader that returns it as NumPy."""
-
-    names: list[str]
-    module_types: tuple[str, ...]
-    module: Any
-    local: str
-    framework: str
-    layout: Layout
-    shape: tuple[int, ...]
-    dtype: str
-    load: Callable[[], np.ndarray | ShardedArray] = field(repr=False)
-    #: The module's other tensors by local name (for claims relative to a sibling).
-    siblings: dict[str, Held] = field(default_factory=dict, repr=False)
-    #: Held in shards (a DTensor, a jax array over several devices): ``load`` gives a
-    #: ``ShardedArray`` of this process's blocks.
-    sharded: bool = False
-    #: Every name's owner, in ``names`` order (the first is the module fields above).
-    owners: list[Owner] = field(default_factory=list, repr=False)
-    #: The siblings seen from each owner's module, by owner name.
-    sibling_maps: dict[str, dict[str, Held]] = field(default_factory=dict, repr=False)
-
-    def __post_init__(self) -> None:
-        if not self.owners:
-            self.owners = [Owner(self.names[0], self.module_types, self.module, self.local,
-                                 self.layout)]
-
-    @property
-    def name(self) -> str:
-        return self.names[0]
-
-    def through(self, name: str) -> Held:
-        """This tensor as the module holding it under ``name`` sees it (its module, type,
-        local name, layout and siblings); the names stay in registration order."""
-        owner = next((o for o in self.owners if o.name == name), None)
-        if owner is None or owner is self.owners[0]:
-            return self
-        return replace(self, module_types=owner.module_types, module=owner.module,
-                       local=owner.local, layout=owner.layout,
-                       siblings=self.sibling_maps.get(name, self.siblings))
-
-    def attribute(self, attr: str) -> Any:
-        return getattr(self.module, attr, None)
 
 
 def framework_of(model: Any) -> str:
@@ -117,7 +54,7 @@ def collect(model: Any, framework: str = "auto") -> list[Held]:
     if linen is not None:
         model = _LinenVariables(*linen)
     found = framework_of(model) if framework == "auto" else framework
-    reader = {"torch": _torch, "flax": _nnx, "keras": _keras, "equinox": _pytree,
+    reader = {"torch": _torch, "flax": _nnx, "keras": keras_held, "equinox": _pytree,
               "jax": _pytree}.get(found)
     if isinstance(model, _LinenVariables):
         reader = _linen_pytree
@@ -146,30 +83,36 @@ def _parent(name: str) -> str:
     return name.rpartition(".")[0]
 
 
-def _types(obj: Any) -> tuple[str, ...]:
-    return tuple(c.__name__ for c in type(obj).__mro__ if c is not object)
-
-
 # ---------------------------------------------------------------------------------- torch
 
 
 def _torch(model: Any, framework: str) -> Iterator[Held]:
     seen: dict[int, Held] = {}
-    for prefix, module in model.named_modules(remove_duplicate=False):
+    modules = dict(model.named_modules(remove_duplicate=False))
+    for prefix, module in modules.items():
+        parts = prefix.split(".") if prefix else []
+        outer = tuple(t for k in range(len(parts))
+                      for t in types_of(modules.get(".".join(parts[:k]), None)))
         for local, t in [*module._parameters.items(), *module._buffers.items()]:
             if t is None:
                 continue
             full = f"{prefix}.{local}" if prefix else local
+            if type(t).__name__.startswith("Uninitialized"):  # a Lazy* module's, unbuilt
+                raise ValueError(f"{full} is an uninitialized parameter of a lazy module"
+                                 f" ({type(module).__name__}): it has no shape or values yet."
+                                 " Run one forward pass (model(example_input)) before checking.")
             layout = replace(LAYOUTS["torch"], groups=int(getattr(module, "groups", 1) or 1),
                              transposed=bool(getattr(module, "transposed", False)))
             if id(t) in seen:  # tied: one more name, with its own module
                 if full not in seen[id(t)].names:
                     seen[id(t)].names.append(full)
-                    seen[id(t)].owners.append(Owner(full, _types(module), module, local, layout))
+                    seen[id(t)].owners.append(Owner(full, types_of(module), module, local, layout,
+                                                    outer))
                 continue
-            seen[id(t)] = h = Held([full], _types(module), module, local, framework, layout,
+            seen[id(t)] = h = Held([full], types_of(module), module, local, framework, layout,
                                    tuple(t.shape), str(t.dtype).replace("torch.", ""),
-                                   functools.partial(as_checkable, t), sharded=is_sharded(t))
+                                   functools.partial(as_checkable, t), sharded=is_sharded(t),
+                                   enclosing=outer)
             yield h
 
 
@@ -186,9 +129,12 @@ def _nnx(model: Any, framework: str) -> Iterator[Held]:
         owner = nodes.get(path[:-1])
         value = node.get_value() if hasattr(node, "get_value") else node.value
         layout = (_general_layout(owner) if str(path[-1]) == "kernel" else None) or LAYOUTS["flax"]
-        yield Held([".".join(map(str, path))], _types(owner), owner, str(path[-1]), framework,
+        outer = tuple(t for k in range(len(path) - 1) if isinstance(nodes.get(path[:k]), nnx.Module)
+                      for t in types_of(nodes[path[:k]]))
+        yield Held([".".join(map(str, path))], types_of(owner), owner, str(path[-1]), framework,
                    layout, tuple(value.shape), str(value.dtype),
-                   functools.partial(as_checkable, value), sharded=is_sharded(value))
+                   functools.partial(as_checkable, value), sharded=is_sharded(value),
+                   enclosing=outer)
 
 
 def _count(value: Any) -> int:
@@ -200,7 +146,7 @@ def _general_layout(module: Any) -> Layout | None:
     ``DenseGeneral``, so ``MultiHeadAttention``'s projections): kernel (batch, in..., out...),
     drawn by flax as the flat (prod(batch) * prod(in), prod(out)) matrix, so the batch and in
     axes are its fan_in's and the out axes its fan_out's. None for any other module."""
-    types = _types(module) if module is not None else ()
+    types = types_of(module) if module is not None else ()
     if "LinearGeneral" in types:  # nnx
         n_batch, n_in, n_out = (len(module.batch_axis), len(module.in_features),
                                 len(module.out_features))
@@ -235,7 +181,8 @@ def _pytree(tree: Any, framework: str) -> Iterator[Held]:
     """Leaves with a shape and a dtype, walked through dicts, lists, tuples and dataclass
     modules (equinox). The module type is the owning object's class, or for a plain dict
     the key it sits under with flax's ``_<index>`` removed (``Dense_0`` -> ``Dense``)."""
-    def walk(node: Any, path: tuple[str, ...], owner: Any, types: tuple[str, ...]):
+    def walk(node: Any, path: tuple[str, ...], owner: Any, types: tuple[str, ...],
+             outer: tuple[str, ...] = ()):
         if hasattr(node, "shape") and hasattr(node, "dtype") and not isinstance(node, type):
             layout = LAYOUTS["torch" if "Module" in types and owner is not None else "flax"]
             groups = getattr(owner, "groups", 1) if owner is not None else 1
@@ -252,18 +199,21 @@ def _pytree(tree: Any, framework: str) -> Iterator[Held]:
                 str(node.dtype),
                 functools.partial(as_checkable, node),
                 sharded=is_sharded(node),
+                enclosing=outer,
             )
             return
         if isinstance(node, dict) or (hasattr(node, "items") and hasattr(node, "keys")):
             sub = _key_types(path[-1]) if path else ()
             for k, v in node.items():
-                yield from walk(v, (*path, str(k)), None if sub else owner, sub or types)
+                yield from walk(v, (*path, str(k)), None if sub else owner, sub or types,
+                                outer + types if sub else outer)
         elif isinstance(node, (list, tuple)):
             for i, v in enumerate(node):
-                yield from walk(v, (*path, str(i)), owner, types)
-        elif hasattr(node, "__dataclass_fields__"):
+                yield from walk(v, (*path, str(i)), owner, types, outer)
+        elif hasattr(node, "__dataclass_fields__"):  # a module: its owner encloses it
             for name in node.__dataclass_fields__:
-                yield from walk(getattr(node, name, None), (*path, name), node, _types(node))
+                yield from walk(getattr(node, name, None), (*path, name), node, types_of(node),
+                                outer + types)
 
     yield from walk(tree, (), None, ())
 
@@ -332,54 +282,16 @@ def _linen_pytree(model: _LinenVariables, framework: str) -> Iterator[Held]:
         path = tuple(held.name.split("."))
         module_path = path[1:-1] if path[0] in model.variables else path[:-1]
         module = known.get(module_path)
-        if module is None:
-            yield held
+        if module is None:  # a compact submodule: the modules known above it enclose it
+            yield replace(held, owners=[], enclosing=tuple(
+                t for k in range(len(module_path)) if module_path[:k] in known
+                for t in types_of(known[module_path[:k]])))
             continue
         layout = (_general_layout(module) if path[-1] == "kernel" else None) or held.layout
-        yield replace(held, module_types=_types(module), layout=layout, owners=[])
-
-
-# ---------------------------------------------------------------------------------- keras
-
-
-def _einsum_layout(layer: Any) -> Layout | None:
-    """An EinsumDense kernel's axes, read from its equation as keras reads them: the kernel's
-    letters summed over (in the input, not the output) are its in axes, those in the output
-    its out axes (``"abc,cde->abde"``: in c, out d and e); None for any other layer."""
-    equation = getattr(layer, "equation", None)
-    if not isinstance(equation, str) or equation.count("->") != 1 or "," not in equation:
-        return None
-    inputs, out = equation.replace(" ", "").split("->")
-    x, _, kernel = inputs.partition(",")
-    ins = tuple(i for i, c in enumerate(kernel) if c in x and c not in out)
-    outs = tuple(i for i, c in enumerate(kernel) if c in out and c not in x)
-    batch = tuple(i for i, c in enumerate(kernel) if c in x and c in out)
-    if not ins or not outs:
-        return None
-    return Layout(f"einsum {kernel}", in_axis=ins if len(ins) > 1 else ins[0],
-                  out_axis=outs if len(outs) > 1 else outs[0], batch_axes=batch)
-
-
-def _keras(model: Any, framework: str) -> Iterator[Held]:
-    from keras import ops
-
-    layers = list(model._flatten_layers(include_self=True, recursive=True))
-    inner: dict[int, set[int]] = {}
-    for layer in layers:
-        inner[id(layer)] = {id(v) for sub in layer._flatten_layers(include_self=False)
-                            for v in sub.weights}
-    seen: set[int] = set()
-    for layer in layers:
-        for v in layer.weights:
-            if id(v) in inner[id(layer)] or id(v) in seen:
-                continue
-            seen.add(id(v))
-            layout = replace(LAYOUTS["keras"], groups=int(getattr(layer, "groups", 1) or 1))
-            name = v.path.replace("/", ".")
-            if name.rpartition(".")[2] == "kernel":
-                layout = _einsum_layout(layer) or layout
-            yield Held([name], _types(layer), layer, name.rpartition(".")[2], framework, layout,
-                       tuple(v.shape), str(v.dtype), functools.partial(ops.convert_to_numpy, v))
+        outer = tuple(t for k in range(len(module_path)) if module_path[:k] in known
+                      for t in types_of(known[module_path[:k]]))
+        yield replace(held, module_types=types_of(module), layout=layout, owners=[],
+                      enclosing=outer)
 
 
 __all__ = ["FRAMEWORK_LAYOUTS", "Held", "Owner", "collect", "framework_of", "model_name"]

@@ -23,7 +23,7 @@ import numpy as np
 
 from initcheck import stats
 from initcheck.checks import battery as checks
-from initcheck.checks.contexts import Tensors
+from initcheck.checks.contexts import Tensors, standardize
 from initcheck.claims.laws import Law
 from initcheck.claims.specs import Spec
 from initcheck.core.defaults import DEFAULT_ALPHA
@@ -88,7 +88,7 @@ def _match(held: list[Held], pol: Policy
     matched: dict[int, set[int]] = {}  # rule -> the tensors it matches under some name
     for i, h in enumerate(held):
         hits = [(k, o.name) for o in h.owners for k, r in enumerate(pol.rules)
-                if r.matches(o.name, o.module_types, h.framework)]
+                if r.matches(o.name, o.module_types, h.framework, o.enclosing)]
         for k, _ in hits:
             matched.setdefault(k, set()).add(i)
         if hits:
@@ -167,7 +167,7 @@ def check_model(model: Any, policy: Any, *, alpha: float = DEFAULT_ALPHA, strict
     skipped = []
     for i, r in ruled.items():
         rule = pol.rules[r]
-        if rule.claim == SKIP:
+        if rule.claim == SKIP or math.prod(held[i].shape) == 0:  # empty: nothing to check
             skipped.append(held[i])
             continue
         for p in pieces(held[i].through(via[i]), rule, r + 1):
@@ -179,27 +179,31 @@ def check_model(model: Any, policy: Any, *, alpha: float = DEFAULT_ALPHA, strict
             groups.setdefault((r, repr(p.claim)), []).append(p)
     counts = {k: len(checks.plan(ps[0].claim.family, False, False, False)[1])
               for k, ps in groups.items()}
-    total = max(1, sum(counts.values()))
+    total = max(1, sum(counts.values()) + 1)  # + 1: the near-copy test's share
     results: list[GroupResult] = []
     prints: dict[tuple[Any, ...], list[Piece]] = {}
+    copies: list[stats.Slices] = []
     for key, ps in groups.items():
         share = alpha * counts[key] / total if counts[key] else alpha
-        results.append(_check_group(pol.rules[key[0]], key[0] + 1, ps, share, prints))
+        results.append(_check_group(pol.rules[key[0]], key[0] + 1, ps, share, prints, copies))
     distinct = _distinct(prints)
+    near = stats.near_copy_test(copies, alpha / total)
     results.sort(key=lambda g: g.rule)
-    rows = _explained(_rows(held, ruled, via, pol, groups, results, distinct, skipped), groups,
-                      alpha)
+    rows = _explained(_rows(held, ruled, via, pol, groups, results, (distinct, near), skipped),
+                      groups, alpha)
     return ModelReport(
         model=model_name(model), framework=held[0].framework, policy=pol.name, alpha=alpha,
         strict=bool(strict), rows=tuple(rows), groups=tuple(results),
-        unmatched=tuple(h.name for h in unmatched), checks=(distinct,), builtin=pol.builtin,
+        unmatched=tuple(h.name for h in unmatched if math.prod(h.shape)), checks=(distinct, near),
+        builtin=pol.builtin,
         seconds=time.perf_counter() - start, elements=sum(math.prod(h.shape) for h in held))
 
 
 def _check_group(rule: Rule, number: int, ps: list[Piece], alpha: float,
-                 prints: dict[tuple[Any, ...], list[Piece]]) -> GroupResult:
+                 prints: dict[tuple[Any, ...], list[Piece]],
+                 copies: list[stats.Slices]) -> GroupResult:
     """Load a group's pieces, run the checks that fit fixed tensors, and keep each
-    non-constant piece's fingerprint for the model-wide duplicate check."""
+    non-constant piece's fingerprint and slices for the model-wide copy checks."""
     tensors: dict[Hashable, Checkable] = {}
     laws: dict[Hashable, Law] = {}
     for p in ps:
@@ -211,6 +215,9 @@ def _check_group(rule: Rule, number: int, ps: list[Piece], alpha: float,
         printed, arrays, take_all(arrays, [spaced(x.size, FINGERPRINT) for x in arrays])
     ):
         prints.setdefault((x.shape, str(x.dtype), values.tobytes()), []).append(p)
+        copies += [stats.Slices(p.label, axis, standardize(rows, laws[p.label]))
+                   for axis in range(x.ndim) if x.shape[axis] >= 2
+                   for rows in [stats.slices(x, axis, stats.MAX_SLICES)] if rows is not None]
     ctx = Tensors(ps[0].claim, tensors, laws, ps[0].read_layout)
     found = checks.run(ctx, alpha)
     std = next((c for c in found if c.name == "std"), None)
@@ -219,24 +226,19 @@ def _check_group(rule: Rule, number: int, ps: list[Piece], alpha: float,
                        checks=tuple(found), mde=std.mde if std is not None else math.nan)
 
 
-#: Failed tensors ``check_model`` explains with ``identify`` (the first ones, in model order).
-EXPLAINED = 5
-
-
 def _explained(
     rows: list[TensorRow], groups: dict[tuple[int, str], list[Piece]], alpha: float
 ) -> list[TensorRow]:
-    """``rows``, the first EXPLAINED failed tensors with what they look like instead (read
-    from their first piece)."""
+    """``rows``, every failed tensor with what it looks like instead (read from its first
+    piece): a law ``identify`` names, or the constant it holds where another is claimed."""
     first: dict[str, Piece] = {}
     for ps in groups.values():
         for p in ps:
             first.setdefault(p.held.name, p)
-    failed = {id(r) for r in [r for r in rows if r.verdict == "FAIL"][:EXPLAINED]}
     out = []
     for row in rows:
         q = first.get(row.name)
-        if id(row) in failed and q is not None and q.claim.family != "constant":
+        if row.verdict == "FAIL" and q is not None:
             x = prepared(q.select(q.held.load()), q.claim, q.label)
             law = q.claim.law(q.law_shape, q.layout, convention=q.convention)
             ctx = Tensors(q.claim, {q.label: x}, {q.label: law}, q.read_layout)
@@ -282,7 +284,7 @@ def _implicated(c: CheckResult, label: str) -> tuple[bool, dict[str, Any]] | Non
 
 def _rows(held: list[Held], ruled: dict[int, int], via: dict[int, str], pol: Policy,
           groups: dict[tuple[int, str], list[Piece]], results: list[GroupResult],
-          distinct: CheckResult, skipped: list[Held]) -> list[TensorRow]:
+          model_checks: tuple[CheckResult, ...], skipped: list[Held]) -> list[TensorRow]:
     by_label: dict[str, list[CheckResult]] = {}
     for g in results:
         for label in g.tensors:
@@ -298,23 +300,25 @@ def _rows(held: list[Held], ruled: dict[int, int], via: dict[int, str], pol: Pol
     skip = {id(h) for h in skipped}
     for i, h in enumerate(held):
         rule = ruled.get(i)
+        empty = math.prod(h.shape) == 0  # no elements: no law to hold, claimed or not
         base = TensorRow(
             names=tuple(h.names),
             shape=tuple(h.shape),
             dtype=h.dtype,
             rule=None if rule is None else rule + 1,
             match=None if rule is None else pol.rules[rule].describe(),
-            claim=claims.get(h.name, "skip" if id(h) in skip else ""),
-            verdict="unmatched" if rule is None else "skip" if id(h) in skip else "pass",
+            claim="" if empty else claims.get(h.name, "skip" if id(h) in skip else ""),
+            verdict="empty" if empty else "unmatched" if rule is None
+            else "skip" if id(h) in skip else "pass",
             via=via.get(i) if via.get(i) != h.name else None,
             module=h.module_types[0] if h.module_types else None,
         )
-        if rule is None or id(h) in skip:
+        if rule is None or id(h) in skip or empty:
             rows.append(base)
             continue
         facts = []
         for label in labels.get(h.name, []):
-            for c in [*by_label.get(label, []), distinct]:
+            for c in [*by_label.get(label, []), *model_checks]:
                 hit = _implicated(c, label)
                 if hit is not None:
                     facts.append(hit)

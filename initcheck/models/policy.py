@@ -27,6 +27,7 @@ from typing import Any
 from initcheck.claims.specs import Spec, spec
 from initcheck.core import _validate
 from initcheck.core.fans import CONVENTIONS, LAYOUTS, Layout
+from initcheck.frameworks.declared import Declared, declared
 
 #: The claim that excludes a tensor from the check (it is reported as skipped).
 SKIP = "skip"
@@ -82,20 +83,27 @@ class Rule:
     framework: str | None = None
     #: it may match no tensor without error (a rule for modules a model may not have)
     optional: bool = False
+    #: globs over the classes of the modules enclosing the tensor's module (any one)
+    inside: tuple[str, ...] = ()
 
-    def matches(self, name: str, module_types: Sequence[str], framework: str) -> bool:
+    def matches(self, name: str, module_types: Sequence[str], framework: str,
+                enclosing: Sequence[str] = ()) -> bool:
         if self.framework is not None and self.framework != framework:
             return False
         if not (
             fnmatch.fnmatchcase(name, self.match) or fnmatch.fnmatchcase("." + name, self.match)
         ):
             return False
+        if self.inside and not any(fnmatch.fnmatchcase(t, m)
+                                   for m in self.inside for t in enclosing):
+            return False
         return not self.module or any(fnmatch.fnmatchcase(t, m)
                                       for m in self.module for t in module_types)
 
     def describe(self) -> str:
         where = f" in {'/'.join(self.module)}" if self.module else ""
-        return f"{self.match}{where}"
+        within = f" inside {'/'.join(self.inside)}" if self.inside else ""
+        return f"{self.match}{where}{within}"
 
 
 @dataclass(frozen=True)
@@ -172,8 +180,22 @@ def _spec(value: Any, where: str) -> Spec:
             return spec(value)
         except ValueError as exc:
             raise ValueError(f"{where}: {exc}") from None
+    found = _declared(value, where)
+    if found is not None:
+        return found.spec
     raise ValueError(f"{where}: claim={value!r} is not a claim. Pass initcheck.spec(name,"
-                     " **params), a spec's name, 'skip', or Except/Split/Relative.")
+                     " **params), a spec's name, a torch, jax or keras initializer, 'skip',"
+                     " or Except/Split/Relative.")
+
+
+def _declared(value: Any, where: str) -> Declared | None:
+    """What a framework initializer given as a claim declares (None for anything else)."""
+    if isinstance(value, (str, Spec)):
+        return None
+    try:
+        return declared(value)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
 
 
 def _module_name(value: Any, where: str) -> str:
@@ -188,32 +210,48 @@ def _module_name(value: Any, where: str) -> str:
 
 
 def rule(match: str, claim_: Any, *, module: Any = None,
-         layout: str | Layout | None = None, convention: str = "logical",
-         framework: str | None = None, optional: bool = False) -> Rule:
+         layout: str | Layout | None = None, convention: str | None = None,
+         framework: str | None = None, optional: bool = False, inside: Any = None) -> Rule:
     """A validated ``Rule``: ``rule("*.c_proj.weight", ic.spec("normal", std=0.02))``.
 
+    The claim may be a framework's initializer as the model's code writes it
+    (``keras.initializers.HeNormal()``, ``jax.nn.initializers.lecun_normal()``,
+    ``functools.partial(torch.nn.init.normal_, std=0.02)``): its spec is read from its
+    configuration, and ``convention`` defaults to the fans that framework computes.
     ``module`` limits it to tensors of modules of a class (or a base): a class, a class name
-    or glob, a dotted name (its last part), or a list of them. An ``optional`` rule may match
-    no tensor (a policy for several models); any other that matches none is an error.
+    or glob, a dotted name (its last part), or a list of them; ``inside`` (the same forms)
+    to tensors whose module sits inside a module of such a class (torch, flax and equinox
+    models say what encloses what; a flax GRUCell's hidden Linear is a Linear inside a
+    GRUCell). An ``optional`` rule may match no tensor (a policy for several models); any
+    other that matches none is an error.
     """
     if not isinstance(match, str) or not match:
         raise ValueError(f"rule match={match!r}: pass a glob over dotted tensor names, e.g."
                          " '*.attn.c_proj.weight'.")
     where = f"rule {match!r}"
-    several = isinstance(module, (list, tuple, set, frozenset))
-    modules = tuple(_module_name(m, where) for m in (module if several else
-                                                      () if module is None else (module,)))
+    modules = _module_names(module, where)
+    within = _module_names(inside, where)
     if layout is not None and not isinstance(layout, Layout):
         _validate.choice(f"{where}: layout", layout, LAYOUTS)
+    if convention is None:
+        found = _declared(claim_, where)
+        convention = found.convention if found is not None else "logical"
     _validate.choice(f"{where}: convention", convention, CONVENTIONS)
     return Rule(match, claim(claim_, where), modules, layout, convention, framework,
-                bool(optional))
+                bool(optional), within)
+
+
+def _module_names(value: Any, where: str) -> tuple[str, ...]:
+    """Module globs from one class, name or glob, or a list of them (None: none)."""
+    several = isinstance(value, (list, tuple, set, frozenset))
+    return tuple(_module_name(m, where) for m in (value if several else
+                                                 () if value is None else (value,)))
 
 
 # ----------------------------------------------------------------------------------- TOML
 
 _RULE_KEYS = ("match", "module", "layout", "convention", "framework", "skip", "spec", "params",
-              "except", "split", "relative_to", "optional")
+              "except", "split", "relative_to", "optional", "inside")
 
 
 def load(path: str | Path) -> Policy:
@@ -264,7 +302,7 @@ def _toml_rule(table: dict[str, Any], i: int, path: Path) -> Rule:
             c = Relative(c, tuple(map(str, to)) if isinstance(to, list) else str(to))
     return rule(table["match"], c, module=table.get("module"), layout=table.get("layout"),
                 convention=table.get("convention", "logical"), framework=table.get("framework"),
-                optional=bool(table.get("optional", False)))
+                optional=bool(table.get("optional", False)), inside=table.get("inside"))
 
 
 def _toml_spec(table: Mapping[str, Any], where: str) -> Spec:

@@ -15,7 +15,7 @@ from typing import Any
 from initcheck.claims.laws import TRUNCATED_STD_2
 from initcheck.claims.specs import Spec, spec
 from initcheck.core import _validate
-from initcheck.core.fans import EMBEDDING
+from initcheck.core.fans import EMBEDDING, LAYOUTS
 from initcheck.models.policy import Except, Policy, Relative, Rule, Split, claim, load, rule
 
 #: torch modules that reset as Linear does (kaiming_uniform_(a=sqrt(5)), bias from fan_in).
@@ -35,8 +35,8 @@ def torch() -> Policy:
     U(-1/sqrt(fan_in), 1/sqrt(fan_in)) through kaiming_uniform_(a=sqrt(5)), biases the same
     bound from the weight's fan_in (torch's own fans); Embedding N(0, 1) with the padding
     row zero; norms' weights ones and biases zeros, BatchNorm's running statistics 0 and 1;
-    MultiheadAttention's projections xavier_uniform_, its biases zeros; RNN/LSTM/GRU
-    U(-1/sqrt(hidden), 1/sqrt(hidden)); PReLU 0.25."""
+    MultiheadAttention's projections xavier_uniform_, its biases zeros; RNN/LSTM/GRU and
+    their cells U(-1/sqrt(hidden), 1/sqrt(hidden)); PReLU 0.25."""
     # gain sqrt(2 / (1 + 5)) = sqrt(1/3): bound gain * sqrt(3 / fan_in) = 1 / sqrt(fan_in)
     kaiming = spec("he_uniform", nonlinearity="leaky_relu", a=math.sqrt(5))
     bound = _inverse_sqrt_fan_in()
@@ -59,6 +59,8 @@ def torch() -> Policy:
         # or of weight_hr (hidden_size in) when an LSTM projects to proj_size < hidden_size
         rule("*", Relative(bound, of=("weight_hr_l0", "weight_hh_l0")), module="RNNBase",
              convention="torch"),
+        # RNNCell/LSTMCell/GRUCell: the same bound, weight_hh being (gates x hidden, hidden)
+        rule("*", Relative(bound, of="weight_hh"), module="RNNCellBase", convention="torch"),
         rule("*.weight", spec("constant", value=0.25), module="PReLU"),
     )
     return Policy(rules, "torch", optional=True, builtin=True)
@@ -67,16 +69,33 @@ def torch() -> Policy:
 def flax() -> Policy:
     """flax's defaults, linen and nnx alike: Dense/Linear and Conv kernels lecun_normal
     (truncated at 2 std and corrected; jax's fans), biases zeros; Embed N(0, 1/features);
-    norms' scales ones and biases zeros, BatchNorm's mean 0 and var 1. In a linen params
-    dict the module type is the key without its index (``Dense_0`` is a ``Dense``)."""
+    norms' scales ones and biases zeros, BatchNorm's mean 0 and var 1; recurrent cells'
+    hidden-to-hidden kernels orthogonal; nnx LoRA's A he_uniform and B zeros; PReLU's slope
+    0.01. In a linen params dict the module type is the key
+    without its index (``Dense_0`` is a ``Dense``)."""
     lecun = spec("variance_scaling", scale=1.0, mode="fan_in", distribution="truncated_normal")
     zeros, ones = spec("zeros"), spec("ones")
-    affine = ("Dense", "Linear", "Conv", "ConvTranspose", "DenseGeneral", "LinearGeneral")
-    norms = ("LayerNorm", "RMSNorm", "BatchNorm", "GroupNorm")
+    affine = ("Dense", "Linear", "Conv", "ConvTranspose", "DenseGeneral", "LinearGeneral",
+              "ConvLocal", "Einsum")
+    norms = ("LayerNorm", "RMSNorm", "BatchNorm", "GroupNorm", "InstanceNorm")
+    cells = ("LSTMCell", "OptimizedLSTMCell", "GRUCell", "SimpleCell", "MGUCell")
+    orthogonal = spec("orthogonal")
     rules = (
-        rule(
-            "*.kernel", lecun, module=("Dense", "Linear", "Conv", "ConvTranspose"), convention="jax"
-        ),
+        # recurrent cells: hidden-to-hidden kernels orthogonal (nnx dense_h / hi..ho, linen's
+        # compact hi..ho, hr/hz/hn, h), input kernels lecun_normal, biases zeros
+        rule("*.h[ifgorzn].kernel", orthogonal, inside=cells),
+        rule("*.dense_h.kernel", orthogonal, inside=cells),
+        rule("*.h.kernel", orthogonal, inside="SimpleCell"),
+        rule("*.kernel", lecun, inside=cells),
+        rule("*.if.bias", ones, inside="MGUCell"),  # its forget gate's bias: ones
+        rule("*.bias", zeros, inside=cells),
+        # ConvLocal's kernel (output positions, in x k, features) too: jax reads the
+        # positions as a receptive field, so its fan_in counts them
+        rule("*.kernel", lecun, module=("Dense", "Linear", "Conv", "ConvTranspose", "ConvLocal",
+                                         "Einsum"), convention="jax"),
+        # nnx LoRA: A he_uniform (in, rank), B zeros
+        rule("*.lora_a", spec("he_uniform"), module="LoRA"),
+        rule("*.lora_b", zeros, module="LoRA"),
         # general dense kernels (MultiHeadAttention's projections): flax draws them as the flat
         # (batch x in, out) matrix; the layout collect reads from the module says which axes
         rule("*.kernel", lecun, module=("DenseGeneral", "LinearGeneral")),
@@ -91,6 +110,7 @@ def flax() -> Policy:
         rule("*.bias", zeros, module=norms),
         rule("*.mean", zeros, module="BatchNorm"),
         rule("*.var", ones, module="BatchNorm"),
+        rule("*.negative_slope", spec("constant", value=0.01), module="PReLU"),
     )
     return Policy(rules, "flax", optional=True, builtin=True)
 
@@ -107,13 +127,16 @@ def _keras_einsum_axes() -> bool:
 
 def keras() -> Policy:
     """keras 3's defaults: Dense, Conv and EinsumDense kernels glorot_uniform (keras's fans),
-    biases zeros; Embedding U(-0.05, 0.05); LayerNormalization and BatchNormalization gamma
-    ones and beta zeros, moving mean 0 and variance 1."""
+    biases zeros; recurrent cells' (ConvLSTM's too) recurrent kernels orthogonal and an
+    LSTM's forget-gate bias ones; Embedding U(-0.05, 0.05); norms' gamma/scale ones and beta
+    zeros, moving mean 0 and variance 1; Normalization's statistics before adapt() 0 and 1;
+    PReLU's alpha 0; AdditiveAttention's scale glorot_uniform, Attention's scalars 1."""
     zeros, ones = spec("zeros"), spec("ones")
     affine = ("Dense", "BaseConv", "EinsumDense", "BaseConvTranspose", "BaseDepthwiseConv",
               "BaseSeparableConv")
-    cells = ("LSTMCell", "GRUCell", "SimpleRNNCell")
-    norms = ("LayerNormalization", "BatchNormalization", "GroupNormalization")
+    cells = ("LSTMCell", "GRUCell", "SimpleRNNCell", "ConvLSTMCell")
+    norms = ("LayerNormalization", "BatchNormalization", "GroupNormalization",
+             "RMSNormalization")
     rules = (
         # EinsumDense (MultiHeadAttention's projections): keras >= 3.7 passes the kernel's
         # input and output axes to its VarianceScaling, so fans are logical over them (the
@@ -128,29 +151,45 @@ def keras() -> Policy:
         # recurrent kernels: keras's Orthogonal, rows orthonormal where units < 4 x units
         rule("*.recurrent_kernel", spec("orthogonal"), module=cells),
         # LSTMCell(unit_forget_bias=True), its default: the forget gate's quarter is ones
-        rule("*.bias", Split(0, (zeros, ones, zeros, zeros)), module="LSTMCell"),
+        rule("*.bias", Split(0, (zeros, ones, zeros, zeros)), module=("LSTMCell", "ConvLSTMCell")),
         rule("*.bias", zeros, module=(*affine, *cells)),
         rule("*.embeddings", spec("uniform", low=-0.05, high=0.05), module="Embedding"),
         rule("*.gamma", ones, module=norms),
         rule("*.beta", zeros, module=norms),
         rule("*.moving_mean", zeros, module="BatchNormalization"),
         rule("*.moving_variance", ones, module="BatchNormalization"),
+        rule("*.scale", ones, module="RMSNormalization"),
+        # Normalization before adapt(): its statistics are built zeros and ones
+        rule("*.mean", zeros, module="Normalization"),
+        rule("*.variance", ones, module="Normalization"),
+        rule("*.count", zeros, module="Normalization"),
+        rule("*.alpha", zeros, module="PReLU"),
+        # AdditiveAttention's scale (dim,): glorot_uniform, keras's fans of a vector
+        rule("*.scale", "xavier_uniform", module="AdditiveAttention", convention="keras"),
+        rule("*", ones, module="Attention"),  # use_scale / score_mode="concat" scalars
     )
     return Policy(rules, "keras", optional=True, builtin=True)
 
 
 def equinox() -> Policy:
-    """equinox's defaults: Linear and Conv weights and biases U(-1/sqrt(fan_in),
+    """equinox's defaults: Linear, Conv and ConvTranspose weights and biases U(-1/sqrt(fan_in),
     1/sqrt(fan_in)) with the weight's fan_in (groups counted), stored (out, in/groups, *k);
-    Embedding N(0, 1); LayerNorm weight ones, bias zeros. MultiheadAttention is Linears."""
+    GRUCell/LSTMCell U(+-1/sqrt(hidden)); Embedding N(0, 1); LayerNorm and RMSNorm weight
+    ones, bias zeros; PReLU 0.25. MultiheadAttention is Linears."""
     bound = _inverse_sqrt_fan_in()
-    affine = ("Linear", "Conv")
+    # ConvTranspose stores (out, in/groups, *k) and bounds by (in/groups) x k, as Conv does
+    affine = ("Linear", "Conv", "ConvTranspose")
+    norms = ("LayerNorm", "RMSNorm")
     rules = (
         rule("*.weight", bound, module=affine),
         rule("*.bias", Relative(bound, of="weight"), module=affine),
+        # GRUCell/LSTMCell: every tensor U(+-1/sqrt(hidden)), weight_hh being (gates x hidden,
+        # hidden)
+        rule("*", Relative(bound, of="weight_hh"), module=("GRUCell", "LSTMCell")),
         rule("*.weight", spec("normal"), module="Embedding"),
-        rule("*.weight", spec("ones"), module="LayerNorm"),
-        rule("*.bias", spec("zeros"), module="LayerNorm"),
+        rule("*.weight", spec("ones"), module=norms),
+        rule("*.bias", spec("zeros"), module=norms),
+        rule("*.negative_slope", spec("constant", value=0.25), module="PReLU"),
     )
     return Policy(rules, "equinox", optional=True, builtin=True)
 
@@ -158,18 +197,24 @@ def equinox() -> Policy:
 def haiku() -> Policy:
     """haiku's defaults, read from its params dict (``mlp/~/linear_0`` is a ``Linear``):
     Linear and ConvND weights TruncatedNormal(stddev=1/sqrt(fan_in)), cut at 2 stddev and not
-    widened (so their std is 0.88/sqrt(fan_in)), biases zeros; Embed TruncatedNormal(1);
-    LayerNorm scale ones and offset zeros."""
+    widened (so their std is 0.88/sqrt(fan_in)), transposed ones with fan_in k x in, biases
+    zeros; Embed TruncatedNormal(1); norms' scale ones and offset zeros; SpectralNorm's state
+    u0 N(0, 1)."""
     narrow = spec("variance_scaling", scale=TRUNCATED_STD_2**2, mode="fan_in",
                   distribution="truncated_normal")
-    affine = ("Linear", "Conv*D", "ConvND")
+    affine = ("Linear", "Conv*D", "ConvND", "ConvNd")
+    transposed = ("Conv*DTranspose", "ConvNDTranspose", "ConvNdTranspose")
+    norms = ("LayerNorm", "GroupNorm", "InstanceNorm", "RMSNorm", "RmsNorm")
     rules = (
+        # a transposed conv's w is (*k, out, in), its fan_in k x in
+        rule("*.w", narrow, module=transposed, layout=replace(LAYOUTS["flax"], transposed=True)),
         rule("*.w", narrow, module=affine),
-        rule("*.b", spec("zeros"), module=affine),
+        rule("*.b", spec("zeros"), module=(*affine, *transposed, "Bias")),
         rule("*.embeddings", spec("truncated_normal", std=1.0, lower=-2.0, upper=2.0),
              module="Embed", layout=EMBEDDING),
-        rule("*.scale", spec("ones"), module="LayerNorm"),
-        rule("*.offset", spec("zeros"), module="LayerNorm"),
+        rule("*.scale", spec("ones"), module=norms),
+        rule("*.offset", spec("zeros"), module=norms),
+        rule("*.u0", spec("normal"), module="SpectralNorm"),  # its power-iteration state
     )
     return Policy(rules, "haiku", optional=True, builtin=True)
 

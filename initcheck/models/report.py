@@ -26,8 +26,8 @@ SCHEMA = "initcheck.model_report/1"
 class TensorRow:
     """One tensor: every name it is held under, its shape and dtype, the rule that claims it
     (1-based; None if unmatched), the claim, the verdict (``pass``, ``FAIL``, ``skip``,
-    ``unmatched``), the failed checks and the worst one's numbers (check, observed,
-    expected, p-value, MDE, detail)."""
+    ``unmatched``, ``empty``: no elements, nothing to check), the failed checks and the
+    worst one's numbers (check, observed, expected, p-value, MDE, detail)."""
 
     names: tuple[str, ...]
     shape: tuple[int, ...]
@@ -181,12 +181,12 @@ class ModelReport(Verdict):
 
     @property
     def coverage(self) -> Coverage:
-        """Tensors and elements checked, skipped (claimed "skip") and unclaimed."""
+        """Tensors and elements checked, skipped (claimed "skip", or empty) and unclaimed."""
         def count(verdicts: tuple[str, ...]) -> tuple[int, int]:
             rows = [r for r in self.rows if r.verdict in verdicts]
             return len(rows), sum(math.prod(r.shape) for r in rows)
 
-        return Coverage(checked=count(("pass", "FAIL")), skipped=count(("skip",)),
+        return Coverage(checked=count(("pass", "FAIL")), skipped=count(("skip", "empty")),
                         unclaimed=count(("unmatched",)))
 
     @property
@@ -219,7 +219,10 @@ class ModelReport(Verdict):
 
     @property
     def alpha_spent(self) -> float:
-        return sum(c.alpha for g in self.groups for c in g.checks)
+        """The false-alarm rate the report's checks spent: every group's and the model-wide
+        tests' (near copies)."""
+        return (sum(c.alpha for g in self.groups for c in g.checks)
+                + sum(c.alpha for c in self.checks))
 
     def row(self, name: str) -> TensorRow:
         """The row of the tensor held under ``name``."""

@@ -14,6 +14,7 @@ By concern (docs/statistics.md states the null law and the power of each):
 - ``extremes``: ``finite``, ``support``, ``edge_test``, ``tails_test``, ``atoms_test``;
 - ``structure``: ``duplicates``, ``max_cosine_test``, ``spectrum_test``, ``equal``, thinning;
 - ``orthogonal``: ``orthonormality``, ``haar_test``;
+- ``copies``: ``near_copy_test`` (tensors that are near copies of each other);
 - ``units``: ``unit_sums``, ``unit_means_test``, ``unit_scales_test`` (heterogeneous units);
 - ``resolution``: ``resolution_test`` (values on a grid coarser than their dtype);
 - ``moments.kurtosis_test`` (heavy or light tails at the right std) and
@@ -22,6 +23,7 @@ By concern (docs/statistics.md states the null law and the power of each):
 
 from initcheck.core.results import POWER, CheckResult
 from initcheck.sharding.partials import Summary, UnitSums, summarize, unit_sums
+from initcheck.stats.copies import Slices, near_copy_test
 from initcheck.stats.distribution import KS_EXACT_MAX, cdf, ks_pvalue, ks_test
 from initcheck.stats.extremes import (
     atoms_test,
@@ -97,6 +99,7 @@ __all__ = [
     "max_cosine_test",
     "mean_test",
     "neighbours",
+    "near_copy_test",
     "orthonormality",
     "pair_cosine_test",
     "sigma_chi2_test",
@@ -104,6 +107,7 @@ __all__ = [
     "sigma_moment_test",
     "slices",
     "spaced",
+    "Slices",
     "spectrum_test",
     "submatrix",
     "summarize",

@@ -153,6 +153,8 @@ class CosinePart:
     cosine: float | None
     k: int
     d: int
+    #: the first row all at the claimed mean (its index among the rows given), if any
+    zero_row: int | None = None
 
 
 def cosine_part(label: str, m: np.ndarray) -> CosinePart | None:
@@ -162,7 +164,8 @@ def cosine_part(label: str, m: np.ndarray) -> CosinePart | None:
     m = np.asarray(m, dtype=np.float64)
     norms = np.linalg.norm(m, axis=1)
     if np.any(norms == 0):
-        return CosinePart(label, None, *m.shape)
+        k, d = m.shape
+        return CosinePart(label, None, k, d, zero_row=int(np.flatnonzero(norms == 0)[0]))
     gram = np.abs(m @ m.T) / np.outer(norms, norms)  # no normalized copy of m
     np.fill_diagonal(gram, 0.0)
     return CosinePart(label, float(gram.max()), *m.shape)
@@ -191,8 +194,8 @@ def max_cosine_test_of(parts: Iterable[CosinePart | None], alpha: float, *,
         if part.cosine is None:
             return CheckResult(name=name, passed=False, statistic=1.0, threshold=math.nan,
                                pvalue=0.0, alpha=alpha, n=n, mde=math.nan, observed=1.0,
-                               expected=0.0, detail=f"{part.label}: a slice is all at the"
-                               " claimed mean (zero vector)")
+                               expected=0.0, detail=f"{part.label}: slice {part.zero_row}"
+                               " is all at the claimed mean (a zero vector once centred)")
         p = min(1.0, part.k * (part.k - 1) // 2 * _cosine_pvalue(part.cosine, part.d))
         if p <= worst_p:
             worst_p, worst = p, (part.label, part.cosine, part.d)

@@ -30,7 +30,7 @@ from initcheck.verification.resolve import Plan, expression, propagation_options
 def verify(
     initializer: InitializerLike,
     *,
-    expect: str | Spec | None = None,
+    expect: str | Spec | object | None = None,
     framework: str = "auto",
     layout: str | Layout | None = None,
     shapes: Sequence[tuple[int, ...]] | None = None,
@@ -53,8 +53,11 @@ def verify(
     Args:
         initializer: an initcheck ``Initializer`` or a built-in's name (they carry their
             spec); a callable ``fn(shape, rng[, dtype])``; or a framework's initializer
-            (``torch.nn.init``, ``jax.nn.initializers``, keras, haiku), with ``expect``.
-        expect: the spec it claims: a name (``"he_normal"``) or ``initcheck.spec(...)``.
+            (``torch.nn.init``, ``jax.nn.initializers``, keras, haiku): torch's, jax's and
+            keras's state their own claim (read from their configuration), others need
+            ``expect``.
+        expect: the spec it claims: a name (``"he_normal"``), ``initcheck.spec(...)``, or a
+            torch, jax or keras initializer standing for the spec it declares.
         framework: ``"auto"`` (detected), ``"numpy"``, ``"torch"``, ``"jax"``, ``"keras"``
             or ``"haiku"``: how the initializer is called.
         layout: the axes shapes are read in (``"torch"``: (out, in, *k); ``"keras"``,

@@ -19,6 +19,7 @@ from initcheck.claims.specs import Spec, spec as make_spec
 from initcheck.core import _validate, memory
 from initcheck.core.contract import Adapter, InitializerLike
 from initcheck.core.fans import CONVENTIONS, LAYOUTS, Layout, get_layout
+from initcheck.frameworks.declared import declared
 from initcheck.frameworks.dispatch import adapter
 from initcheck.propagation.property import PropagationOptions
 from initcheck.theory.activations import Activation
@@ -27,16 +28,27 @@ from initcheck.theory.activations import Activation
 DEFAULT_DTYPE = np.float32
 
 
-def _resolve_spec(initializer: Any, expect: Any) -> Spec:
+def _resolve_spec(initializer: Any, expect: Any) -> tuple[Spec, str | None]:
+    """The claim and the fan convention it comes with (None: the caller's default). A
+    framework initializer, given as ``expect`` or verified without one, declares its own
+    (``initcheck.frameworks.declared``)."""
     if expect is not None:
         if isinstance(expect, (str, Spec)):
             with _validate.about("expect"):
-                return make_spec(expect)
+                return make_spec(expect), None
+        with _validate.about("expect"):
+            found = declared(expect)
+        if found is not None:
+            return found.spec, found.convention
         raise ValueError(
             f"expect={expect!r} is not a spec. Pass a name ('he_normal'), initcheck.spec(name,"
-            " **params) or a Spec.")
+            " **params), a Spec, or a torch, jax or keras initializer.")
     if isinstance(initializer, Initializer):
-        return initializer.spec
+        return initializer.spec, None
+    with _validate.about("initializer"):
+        found = declared(initializer)
+    if found is not None:  # a framework's own: what its arguments say it draws
+        return found.spec, found.convention
     raise ValueError(
         f"{getattr(initializer, '__qualname__', initializer)!r} carries no spec: say what it"
         " claims with expect='he_normal' or expect=initcheck.spec('he_normal', mode='fan_out').")
@@ -110,7 +122,7 @@ class Plan:
     propagation: PropagationOptions | None
 
 
-def resolve(initializer: InitializerLike, *, expect: str | Spec | None, framework: str,
+def resolve(initializer: InitializerLike, *, expect: object, framework: str,
              layout: str | Layout | None, shapes: Sequence[tuple[int, ...]] | None,
              samples: int | None, dtype: Any, convention: str | None, name: str | None,
              propagation: PropagationOptions | None) -> Plan:
@@ -121,7 +133,8 @@ def resolve(initializer: InitializerLike, *, expect: str | Spec | None, framewor
         _validate.choice("convention", convention, CONVENTIONS)
     if isinstance(initializer, str):
         initializer = _builtin(initializer)
-    claim = _resolve_spec(initializer, expect)
+    claim, declared_convention = _resolve_spec(initializer, expect)
+    convention = convention or declared_convention
     if layout is not None and not isinstance(layout, Layout):
         _validate.choice("layout", layout, LAYOUTS)
     if isinstance(initializer, Initializer) and layout is not None:

@@ -5,6 +5,7 @@ TOML; bad policies are one-line errors."""
 
 import json
 import math
+import re
 
 import jsonschema
 import numpy as np
@@ -76,7 +77,9 @@ def test_tied_parameters_are_checked_once_under_every_name_and_copies_fail():
     with torch.no_grad():
         model["other"].weight.copy_(emb.weight)  # a copy, not a tie: the same draw twice
     r = ic.check_model(model, pol)
-    assert not r.passed and r.row("other.weight").failed == ("distinct_tensors",)
+    # an exact copy is a near copy too: both model-wide checks name it, the copy only
+    assert not r.passed and r.row("other.weight").failed == ("distinct_tensors", "near_copies")
+    assert [row.name for row in r.failures] == ["other.weight"]
     assert "holds the same values as emb.weight" in r.failure_message()
 
 
@@ -185,7 +188,7 @@ def test_flax_linen_and_nnx_pass_the_flax_policy_and_break():
     variables = Net().init(jax.random.key(0), jax.numpy.ones((1, 6, 6, 8)))
     r = ic.check_model(variables, "flax")
     assert r.passed and r.framework == "jax", r.failure_message()
-    assert r.row("params.Dense_0.kernel").rule == 1
+    assert r.row("params.Dense_0.kernel").match.startswith("*.kernel in Dense/Linear")
     broken = jax.tree_util.tree_map(lambda x: x, variables)
     broken["params"]["Dense_0"]["kernel"] = broken["params"]["Dense_0"]["kernel"] * 1.05
     r = ic.check_model(broken, "flax")
@@ -403,6 +406,40 @@ def test_failures_say_what_the_tensor_holds():
     assert "unit(s) constant among varying ones (unit 7" in text and "inf" not in text
 
 
+def test_every_failed_tensor_says_what_it_looks_like_constants_included():
+    """Eight tensors scaled 2x (the report explained the first five only) each get a law
+    they look like, the weights' within 1% of twice He's bound; norm tensors that hold
+    another constant than the claimed one say which ("looks like: spec('zeros')"). A zero
+    row among 3000 is named by its index in the tensor, past the slices the check reads."""
+    torch.manual_seed(0)
+    model = nn.Sequential(*[nn.Linear(96, 96) for _ in range(4)], nn.LayerNorm(96))
+    with torch.no_grad():
+        for layer in model[:4]:
+            layer.weight.mul_(2)
+            layer.bias.mul_(2)
+        model[4].weight.zero_()
+        model[4].bias.fill_(0.25)
+    report = ic.check_model(model, "torch")
+    failed = {row.name: row for row in report.failures}
+    assert len(failed) == 10 and all(row.looks_like for row in failed.values()), failed
+    bound = 2 / 96**0.5  # torch's U(+-1/sqrt(fan_in)), doubled
+    for k in range(4):
+        claim = failed[f"{k}.weight"].looks_like[0].claim
+        high = re.fullmatch(r"spec\('uniform', low=-([0-9.e-]+), high=([0-9.e-]+)\)", claim)
+        assert high and abs(float(high[2]) / bound - 1) < 0.01, claim
+    assert failed["4.weight"].looks_like[0].claim == "spec('zeros')"
+    assert failed["4.bias"].looks_like[0].claim == "spec('constant', value=0.25)"
+    assert "every value is 0.25" in str(failed["4.bias"].looks_like[0])
+    from initcheck import stats
+
+    n = 3000
+    index = int(stats.spaced(n, stats.MAX_SLICES)[5])
+    w = np.random.default_rng(0).normal(0, 0.02, (n, 64))
+    w[index] = 0
+    text = ic.check_tensor(w, ic.spec("normal", std=0.02)).failure_message()
+    assert f"axis 0: slice {index} is all at the claimed mean" in text
+
+
 def test_a_projected_lstm_passes_torchs_policy_and_a_scaled_one_fails():
     """torch draws every RNN tensor from U(+-1/sqrt(hidden_size)); with proj_size, weight_hh's
     fan_in is proj_size, so the bound is read from weight_hr (hidden_size in) where the module
@@ -421,7 +458,7 @@ def test_keras_multi_head_attention_passes_with_its_einsum_fans():
     logical fans over them (read from each layer's equation); the keras policy failed them
     at 3.2x and 1.6x. A query kernel scaled 1.2x fails, named. Each check spends <= 1e-6."""
     keras = pytest.importorskip("keras")
-    from initcheck.models.collect import _einsum_layout
+    from initcheck.models.collect_keras import einsum_layout
 
     keras.utils.set_random_seed(0)
     mha = keras.layers.MultiHeadAttention(num_heads=4, key_dim=16)
@@ -432,7 +469,7 @@ def test_keras_multi_head_attention_passes_with_its_einsum_fans():
     failed = ic.check_model(mha, "keras").failures
     assert [row.name for row in failed] == ["multi_head_attention.query.kernel"]
     layer = type("L", (), {"equation": "abc,cde->abde"})()
-    lay = _einsum_layout(layer)
+    lay = einsum_layout(layer)
     assert ic.compute_fans((64, 4, 16), lay) == ic.Fans(fan_in=64, fan_out=64, receptive_field=1)
 
 
@@ -569,3 +606,62 @@ def test_a_haiku_params_dict_passes_the_haiku_policy():
     params = jax.tree_util.tree_map(lambda a: a, params)
     params["mlp/~/linear_0"]["w"] = params["mlp/~/linear_0"]["w"] * 1.2
     assert [x.name for x in ic.check_model(params, "haiku").failures] == ["mlp/~/linear_0.w"]
+
+
+def test_a_rule_inside_a_module_class_claims_only_what_that_module_encloses(tmp_path):
+    """``inside=`` reads the modules enclosing a tensor's module: flax's recurrent cells hold
+    their hidden-to-hidden kernels in plain Linear submodules, drawn orthogonal; the flax
+    preset claims them through it (they failed, or passed a lecun claim by luck of size).
+    A torch rule inside one block claims that block's Linear only, in Python and TOML."""
+    pytest.importorskip("flax")
+    from flax import nnx
+
+    cell = nnx.GRUCell(32, 48, rngs=nnx.Rngs(0))
+    report = ic.check_model(cell, "flax")
+    match = report.row("dense_h.kernel").match
+    assert report.passed and "inside" in match and "GRUCell" in match, match
+    cell.dense_h.kernel[...] = np.random.default_rng(0).normal(0, 48**-0.5, (48, 144))
+    assert [r.name for r in ic.check_model(cell, "flax").failures] == ["dense_h.kernel"]
+
+    torch.manual_seed(0)
+    block = nn.Sequential(nn.Linear(16, 16))
+    model = nn.Sequential(nn.Linear(16, 16), nn.ModuleList([block]))
+    with torch.no_grad():
+        block[0].weight.zero_()
+    inner = rule("*.weight", "zeros", module="Linear", inside="ModuleList")
+    policy = ic.models.as_policy("torch").extended(inner)
+    report = ic.check_model(model, policy)
+    assert report.passed and report.row("1.0.0.weight").rule == 1
+    assert report.row("0.weight").rule != 1  # not inside a ModuleList
+    path = tmp_path / "p.toml"
+    path.write_text('[[rule]]\nmatch = "*.weight"\ninside = "ModuleList"\nspec = "zeros"\n'
+                    '[[rule]]\nmatch = "*"\nskip = true\n')
+    assert ic.check_model(model, path).row("1.0.0.weight").claim == "spec('zeros')"
+
+
+@pytest.mark.parametrize("make", [
+    lambda a, g: -a,                                          # sign flipped
+    lambda a, g: a.T.clone(),                                 # transposed (a port)
+    lambda a, g: a[torch.randperm(a.shape[0], generator=g)],  # rows permuted
+    lambda a, g: torch.cat([a[:96], a.abs().max() * torch.rand(96, 192, generator=g)]),
+    lambda a, g: a + 1e-7 * torch.randn(a.shape, generator=g),                 # upcycled + noise
+    lambda a, g: a + 0.05 * a.std() * torch.randn(a.shape, generator=g),       # 5% noise
+], ids=["negated", "transposed", "rows permuted", "half the rows", "noise 1e-7", "noise 5%"])
+def test_a_near_copy_of_another_tensor_fails_the_model_named(make):
+    """Only bit-exact copies were found: -A, A transposed, A with rows permuted, half of A's
+    rows, A + noise passed. The near-copy test compares slices of equal length across tensors
+    (|cos| near 1 at any sign, order or orientation), Bonferroni over the pairs compared, at
+    one share of the model's alpha; the fresh model passes (its largest |cos| is ~0.3)."""
+    g = torch.Generator().manual_seed(1)
+    torch.manual_seed(0)
+    model = nn.Sequential(*[nn.Linear(192, 192) for _ in range(4)])
+    clean = ic.check_model(model, "torch")
+    near = next(c for c in clean.checks if c.name == "near_copies")
+    assert clean.passed and near.passed and near.statistic < near.threshold < 0.6, near
+    with torch.no_grad():
+        model[2].weight.copy_(make(model[0].weight.detach().clone(), g))
+    report = ic.check_model(model, "torch")
+    near = next(c for c in report.checks if c.name == "near_copies")
+    assert not near.passed and near.statistic > 0.99, near
+    assert [r.name for r in report.failures] == ["2.weight"]
+    assert "near copy" in report.failure_message()
