@@ -72,9 +72,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=int, default=1000, help="models in all")
     parser.add_argument("--alpha", type=float, default=0.05)
+    parser.add_argument("--frameworks", nargs="+", choices=sorted(BUILDERS),
+                        default=list(BUILDERS), help="the frameworks the models come from")
     args = parser.parse_args()
-    per = {fw: args.models // len(BUILDERS) + (i < args.models % len(BUILDERS))
-           for i, fw in enumerate(BUILDERS)}
+    chosen = args.frameworks
+    per = {fw: args.models // len(chosen) + (i < args.models % len(chosen))
+           for i, fw in enumerate(chosen)}
     total_hits = total = default_hits = 0
     print(f"check_model false alarms at alpha {args.alpha} (and at 1e-6), fresh models")
     for fw, n in per.items():

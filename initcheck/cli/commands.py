@@ -97,6 +97,17 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _declared_claim(init: object) -> object:
+    """The claim a torch, jax or keras initializer states itself (None for others); one
+    whose law no spec states is a usage error naming it."""
+    from initcheck.frameworks.declared import declared
+
+    try:
+        return declared(init)
+    except ValueError as exc:
+        raise UsageError(f"{exc} Pass --expect NAME.") from None
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from initcheck.claims import specs
     init = target_initializer(args)
@@ -106,7 +117,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         expect = specs.spec(args.expect, **params)
     elif params:
         raise UsageError("--param sets parameters of --expect; pass --expect NAME too")
-    elif is_import_path(args.target):
+    elif is_import_path(args.target) and _declared_claim(init) is None:
         raise UsageError(f"{args.target} carries no spec: say what it claims with --expect NAME"
                          " (e.g. --expect he_normal, with --param mode=fan_out for parameters)")
     _check_plot_target(args.plot, "--activation" if not args.activation else None)

@@ -89,7 +89,7 @@ def _torch(obj: Any) -> Declared | None:
     if name not in _TORCH:
         raise NotExpressible(f"torch.nn.init.{name} draws no law a spec states (only"
                              f" {', '.join(sorted(_TORCH))} do): claim what it should give as"
-                             " a spec, e.g. ic.spec('he_normal').")
+                             " a spec.")
     try:
         bound = inspect.signature(fn).bind_partial(None, *args, **kwargs)
     except TypeError as exc:

@@ -304,3 +304,16 @@ def test_every_commands_json_on_stdout_is_valid_against_its_schema(args, tmp_pat
     assert r.returncode in (0, 1), r.stderr
     doc = json.loads(r.stdout)
     jsonschema.validate(doc, SCHEMAS[doc["schema"]])
+
+
+def test_verify_a_framework_initializer_by_the_claim_it_states():
+    """A torch.nn.init function is verified against the spec its own arguments declare; one
+    whose law no spec states, or a plain function, is told to pass --expect (exit 2)."""
+    pytest.importorskip("torch")
+    ok = run_cli("verify", "torch.nn.init:xavier_normal_", "--shape", "256,128")
+    assert ok.returncode == 0 and "verdict: PASS" in ok.stdout, ok.stdout + ok.stderr
+    eye = run_cli("verify", "torch.nn.init:eye_")
+    assert eye.returncode == 2 and "eye_ draws no law a spec states" in eye.stderr
+    assert "Pass --expect NAME" in eye.stderr and "ic.spec" not in eye.stderr
+    plain = run_cli("verify", "numpy.random:normal")
+    assert plain.returncode == 2 and "carries no spec" in plain.stderr
