@@ -23,6 +23,8 @@ from initcheck.core.fans import (
 from initcheck.core.results import CheckResult as CheckResult, Report as Report
 from initcheck.identification.report import Candidate as Candidate
 from initcheck.identification.search import identify as identify
+from initcheck.models.compare import compare_models as compare_models
+from initcheck.models.diff_report import ModelDiff as ModelDiff
 from initcheck.models.model import check_model as check_model
 from initcheck.models.report import ModelReport as ModelReport
 from initcheck.models.tensor import check_tensor as check_tensor

@@ -246,6 +246,38 @@ def cmd_model(args: argparse.Namespace) -> int:
     return EXIT_OK if report.passed else EXIT_FAIL
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    """Build the models A's and B's factories return and compare their initialization."""
+    kwargs = parse_pairs(args.kwarg, "--kwarg")
+    names = None
+    if args.names:
+        try:
+            with open(args.names) as f:
+                names = json.load(f)
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"--names {args.names}: {exc}; pass a JSON object"
+                             ' {"a\'s name": "b\'s name", ...}') from None
+        if not isinstance(names, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in names.items()):
+            raise UsageError(f"--names {args.names}: a JSON object of names to names is needed")
+    models = []
+    for target in (args.a, args.b):
+        factory = resolve_target(target)
+        try:
+            models.append(factory(**kwargs))
+        except TypeError as exc:
+            raise UsageError(f"calling {target}(**{kwargs}) failed: {exc}. A and B are"
+                             " factories that return the models.") from None
+    from initcheck.models.compare import compare_models
+
+    diff = compare_models(models[0], models[1], names=names, alpha=args.alpha)
+    if args.json != "-":
+        print(diff)
+    if args.json:
+        _write_json(diff.to_dict(), args.json, timings=False)
+    return EXIT_OK if diff.passed else EXIT_FAIL
+
+
 def _check_plot_target(path: str | None, missing: str | None = None) -> None:
     """A plot path must be writable before a long run starts; ``missing`` names the option
     without which nothing would be drawn."""

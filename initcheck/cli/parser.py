@@ -1,6 +1,6 @@
 """The ``initcheck`` command (also ``python -m initcheck``).
 
-Commands: list, verify, identify, audit, model, simulate, gain.
+Commands: list, verify, identify, audit, model, diff, simulate, gain.
 Exit codes: 0 every check passed, 1 a check failed, 2 usage or input error (a message that
 names the fix, never a bare traceback), 3 an internal error (no verdict was reached)."""
 
@@ -18,6 +18,7 @@ from initcheck.cli.commands import (
     EXIT_USAGE,
     LIST_SHAPE,
     cmd_audit,
+    cmd_diff,
     cmd_gain,
     cmd_identify,
     cmd_list,
@@ -130,7 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="check what a model holds against a policy of rules")
     p.add_argument("target", help="a factory that returns the model (package.module:make_model)")
     p.add_argument("--policy", required=True,
-                   help="a TOML policy file, or a built-in policy: torch, flax, keras")
+                   help="a TOML policy file, or a built-in policy: torch, flax, keras, equinox,"
+                        " haiku, transformers")
     p.add_argument(
         "--kwarg", action="append", metavar="K=V", help="a keyword argument for the factory"
     )
@@ -145,6 +147,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-timings", action="store_true",
                    help="leave wall times out of the JSON, so two runs diff clean")
     p.set_defaults(run=cmd_model)
+
+    p = sub.add_parser("diff", formatter_class=_HELP,
+                       help="are two models initialized the same way? (no policy needed)")
+    p.add_argument("a", help="a factory that returns the first model (package.module:make_a)")
+    p.add_argument("b", help="a factory that returns the second (package.module:make_b)")
+    p.add_argument(
+        "--kwarg", action="append", metavar="K=V", help="a keyword argument for both factories"
+    )
+    p.add_argument("--names", metavar="FILE",
+                   help="a JSON object {a's tensor name: b's} where the names differ (a port)")
+    p.add_argument("--alpha", type=parse_alpha, default=DEFAULT_ALPHA,
+                   help="family-wise false-alarm budget of the whole comparison")
+    p.add_argument(
+        "--json", metavar="FILE", help="write JSON ('-' for stdout, replacing the table)"
+    )
+    p.set_defaults(run=cmd_diff)
 
     p = sub.add_parser("trace", formatter_class=_HELP,
                        help="signal propagation through a real torch model, or a width sweep")

@@ -252,8 +252,40 @@ WIDTH_SWEEP: dict[str, Any] = {
 }
 
 #: Every schema by the id its documents carry (``schema`` key; a result type's ``SCHEMA``).
+MODEL_DIFF: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "initcheck.model_diff/1",
+    "type": "object",
+    "required": ["schema", "model_a", "model_b", "alpha", "passed", "tensors", "groups",
+                 "only_a", "only_b"],
+    "properties": {
+        "schema": {"const": "initcheck.model_diff/1"},
+        "model_a": {"type": "string"}, "model_b": {"type": "string"},
+        "alpha": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+        "passed": {"type": "boolean"},
+        "tensors": {"type": "array", "items": {
+            "type": "object",
+            "required": ["name", "name_b", "shape", "shape_b", "ratio", "ratio_low",
+                         "ratio_high", "passed", "checks", "holds_a", "holds_b"],
+            "properties": {
+                "name": {"type": "string"}, "name_b": {"type": "string"},
+                "shape": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+                "shape_b": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+                "ratio": _NUM, "ratio_low": _NUM, "ratio_high": _NUM,
+                "passed": {"type": "boolean"},
+                "checks": {"type": "array", "items": CHECK, "minItems": 1},
+                "holds_a": {"type": "string"}, "holds_b": {"type": "string"},
+            }}},
+        "groups": {"type": "array", "items": {
+            "type": "object", "required": ["group", "check"],
+            "properties": {"group": {"type": "string"}, "check": CHECK}}},
+        "only_a": {"type": "array", "items": {"type": "string"}},
+        "only_b": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
 SCHEMAS: dict[str, dict[str, Any]] = {
     schema["title"]: schema
-    for schema in (CHECK, REPORT, MODEL_REPORT, AUDIT, AUDIT_ROW, TRACE, MODEL_TRACE, GAIN,
-                   GAIN_VALUE, CANDIDATE, IDENTIFY, WIDTH_SWEEP)
+    for schema in (CHECK, REPORT, MODEL_REPORT, MODEL_DIFF, AUDIT, AUDIT_ROW, TRACE, MODEL_TRACE,
+                   GAIN, GAIN_VALUE, CANDIDATE, IDENTIFY, WIDTH_SWEEP)
 }

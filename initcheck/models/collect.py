@@ -93,6 +93,7 @@ def _torch(model: Any, framework: str) -> Iterator[Held]:
         parts = prefix.split(".") if prefix else []
         outer = tuple(t for k in range(len(parts))
                       for t in types_of(modules.get(".".join(parts[:k]), None)))
+        transient: set[str] = getattr(module, "_non_persistent_buffers_set", set())
         for local, t in [*module._parameters.items(), *module._buffers.items()]:
             if t is None:
                 continue
@@ -112,7 +113,7 @@ def _torch(model: Any, framework: str) -> Iterator[Held]:
             seen[id(t)] = h = Held([full], types_of(module), module, local, framework, layout,
                                    tuple(t.shape), str(t.dtype).replace("torch.", ""),
                                    functools.partial(as_checkable, t), sharded=is_sharded(t),
-                                   enclosing=outer)
+                                   enclosing=outer, transient=local in transient)
             yield h
 
 

@@ -55,6 +55,9 @@ class Held:
     sibling_maps: dict[str, dict[str, Held]] = field(default_factory=dict, repr=False)
     #: Class names (and bases) of the modules enclosing its module (torch, flax, equinox).
     enclosing: tuple[str, ...] = ()
+    #: Not state: a torch non-persistent buffer (a causal mask, rotary frequencies), computed
+    #: rather than drawn; a rule may claim it, but none has to.
+    transient: bool = False
 
     def __post_init__(self) -> None:
         if not self.owners:

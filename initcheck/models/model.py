@@ -159,12 +159,13 @@ def check_model(model: Any, policy: Any, *, alpha: float = DEFAULT_ALPHA, strict
     """
     start = time.perf_counter()
     alpha = stats.check_alpha(alpha)
-    pol = as_policy(policy)
+    pol = as_policy(policy, model)
     held = collect(model, framework)
     _agree(held, pol, alpha)
     ruled, via, unmatched = _match(held, pol)
     groups: dict[tuple[int, str], list[Piece]] = {}
-    skipped = []
+    skipped = [h for h in unmatched if h.transient]  # not state: nothing has to claim it
+    unmatched = [h for h in unmatched if not h.transient]
     for i, r in ruled.items():
         rule = pol.rules[r]
         if rule.claim == SKIP or math.prod(held[i].shape) == 0:  # empty: nothing to check
@@ -308,8 +309,8 @@ def _rows(held: list[Held], ruled: dict[int, int], via: dict[int, str], pol: Pol
             rule=None if rule is None else rule + 1,
             match=None if rule is None else pol.rules[rule].describe(),
             claim="" if empty else claims.get(h.name, "skip" if id(h) in skip else ""),
-            verdict="empty" if empty else "unmatched" if rule is None
-            else "skip" if id(h) in skip else "pass",
+            verdict="empty" if empty else "skip" if id(h) in skip
+            else "unmatched" if rule is None else "pass",
             via=via.get(i) if via.get(i) != h.name else None,
             module=h.module_types[0] if h.module_types else None,
         )

@@ -17,6 +17,7 @@ from initcheck.claims.specs import Spec, spec
 from initcheck.core import _validate
 from initcheck.core.fans import EMBEDDING, LAYOUTS
 from initcheck.models.policy import Except, Policy, Relative, Rule, Split, claim, load, rule
+from initcheck.models.transformers_preset import transformers
 
 #: torch modules that reset as Linear does (kaiming_uniform_(a=sqrt(5)), bias from fan_in).
 _TORCH_AFFINE = ("Linear", "_ConvNd")
@@ -223,9 +224,14 @@ def haiku() -> Policy:
 POLICIES: dict[str, Callable[[], Policy]] = {"torch": torch, "flax": flax, "keras": keras,
                                              "equinox": equinox, "haiku": haiku}
 
-def as_policy(value: Any) -> Policy:
+#: Built-in policies read from the model itself (its config).
+MODEL_POLICIES: dict[str, Callable[[Any], Policy]] = {"transformers": transformers}
+
+
+def as_policy(value: Any, model: Any = None) -> Policy:
     """A ``Policy`` from a Policy, a list of rules, a dict ``{glob: claim}`` (an ordered policy,
-    first match wins), a built-in's name (``"torch"``, ``"flax"``) or a TOML file's path."""
+    first match wins), a built-in's name (``"torch"``, ``"flax"``; ``"transformers"`` reads
+    ``model``'s config) or a TOML file's path."""
     if isinstance(value, Policy):
         return value
     if isinstance(value, Mapping):
@@ -236,10 +242,15 @@ def as_policy(value: Any) -> Policy:
     if isinstance(value, (str, Path)):
         if isinstance(value, str) and value in POLICIES:
             return POLICIES[value]()
+        if isinstance(value, str) and value in MODEL_POLICIES:
+            if model is None:
+                raise ValueError(f"the {value!r} policy reads the model's config: use it through"
+                                 " check_model(model, ...), which passes the model.")
+            return MODEL_POLICIES[value](model)
         path = Path(value)
         if path.suffix == ".toml" or path.exists():
             return load(path)
-        _validate.choice("policy", value, list(POLICIES))
+        _validate.choice("policy", value, [*POLICIES, *MODEL_POLICIES])
     if isinstance(value, Sequence) and value and all(isinstance(r, Rule) for r in value):
         # rules built directly (not through rule()) are validated here
         return Policy(tuple(replace(r, claim=claim(r.claim, f"rule {i + 1} ({r.describe()})"))
@@ -248,4 +259,4 @@ def as_policy(value: Any) -> Policy:
                      " policy's name ('torch', 'flax') or a TOML file's path.")
 
 
-__all__ = ["POLICIES", "as_policy", "equinox", "flax", "haiku", "keras", "torch"]
+__all__ = ["MODEL_POLICIES", "POLICIES", "as_policy", "equinox", "flax", "haiku", "keras", "torch"]
