@@ -24,6 +24,8 @@ from initcheck.core.results import CheckResult as CheckResult, Report as Report
 from initcheck.identification.report import Candidate as Candidate
 from initcheck.identification.search import identify as identify
 from initcheck.models.compare import compare_models as compare_models
+from initcheck.models.describe import describe_model as describe_model
+from initcheck.models.describe_report import ModelDescription as ModelDescription
 from initcheck.models.diff_report import ModelDiff as ModelDiff
 from initcheck.models.model import check_model as check_model
 from initcheck.models.report import ModelReport as ModelReport

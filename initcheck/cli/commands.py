@@ -225,59 +225,6 @@ def cmd_trace(args: argparse.Namespace) -> int:
     return EXIT_OK if trace.passed else EXIT_FAIL
 
 
-def cmd_model(args: argparse.Namespace) -> int:
-    """Build the model TARGET's factory returns and check it against --policy."""
-    factory = resolve_target(args.target)
-    kwargs = parse_pairs(args.kwarg, "--kwarg")
-    from initcheck.models import as_policy, check_model
-
-    policy = as_policy(args.policy)  # a bad policy is refused before the model is built
-    try:
-        model = factory(**kwargs)
-    except TypeError as exc:  # not callable, or wrong keywords
-        raise UsageError(f"calling {args.target}(**{kwargs}) failed: {exc}. TARGET is a"
-                         " factory that returns the model.") from None
-    report = check_model(model, policy, alpha=args.alpha, strict=args.strict,
-                         framework=args.framework)
-    if args.json != "-":
-        print(report)
-    if args.json:
-        _write_json(report.to_dict(), args.json, timings=not args.no_timings)
-    return EXIT_OK if report.passed else EXIT_FAIL
-
-
-def cmd_diff(args: argparse.Namespace) -> int:
-    """Build the models A's and B's factories return and compare their initialization."""
-    kwargs = parse_pairs(args.kwarg, "--kwarg")
-    names = None
-    if args.names:
-        try:
-            with open(args.names) as f:
-                names = json.load(f)
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"--names {args.names}: {exc}; pass a JSON object"
-                             ' {"a\'s name": "b\'s name", ...}') from None
-        if not isinstance(names, dict) or not all(
-                isinstance(k, str) and isinstance(v, str) for k, v in names.items()):
-            raise UsageError(f"--names {args.names}: a JSON object of names to names is needed")
-    models = []
-    for target in (args.a, args.b):
-        factory = resolve_target(target)
-        try:
-            models.append(factory(**kwargs))
-        except TypeError as exc:
-            raise UsageError(f"calling {target}(**{kwargs}) failed: {exc}. A and B are"
-                             " factories that return the models.") from None
-    from initcheck.models.compare import compare_models
-
-    diff = compare_models(models[0], models[1], names=names, alpha=args.alpha)
-    if args.json != "-":
-        print(diff)
-    if args.json:
-        _write_json(diff.to_dict(), args.json, timings=False)
-    return EXIT_OK if diff.passed else EXIT_FAIL
-
-
 def _check_plot_target(path: str | None, missing: str | None = None) -> None:
     """A plot path must be writable before a long run starts; ``missing`` names the option
     without which nothing would be drawn."""

@@ -1,6 +1,6 @@
 """The ``initcheck`` command (also ``python -m initcheck``).
 
-Commands: list, verify, identify, audit, model, diff, simulate, gain.
+Commands: list, verify, identify, audit, model, describe, diff, simulate, gain.
 Exit codes: 0 every check passed, 1 a check failed, 2 usage or input error (a message that
 names the fix, never a bare traceback), 3 an internal error (no verdict was reached)."""
 
@@ -18,16 +18,15 @@ from initcheck.cli.commands import (
     EXIT_USAGE,
     LIST_SHAPE,
     cmd_audit,
-    cmd_diff,
     cmd_gain,
     cmd_identify,
     cmd_list,
-    cmd_model,
     cmd_simulate,
     cmd_trace,
     cmd_verify,
 )
 from initcheck.cli.inputs import UsageError, nonneg_int, parse_alpha, parse_shape, positive_int
+from initcheck.cli.model_commands import cmd_describe, cmd_diff, cmd_model
 from initcheck.core import threads
 from initcheck.core.defaults import DEFAULT_ALPHA, DEFAULT_AUDIT_ALPHA, PROPAGATION_FACTOR
 from initcheck.core.fans import DEFAULT_LAYOUT, LAYOUTS
@@ -147,6 +146,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-timings", action="store_true",
                    help="leave wall times out of the JSON, so two runs diff clean")
     p.set_defaults(run=cmd_model)
+
+    p = sub.add_parser("describe", formatter_class=_HELP,
+                       help="the smallest policy a model passes: a lockfile for its init")
+    p.add_argument("target", help="a factory that returns the model (package.module:make_model)")
+    p.add_argument(
+        "--kwarg", action="append", metavar="K=V", help="a keyword argument for the factory"
+    )
+    p.add_argument("--alpha", type=parse_alpha, default=DEFAULT_ALPHA,
+                   help="family-wise false-alarm budget of the identification and the check")
+    p.add_argument("--toml", metavar="FILE",
+                   help="write the policy as TOML (initcheck model --policy FILE reads it)")
+    p.add_argument("--python", metavar="FILE", help="write the policy as Python")
+    p.add_argument(
+        "--json", metavar="FILE", help="write JSON ('-' for stdout, replacing the text)"
+    )
+    p.set_defaults(run=cmd_describe)
 
     p = sub.add_parser("diff", formatter_class=_HELP,
                        help="are two models initialized the same way? (no policy needed)")

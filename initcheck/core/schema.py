@@ -284,8 +284,39 @@ MODEL_DIFF: dict[str, Any] = {
     },
 }
 
+MODEL_DESCRIPTION: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "initcheck.model_description/1",
+    "type": "object",
+    "required": ["schema", "model", "framework", "alpha", "passed", "rules", "python", "toml",
+                 "report", "meta"],
+    "properties": {
+        "schema": {"const": "initcheck.model_description/1"},
+        "model": {"type": "string"}, "framework": {"type": "string"},
+        "alpha": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+        "passed": {"type": "boolean"},
+        "rules": {"type": "array", "items": {
+            "type": "object",
+            "required": ["match", "module", "claim", "convention", "words", "tensors",
+                         "elements", "pvalue", "mde"],
+            "properties": {
+                "match": {"type": "string"},
+                "module": {"type": "array", "items": {"type": "string"}},
+                "claim": {"type": "string"}, "convention": {"type": "string"},
+                "words": {"type": "string"},
+                "tensors": {"type": "array", "items": {"type": "string"}},
+                "elements": {"type": "integer", "minimum": 0},
+                "pvalue": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+                "mde": _NUM,
+            }}},
+        "python": {"type": "string"}, "toml": {"type": "string"},
+        "report": MODEL_REPORT,
+        "meta": {"type": "object"},
+    },
+}
+
 SCHEMAS: dict[str, dict[str, Any]] = {
     schema["title"]: schema
-    for schema in (CHECK, REPORT, MODEL_REPORT, MODEL_DIFF, AUDIT, AUDIT_ROW, TRACE, MODEL_TRACE,
-                   GAIN, GAIN_VALUE, CANDIDATE, IDENTIFY, WIDTH_SWEEP)
+    for schema in (CHECK, REPORT, MODEL_REPORT, MODEL_DIFF, MODEL_DESCRIPTION, AUDIT, AUDIT_ROW,
+                   TRACE, MODEL_TRACE, GAIN, GAIN_VALUE, CANDIDATE, IDENTIFY, WIDTH_SWEEP)
 }
