@@ -5,6 +5,7 @@ fixed stds, and the spec each point of the space stands for, named where a name 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, replace
 
@@ -53,7 +54,11 @@ class FanRule:
     variant: str = "exact"  # or "no_receptive_field", "square_kernel"
 
     def fan(self, shape: tuple[int, ...]) -> float:
-        """The fan of ``shape`` by this rule (ValueError where the rule cannot read it)."""
+        """The fan of ``shape`` by this rule (ValueError where the rule cannot read it);
+        cached, since a search reads each rule's fan of each shape many times."""
+        return _rule_fan(self, tuple(shape))
+
+    def _fan(self, shape: tuple[int, ...]) -> float:
         if self.mode is None:
             return 1.0
         fans = compute_fans(shape, self.layout, convention=self.convention, vectors="length")
@@ -78,6 +83,11 @@ class FanRule:
             parts.append(self.variant.replace("_", " ") if self.variant != "square_kernel"
                          else "a square kernel assumed")
         return ", ".join(parts)
+
+
+@functools.lru_cache(maxsize=2**16)
+def _rule_fan(rule: FanRule, shape: tuple[int, ...]) -> float:
+    return rule._fan(shape)
 
 
 def family_law(family: str, var: float) -> Law:

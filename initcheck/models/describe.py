@@ -161,7 +161,7 @@ def _group_rules(kind: str, local: str, hs: list[Held], alpha: float
                       convention=relative[1]), relative[2])]
     found = _identify(hs, arrays, alpha)
     if found is not None:
-        claim_, convention, layout, said = found
+        claim_, convention, layout, said, _ = found
         claimed: Any = Except(claim_, {"padding_idx": spec("zeros")}) if any(padding) else claim_
         return [(rule(where["match"], claimed, module=where.get("module"), convention=convention,
                       layout=layout), said + ("; padding row zero" if any(padding) else ""))]
@@ -174,12 +174,20 @@ def _split(where: dict[str, Any], hs: list[Held], arrays: list[np.ndarray], alph
     largest part keeps the group's match; each other part gets the names' common ending
     (``*.c_proj.weight``) where that matches none of the rest, else its tensors' own names.
     The parts are identified again together, for a pooled claim."""
-    parts: dict[str, list[int]] = {}
-    for i, (h, x) in enumerate(zip(hs, arrays)):
-        own = _identify([h], [x], alpha)
-        parts.setdefault(repr(own[0]) if own else f"unexplained {i}", []).append(i)
-    if len(parts) == 1 and not next(iter(parts)).startswith("unexplained"):
-        return [r for h in hs for r in _tensor_rules(h, alpha)]  # one law each: fitted apart
+    # first by role (the name's part before the tensor's: c_attn, c_proj), each role
+    # identified together; a role that holds no one law, tensor by tensor
+    roles: dict[str, list[int]] = {}
+    for i, h in enumerate(hs):
+        roles.setdefault(h.name.split(".")[-2] if "." in h.name else "", []).append(i)
+    parts: dict[tuple[Any, ...], list[int]] = {}
+    for idx in roles.values():
+        together = _identify([hs[i] for i in idx], [arrays[i] for i in idx], alpha) \
+            if len(roles) > 1 else None
+        for i in idx:
+            own = together or _identify([hs[i]], [arrays[i]], alpha)
+            parts.setdefault(_kind(own, i), []).append(i)
+    if len(parts) == 1 and next(iter(parts))[0] != "unexplained":
+        return [r for h in hs for r in _tensor_rules(h, alpha)]  # one kind, no pooled fit
     order = sorted(parts.values(), key=len, reverse=True)
     out: list[tuple[Rule, str]] = []
     for k, idx in enumerate(order[1:] + order[:1]):  # the largest part last: it is the rest
@@ -190,10 +198,23 @@ def _split(where: dict[str, Any], hs: list[Held], arrays: list[np.ndarray], alph
         if match is None or found is None:
             out += [r for i in idx for r in _tensor_rules(hs[i], alpha)]
             continue
-        claim_, convention, layout, said = found
+        claim_, convention, layout, said, _ = found
         out.append((rule(match, claim_, module=where.get("module"), convention=convention,
                          layout=layout), said))
     return out
+
+
+def _kind(found: tuple[Spec, str, Any, str, bool] | None, i: int) -> tuple[Any, ...]:
+    """One part per kind of law: a named claim itself; a fitted one by its name, non-numeric
+    parameters and fan reading (the part is fitted together, so a std fitted per tensor
+    does not split it)."""
+    if found is None:
+        return ("unexplained", i)
+    s, convention, layout, _, named = found
+    if named:
+        return (repr(s),)
+    return (s.name, convention, repr(layout),
+            tuple(sorted((k, v) for k, v in s.params.items() if isinstance(v, str))))
 
 
 def _ending(names: list[str], others: list[str]) -> str | None:
@@ -201,6 +222,8 @@ def _ending(names: list[str], others: list[str]) -> str | None:
     ``others`` (None if there is none)."""
     import fnmatch
 
+    if len(names) == 1:
+        return names[0]
     parts = [n.split(".") for n in names]
     common: list[str] = []
     for tail in zip(*(reversed(p) for p in parts)):
@@ -227,7 +250,7 @@ def _tensor_rules(h: Held, alpha: float) -> list[tuple[Rule, str]]:
     found = _identify([h], [x], alpha)
     if found is None:  # nothing named fits: say so, and leave it to the user
         return [(rule(h.name, SKIP), "no law initcheck names fits: skipped, look at it")]
-    claim_, convention, layout, said = found
+    claim_, convention, layout, said, _ = found
     return [(rule(h.name, claim_, convention=convention, layout=layout), said)]
 
 
@@ -254,9 +277,10 @@ def _padding(hs: list[Held], arrays: list[np.ndarray]) -> list[bool]:
 
 
 def _identify(hs: list[Held], arrays: list[np.ndarray], alpha: float
-              ) -> tuple[Spec, str, Any, str] | None:
+              ) -> tuple[Spec, str, Any, str, bool] | None:
     """``identify`` on the group's tensors together: the best claim, its convention and
-    layout (None: the tensors' own), and the law in words; None where no spec fits."""
+    layout (None: the tensors' own), the law in words, and whether its numbers are named
+    ones (not fitted); None where no spec fits."""
     layout = hs[0].layout
     tensors: dict[Hashable, np.ndarray | ShardedArray] = {h.name: x for h, x in zip(hs, arrays)}
     ctx = Tensors(spec("normal"), tensors, dict.fromkeys(tensors, normal_law(0.0, 1.0)), layout)
@@ -266,11 +290,16 @@ def _identify(hs: list[Held], arrays: list[np.ndarray], alpha: float
     if found is None or found.spec is None:
         return None
     own = found.layout == layout.name
+    if not found.named:  # a fitted number, to the 5 digits its evidence supports at most
+        found = replace(found, spec=spec(found.spec.name, **{
+            k: float(f"{v:.5g}") if isinstance(v, float) else v
+            for k, v in found.spec.params.items()}))
+    assert found.spec is not None
     words = _in_words(found.spec) + ": " + found.explanation + (
         f"; the same law as {', '.join(found.same_law)}" if found.same_law else "")
     return (found.spec, found.convention,
             None if own else get_layout(found.layout, groups=layout.groups,
-                                        transposed=layout.transposed), words)
+                                        transposed=layout.transposed), words, found.named)
 
 
 def _in_words(s: Spec) -> str:
