@@ -45,6 +45,8 @@ def orthogonal(ctx: Tensors) -> Candidate | None:
         if x.ndim < 2:
             return None
         m = stats.unit_matrix(np.asarray(x, dtype=np.float64), ctx.layout.unit_axes(x.ndim))
+        if min(m.shape) < 2:  # one vector is trivially orthonormal: nothing to tell
+            return None
         # the diagonal of the Gram matrix first (O(size)): orthonormal vectors on the
         # smaller side all have one norm, within the tolerance the whole check allows
         norms = np.sum(m * m, axis=1 if m.shape[0] <= m.shape[1] else 0)

@@ -81,6 +81,11 @@ def describe_model(model: Any, *, alpha: float = DEFAULT_ALPHA) -> ModelDescript
                     words[id(r)] = said
                     own.append(r)
         rules = own + rules
+        # the rules the own ones left with nothing to claim are dropped, then checked again
+        first = check_model(model, Policy(tuple(rules), "described", optional=True),
+                            alpha=alpha)
+        used = {row.rule for row in first.rows if row.rule is not None}
+        rules = [r for i, r in enumerate(rules) if i + 1 in used]
         report = check_model(model, Policy(tuple(rules), "described"), alpha=alpha)
     described = []
     for i, r in enumerate(rules):
@@ -290,16 +295,36 @@ def _identify(hs: list[Held], arrays: list[np.ndarray], alpha: float
     if found is None or found.spec is None:
         return None
     own = found.layout == layout.name
-    if not found.named:  # a fitted number, to the 5 digits its evidence supports at most
-        found = replace(found, spec=spec(found.spec.name, **{
-            k: float(f"{v:.5g}") if isinstance(v, float) else v
-            for k, v in found.spec.params.items()}))
+    if not found.named:
+        found = replace(found, spec=_lockable(found.spec, sum(x.size for x in arrays)))
     assert found.spec is not None
     words = _in_words(found.spec) + ": " + found.explanation + (
         f"; the same law as {', '.join(found.same_law)}" if found.same_law else "")
     return (found.spec, found.convention,
             None if own else get_layout(found.layout, groups=layout.groups,
                                         transposed=layout.transposed), words, found.named)
+
+
+def _lockable(s: Spec, n: int) -> Spec:
+    """A fitted claim made to hold for the next draw too: a fitted bound (the sample's
+    largest value, which a fresh draw exceeds as often as not) widened by 8/n, so a fresh
+    draw exceeds it with probability about e^-8 while the edge test, which fails a bound
+    its samples do not reach, still passes (p about e^-8 per tensor, far above any share of
+    alpha); numbers rounded outward to digits finer than 1/n."""
+    digits = max(5, math.ceil(math.log10(max(n, 1))) + 2)
+    params: dict[str, Any] = {}
+    for k, v in s.params.items():
+        if not isinstance(v, float):
+            params[k] = v
+        elif s.family == "uniform" and k in ("low", "high"):
+            v *= 1 + 8 / n
+            step = 10 ** (math.floor(math.log10(abs(v))) - digits + 1) if v else 0.0
+            params[k] = (math.ceil(v / step) if v > 0 else math.floor(v / step)) * step \
+                if step else v
+            params[k] = float(f"{params[k]:.{digits}g}")
+        else:
+            params[k] = float(f"{v:.{digits}g}")
+    return spec(s.name, **params)
 
 
 def _in_words(s: Spec) -> str:
@@ -310,6 +335,8 @@ def _in_words(s: Spec) -> str:
             and abs(float(p.get("a", 0)) - math.sqrt(5)) < 1e-9 and p.get("mode") == "fan_in":
         return "torch's default Linear/Conv init, kaiming_uniform_(a=sqrt(5))"
     if s.name.startswith("he_"):
+        if "gain" in p:
+            return f"{kind} with variance {float(p['gain']) ** 2:g}/{p.get('mode')}"
         slope = f" a={p['a']:g}" if p.get("nonlinearity") == "leaky_relu" else ""
         return f"He {kind}, {p.get('mode')}, {p.get('nonlinearity')}{slope}"
     if s.name.startswith("xavier_"):

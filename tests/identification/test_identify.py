@@ -271,3 +271,20 @@ def test_identify_is_told_groups_and_transposition():
     assert ic.identify(t, layout="torch")[0].spec == ic.spec("he_normal", mode="fan_out")
     with pytest.raises(ValueError, match="groups"):
         ic.identify(w, layout="torch", groups=0)
+
+
+def test_laws_closer_than_the_data_resolve_are_ranked_by_simplicity():
+    """LeCun (fan_in 64) and He's leaky_relu(0.01) gain over fan_geo_avg (128) on a 64x256
+    kernel are 0.01% apart: Vuong's z can exceed 3 on such a pair (their pointwise ratio has
+    almost no spread), so a candidate must also win by more than MARGIN_NATS to outrank the
+    simpler one. A single unit is never called orthogonal."""
+    jax = pytest.importorskip("jax")
+    from initcheck.identification.ranking import MARGIN_NATS
+
+    lecun = ic.spec("variance_scaling", scale=1.0, mode="fan_in", distribution="truncated_normal")
+    for seed in range(5):
+        w = np.asarray(jax.nn.initializers.lecun_normal()(jax.random.key(seed), (64, 256)))
+        assert ic.identify(w)[0].spec == lecun, seed
+    assert MARGIN_NATS == 3.0
+    one_unit = np.random.default_rng(0).normal(0, 0.1, (300, 1))
+    assert all(c.family != "orthogonal" for c in ic.identify(one_unit))
