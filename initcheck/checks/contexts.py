@@ -14,7 +14,7 @@ from typing import TypeVar, cast
 import numpy as np
 
 from initcheck import stats
-from initcheck.claims.laws import on_grid
+from initcheck.claims.laws import normal_law, on_grid
 from initcheck.claims.specs import Law, Spec
 from initcheck.core.contract import Adapter
 from initcheck.core.fans import Layout
@@ -67,6 +67,9 @@ class Tensors:
         self._summary: dict[Key, stats.Summary] = {}
         self._units: dict[Key, stats.UnitSums] = {}
         self._samples: dict[Key, np.ndarray] = {}
+        #: each whole tensor's own sums (under N(0, 1)), shared with its relabelled copies:
+        #: a zero-mean law's summary is them rescaled, without reading the tensor again
+        self._raw: dict[Key, stats.Summary] = {}
 
     def relabelled(self, laws: dict[Key, Law]) -> Tensors:
         """The same tensors judged against other laws (another convention of the claim)."""
@@ -98,11 +101,26 @@ class Tensors:
         every tensor's at the first call (sharded ones merged in one collective)."""
         if key not in self._summary:
             keys = [k for k in self.laws if k not in self._summary]
+            scaled = [k for k in keys if self.laws[k].mean == 0
+                      and isinstance(self.tensors[k], np.ndarray)]
+            for k in scaled:
+                self._summary[k] = self._rescaled(k)
+            keys = [k for k in keys if k not in self._summary]
             found = summaries(
                 [as_sharded(self.tensors[k]) for k in keys], [self.laws[k] for k in keys]
             )
             self._summary.update(zip(keys, found))
         return self._summary[key]
+
+    def _rescaled(self, key: Key) -> stats.Summary:
+        """The summary under a zero-mean law, from the tensor's own sums read once."""
+        cache: dict[Key, stats.Summary] = self.__dict__.setdefault("_raw", {})
+        if key not in cache:
+            cache[key] = stats.summarize(np.asarray(self.tensors[key]), normal_law(0.0, 1.0))
+        raw, law = cache[key], self.laws[key]
+        s = law.std
+        return stats.Summary(raw.n, raw.total / s, raw.squares / s**2, raw.max_abs / s,
+                             law.kurtosis, raw.fourth / s**4)
 
     def summaries(self) -> list[stats.Summary]:
         return [self.summary(s) for s in self.laws]
