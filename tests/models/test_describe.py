@@ -110,11 +110,7 @@ def test_fitted_laws_are_locked_for_the_next_draw_across_frameworks():
     not: described policies widen it by 8/n (an LSTM's U(+-1/sqrt(hidden)) at fan_in 32, a
     law no named rule gives), so the next builds pass; a single unit (a depthwise kernel
     with one output) is not called orthogonal. torch, flax nnx and keras models."""
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-    from model_calibration import BUILDERS
+    from small_models import BUILDERS
 
     for name, build in BUILDERS.items():
         pytest.importorskip({"torch": "torch", "flax": "flax", "keras": "keras"}[name])
