@@ -9,7 +9,12 @@ user set in the environment is always kept.
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 #: The variables BLAS and OpenMP builds read for their pool size.
 THREAD_VARIABLES: tuple[str, ...] = (
@@ -55,3 +60,28 @@ def limit(threads: int) -> int:
 def per_worker(workers: int) -> int:
     """Threads per process when ``workers`` processes share this machine's cores."""
     return max(1, available_cores() // max(1, workers))
+
+
+_controller: Any = None
+
+
+def one_blas_thread(fn: F) -> F:
+    """Run ``fn`` with NumPy's and SciPy's BLAS on one thread (restored after). A check's
+    matrix products are many and small (Gram matrices of 128 slices, power iterations): a
+    pool of BLAS threads gains little on them idle and stalls when the cores are shared
+    (GPT-2 small beside two busy processes: 16.4 s with the default pool, 2.0 s with one
+    thread; benchmarks/load.py). Only BLAS: the frameworks' own pools are left alone."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        global _controller
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # nothing to limit with: run as it is
+            return fn(*args, **kwargs)
+        if _controller is None:  # once: scanning the loaded libraries costs ~0.3 ms
+            _controller = ThreadpoolController()
+        with _controller.limit(limits=1, user_api="blas"):
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

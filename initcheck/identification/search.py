@@ -31,6 +31,7 @@ from initcheck.core import _validate
 from initcheck.core.contract import as_numpy
 from initcheck.core.defaults import DEFAULT_ALPHA
 from initcheck.core.fans import DEFAULT_LAYOUT, Layout, get_layout
+from initcheck.core.threads import one_blas_thread
 from initcheck.frameworks.dispatch import adapter
 from initcheck.identification.claim_space import (
     FIXED_STDS,
@@ -115,6 +116,7 @@ def _pointwise(values: dict[Any, np.ndarray], laws: dict[Any, Law]) -> np.ndarra
         return np.concatenate([laws[k].dist.logpdf(v) for k, v in values.items()])
 
 
+@one_blas_thread
 def identify(
     subject: Any,
     *,

@@ -14,6 +14,7 @@ import numpy as np
 from initcheck import stats
 from initcheck.core.defaults import DEFAULT_ALPHA
 from initcheck.core.results import CheckResult
+from initcheck.core.threads import one_blas_thread
 from initcheck.models.collect import collect, model_name
 from initcheck.models.diff_report import DiffRow, ModelDiff
 from initcheck.models.held import Held
@@ -24,6 +25,7 @@ from initcheck.stats import two_sample
 CHECKS_PER_TENSOR = 3
 
 
+@one_blas_thread
 def compare_models(
     a: Any,
     b: Any,

@@ -22,6 +22,7 @@ from initcheck.claims.laws import normal_law
 from initcheck.claims.specs import Spec, spec
 from initcheck.core.defaults import DEFAULT_ALPHA
 from initcheck.core.fans import get_layout
+from initcheck.core.threads import one_blas_thread
 from initcheck.identification.search import explain
 from initcheck.models.collect import collect, model_name
 from initcheck.models.describe_report import DescribedRule, ModelDescription
@@ -34,6 +35,7 @@ from initcheck.sharding.array import ShardedArray
 RELATIVE_SCALES = (1 / 3, 1.0, 2.0)
 
 
+@one_blas_thread
 def describe_model(model: Any, *, alpha: float = DEFAULT_ALPHA) -> ModelDescription:
     """The smallest policy ``model`` passes, each rule with its evidence.
 

@@ -28,6 +28,7 @@ from initcheck.claims.laws import Law
 from initcheck.claims.specs import Spec
 from initcheck.core.defaults import DEFAULT_ALPHA
 from initcheck.core.results import CheckResult
+from initcheck.core.threads import one_blas_thread
 from initcheck.identification.diagnosis import diagnose
 from initcheck.models.collect import Held, collect, model_name
 from initcheck.models.pieces import Piece, pieces
@@ -124,6 +125,7 @@ def _refuse_shadowed(k: int, hit: list[int], held: list[Held], ruled: dict[int, 
         " wins). Put it before them, narrow them, or remove it.")
 
 
+@one_blas_thread
 def check_model(model: Any, policy: Any, *, alpha: float = DEFAULT_ALPHA, strict: bool = False,
                 framework: str = "auto") -> ModelReport:
     """Check every tensor a model holds against a policy, under one false-alarm budget.

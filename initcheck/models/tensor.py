@@ -19,6 +19,7 @@ from initcheck.core.contract import as_numpy
 from initcheck.core.defaults import DEFAULT_ALPHA
 from initcheck.core.fans import DEFAULT_LAYOUT, Layout, get_layout
 from initcheck.core.results import Report
+from initcheck.core.threads import one_blas_thread
 from initcheck.frameworks.sharding import as_checkable
 from initcheck.identification.diagnosis import diagnose
 from initcheck.sharding.array import ShardedArray
@@ -39,6 +40,7 @@ def prepared(x: np.ndarray | ShardedArray, claim: Spec, what: str) -> np.ndarray
                      " weights. Claim an exact value (zeros, ones, constant) or skip it.")
 
 
+@one_blas_thread
 def check_tensor(
     x: Any,
     expect: str | Spec,

@@ -26,10 +26,12 @@ from scipy import special
 from initcheck.core.results import CheckResult
 from initcheck.core.seeding import generator
 from initcheck.stats.moments import check_alpha
-from initcheck.stats.structure import MIN_COSINE_LENGTH
+from initcheck.stats.structure import MIN_COSINE_LENGTH, spaced
 
 #: Directions the slices are sketched on before the pair to test is picked.
 SKETCH = 64
+#: Coordinates of a slice the sketch reads (evenly spaced), at most.
+SKETCH_COORDS = 2048
 
 
 @dataclass(frozen=True)
@@ -71,8 +73,12 @@ def near_copy_test(parts: Sequence[Slices], alpha: float, *,
     for d, group in by_length.items():
         if len({g.tensor for g in group}) < 2:
             continue
-        g = generator(0, "near_copies", d).standard_normal((d, SKETCH)).astype(np.float32)
-        sketches = [_unit(part.rows.astype(np.float32) @ g) for part in group]  # float32: a pick
+        # the sketch reads at most SKETCH_COORDS coordinates, the same ones of every slice
+        # (a copy agrees on any of them); only the picked pair's cosine reads them all
+        coords = spaced(d, SKETCH_COORDS) if d > SKETCH_COORDS else slice(None)
+        width = min(d, SKETCH_COORDS)
+        g = generator(0, "near_copies", d).standard_normal((width, SKETCH)).astype(np.float32)
+        sketches = [_unit(part.rows[:, coords].astype(np.float32) @ g) for part in group]
         for i in range(len(group)):
             for j in range(i + 1, len(group)):
                 a, b = group[i], group[j]

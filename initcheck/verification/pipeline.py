@@ -20,6 +20,7 @@ from initcheck.core.contract import InitializerLike
 from initcheck.core.defaults import DEFAULT_ALPHA
 from initcheck.core.fans import LAYOUTS, Layout
 from initcheck.core.results import CheckResult, Report
+from initcheck.core.threads import one_blas_thread
 from initcheck.frameworks.dispatch import InitializerError
 from initcheck.identification.diagnosis import diagnose
 from initcheck.propagation.property import PropagationOptions
@@ -27,6 +28,7 @@ from initcheck.theory.activations import Activation
 from initcheck.verification.resolve import Plan, expression, propagation_options, resolve
 
 
+@one_blas_thread
 def verify(
     initializer: InitializerLike,
     *,
