@@ -3,7 +3,8 @@ normal samples with NumPy. Run by hand: ``python benchmarks/speed.py [--repeat N
 
 Prints, per built-in initializer: median verify time, the initializer's own drawing time,
 the NumPy floor for the same element count, the ratio verify / floor, and the three most
-expensive checks. Ratios are measured side by side in one run (the machines are shared).
+expensive checks; then each check's cost per element drawn (docs/statistics.md quotes it).
+Ratios are measured side by side in one run (the machines are shared).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"{'initializer':18} {'verify':>8} {'draws':>8} {'floor':>8} {'ratio':>6}  top checks")
     ratios = []
+    per_check: dict[str, list[float]] = {}
     for name in args.names:
         init = ic.initializers.get(name)
         ic.verify(init)  # warm caches
@@ -48,12 +50,18 @@ def main() -> None:
         floor = floor_seconds(elements, args.repeat)
         t = statistics.median(times)
         ratios.append(t / floor)
+        for c in report.checks:
+            if "seconds" in c.extra:
+                per_check.setdefault(c.name, []).append(1e9 * c.extra["seconds"] / elements)
         top = sorted(report.checks, key=lambda c: -c.extra.get("seconds", 0))[:3]
         tops = ", ".join(f"{c.name} {1000 * c.extra['seconds']:.0f}ms" for c in top)
         print(f"{name:18} {1000 * t:7.1f}ms {1000 * report.meta['draw_seconds']:7.1f}ms"
               f" {1000 * floor:7.1f}ms {t / floor:6.1f}  {tops}")
     print(f"elements per verify: {elements:,}; median ratio {statistics.median(ratios):.1f}x,"
           f" max {max(ratios):.1f}x")
+    print("cost per element of each check (ns, median over the initializers that run it):")
+    for check, costs in sorted(per_check.items(), key=lambda kv: -statistics.median(kv[1])):
+        print(f"  {check:18} {statistics.median(costs):6.2f}")
 
 
 if __name__ == "__main__":
