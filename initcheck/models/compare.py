@@ -18,7 +18,6 @@ from initcheck.core.threads import one_blas_thread
 from initcheck.models.collect import collect, model_name
 from initcheck.models.diff_report import DiffRow, ModelDiff
 from initcheck.models.held import Held
-from initcheck.sharding.array import ShardedArray
 from initcheck.stats import two_sample
 
 #: Two-sample checks per pair of varying tensors (scale, mean, distribution).
@@ -67,7 +66,7 @@ def compare_models(
     alpha = stats.check_alpha(alpha)
     held_a, held_b = collect(a), collect(b)
     pairs, only_a, only_b = _pairs(held_a, held_b, _mapping(names))
-    loaded = [(_values(ha), _values(hb)) for ha, hb in pairs]
+    loaded = [(ha.whole("compare_models"), hb.whole("compare_models")) for ha, hb in pairs]
     summaries = [(two_sample.moments(x), two_sample.moments(y)) for x, y in loaded]
     groups: dict[str, list[int]] = {}
     for i, (ha, _) in enumerate(pairs):
@@ -121,17 +120,6 @@ def _pairs(held_a: list[Held], held_b: list[Held], to_b: Callable[[str], str | N
         pairs.append((h, other))
     only_b = [h.name for h in held_b if id(h) not in taken]
     return pairs, only_a, only_b
-
-
-def _values(h: Held) -> np.ndarray:
-    x = h.load()
-    if isinstance(x, ShardedArray):
-        whole = x.single
-        if whole is None:
-            raise ValueError(f"{h.name} is sharded: compare_models reads whole tensors. Compare"
-                             " the models unsharded (a small config), or on one process.")
-        x = whole
-    return np.asarray(x)
 
 
 def _row(ha: Held, hb: Held, x: np.ndarray, y: np.ndarray, ma: two_sample.Moments,

@@ -23,6 +23,7 @@ from initcheck.claims.specs import Spec, spec
 from initcheck.core.defaults import DEFAULT_ALPHA
 from initcheck.core.fans import get_layout
 from initcheck.core.threads import one_blas_thread
+from initcheck.identification.exact import constant
 from initcheck.identification.search import explain
 from initcheck.models.collect import collect, model_name
 from initcheck.models.describe_report import DescribedRule, ModelDescription
@@ -125,16 +126,6 @@ def _merged(rules: list[Rule], words: dict[int, str]) -> list[Rule]:
     return [r for r in out if r is not None]
 
 
-def _values(h: Held) -> np.ndarray:
-    x = h.load()
-    if isinstance(x, ShardedArray):
-        if x.single is None:
-            raise ValueError(f"{h.name} is sharded: describe_model reads whole tensors;"
-                             " describe the model unsharded (a small config).")
-        x = x.single
-    return np.asarray(x)
-
-
 def _glob(kind: str, local: str, hs: list[Held]) -> dict[str, Any]:
     """The rule's match: the tensor name under its module type, or the names themselves
     where the model carries no module types (a bare pytree)."""
@@ -148,7 +139,7 @@ def _glob(kind: str, local: str, hs: list[Held]) -> dict[str, Any]:
 def _group_rules(kind: str, local: str, hs: list[Held], alpha: float
                  ) -> list[tuple[Rule, str]]:
     """The rules for one group: one where its tensors agree, else one per tensor."""
-    arrays = [_values(h) for h in hs]
+    arrays = [h.whole("describe_model") for h in hs]
     where = _glob(kind, local, hs)
     constant = _constant(arrays)
     if constant is not None:
@@ -248,7 +239,7 @@ def _ending(names: list[str], others: list[str]) -> str | None:
 
 def _tensor_rules(h: Held, alpha: float) -> list[tuple[Rule, str]]:
     """A rule for one tensor by its own name (the last resort: it fits what it holds)."""
-    x = _values(h)
+    x = h.whole("describe_model")
     constant = _constant([x])
     if constant is not None:
         return [(rule(h.name, constant), f"every value {_value_words(constant)}")]
@@ -262,11 +253,11 @@ def _tensor_rules(h: Held, alpha: float) -> list[tuple[Rule, str]]:
 
 
 def _constant(arrays: list[np.ndarray]) -> Spec | None:
-    first = float(np.asarray(arrays[0]).ravel()[0])
-    if all(np.all(np.asarray(x) == first) for x in arrays):
-        return spec("zeros") if first == 0 else spec("ones") if first == 1 else spec(
-            "constant", value=first)
-    return None
+    """The constant every value of every array is (``identify``'s exact reading), or None."""
+    tensors: dict[Hashable, np.ndarray | ShardedArray] = dict(enumerate(arrays))
+    found = constant(Tensors(spec("normal"), tensors,
+                             dict.fromkeys(tensors, normal_law(0.0, 1.0)), get_layout("keras")))
+    return None if found is None else found.spec
 
 
 def _value_words(s: Spec) -> str:

@@ -81,6 +81,17 @@ class Held:
     def attribute(self, attr: str) -> Any:
         return getattr(self.module, attr, None)
 
+    def whole(self, reader: str) -> np.ndarray:
+        """This tensor as one NumPy array, for a ``reader`` that reads whole tensors (a
+        sharded one held in several places is refused, named)."""
+        x = self.load()
+        if isinstance(x, ShardedArray):
+            if x.single is None:
+                raise ValueError(f"{self.name} is sharded: {reader} reads whole tensors. Run it"
+                                 " on the model unsharded (a small config), or on one process.")
+            x = x.single
+        return np.asarray(x)
+
 
 def types_of(obj: Any) -> tuple[str, ...]:
     """The class names of ``obj``'s class and its bases (what ``module=`` globs match)."""
