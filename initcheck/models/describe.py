@@ -21,7 +21,7 @@ from initcheck.checks.contexts import Tensors
 from initcheck.claims.laws import normal_law
 from initcheck.claims.specs import Spec, spec
 from initcheck.core.defaults import DEFAULT_ALPHA
-from initcheck.core.fans import get_layout
+from initcheck.core.fans import compute_fans, get_layout
 from initcheck.core.threads import one_blas_thread
 from initcheck.identification.exact import constant
 from initcheck.identification.search import explain
@@ -129,7 +129,7 @@ def _merged(rules: list[Rule], words: dict[int, str]) -> list[Rule]:
 def _glob(kind: str, local: str, hs: list[Held]) -> dict[str, Any]:
     """The rule's match: the tensor name under its module type, or the names themselves
     where the model carries no module types (a bare pytree)."""
-    if kind and not kind.startswith(("dict", "FrozenDict")):
+    if kind:
         return {"match": f"*.{local}" if local else "*", "module": kind}
     if len(hs) == 1:
         return {"match": hs[0].name}
@@ -228,12 +228,10 @@ def _ending(names: list[str], others: list[str]) -> str | None:
         if len(set(tail)) != 1:
             break
         common.insert(0, tail[0])
-    while common:
-        glob = "*." + ".".join(common)
-        if not any(fnmatch.fnmatchcase(o, glob) or fnmatch.fnmatchcase("." + o, glob)
-                   for o in others):
-            return glob
-        break
+    glob = "*." + ".".join(common)
+    if common and not any(fnmatch.fnmatchcase(o, glob) or fnmatch.fnmatchcase("." + o, glob)
+                          for o in others):
+        return glob
     return None
 
 
@@ -352,8 +350,6 @@ def _relative(hs: list[Held], arrays: list[np.ndarray]) -> tuple[Relative, str, 
     (or 1%) of a named one; the final check of the policy then judges it."""
     if not all(x.ndim == 1 and "weight" in h.siblings for h, x in zip(hs, arrays)):
         return None
-    from initcheck.core.fans import compute_fans
-
     convention = "torch" if hs[0].framework == "torch" else "logical"
     scaled, n = 0.0, 0
     family = "uniform"
