@@ -10,6 +10,7 @@ Ratios are measured side by side in one run (the machines are shared).
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import time
 
@@ -38,6 +39,7 @@ def main() -> None:
     print(f"{'initializer':18} {'verify':>8} {'draws':>8} {'floor':>8} {'ratio':>6}  top checks")
     ratios = []
     per_check: dict[str, list[float]] = {}
+    mdes: dict[str, list[float]] = {}
     for name in args.names:
         init = ic.initializers.get(name)
         ic.verify(init)  # warm caches
@@ -53,15 +55,19 @@ def main() -> None:
         for c in report.checks:
             if "seconds" in c.extra:
                 per_check.setdefault(c.name, []).append(1e9 * c.extra["seconds"] / elements)
+            if math.isfinite(c.mde):
+                mdes.setdefault(c.name, []).append(c.mde)
         top = sorted(report.checks, key=lambda c: -c.extra.get("seconds", 0))[:3]
         tops = ", ".join(f"{c.name} {1000 * c.extra['seconds']:.0f}ms" for c in top)
         print(f"{name:18} {1000 * t:7.1f}ms {1000 * report.meta['draw_seconds']:7.1f}ms"
               f" {1000 * floor:7.1f}ms {t / floor:6.1f}  {tops}")
     print(f"elements per verify: {elements:,}; median ratio {statistics.median(ratios):.1f}x,"
           f" max {max(ratios):.1f}x")
-    print("cost per element of each check (ns, median over the initializers that run it):")
+    print("each check's cost per element (ns) and MDE at power 0.99 in its own unit (medians"
+          " over the initializers that run it; - : a hard check, no MDE):")
     for check, costs in sorted(per_check.items(), key=lambda kv: -statistics.median(kv[1])):
-        print(f"  {check:18} {statistics.median(costs):6.2f}")
+        mde = f"{statistics.median(mdes[check]):.3g}" if check in mdes else "-"
+        print(f"  {check:18} {statistics.median(costs):6.2f}  {mde:>9}")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ from initcheck.core.results import CheckResult
 from initcheck.propagation import property as propagation
 from initcheck.sharding.array import as_sharded
 from initcheck.stats.resolution import match_probability
-from initcheck.stats.structure import unit_submatrix
+from initcheck.stats.thinning import unit_submatrix
 
 #: A check of a context: a ``Tensors``, or a ``Samples`` for the checks that draw again or
 #: read the sampler (planned only where the context can draw).
@@ -265,12 +265,14 @@ def _tensor_index(part: stats.CosinePart | None, n: int) -> stats.CosinePart | N
 
 
 def unit_correlation(ctx: Tensors, alpha: float) -> CheckResult:
-    """Largest cosine between at most MAX_SLICES slices along each axis (the slices are
-    picked first, then standardized: cosines ignore the scale, and only they are copied)."""
+    """Largest cosine between at most MAX_SLICES slices along each axis, on at most
+    MAX_SLICE_LENGTH coordinates of each (the slices are picked first, then standardized:
+    cosines ignore the scale, and only they are copied)."""
     def read(s: Key, to: int | None) -> list[np.ndarray] | None:
         x = ctx.tensors[s]
         # every axis's gather runs on every rank (collectives), even where it returns None
-        rows = [stats.slices(x, axis, stats.MAX_SLICES, to) for axis in range(x.ndim)]
+        rows = [stats.slices(x, axis, stats.MAX_SLICES, to, max_length=stats.MAX_SLICE_LENGTH)
+                for axis in range(x.ndim)]
         held = [r for r in rows if r is not None]
         return held if len(held) == len(rows) else None  # None: gathered on another rank
 
@@ -281,7 +283,8 @@ def unit_correlation(ctx: Tensors, alpha: float) -> CheckResult:
 
     def cost(s: Key) -> float:
         x = ctx.tensors[s]
-        return sum(min(n, stats.MAX_SLICES) * x.size / n for n in x.shape if n)
+        return sum(min(n, stats.MAX_SLICES) * min(x.size / n, stats.MAX_SLICE_LENGTH)
+                   for n in x.shape if n)
     done = ctx.spread(read, judge, cost)
     result = stats.max_cosine_test_of([p for s in ctx.tensors for p in done[s]], alpha)
     owner = {f"{ctx.label(s)} axis {axis}": ctx.label(s)
@@ -304,7 +307,11 @@ def spectrum(ctx: Tensors, alpha: float) -> CheckResult:
         return unit_submatrix(x, axes, SPECTRUM_MAX_ELEMENTS, to)
 
     def judge(s: Key, m: np.ndarray | None) -> stats.SpectrumPart | None:
-        return None if m is None else stats.spectrum_part(ctx.label(s), standardize(m, ctx.laws[s]))
+        if m is None:
+            return None
+        whole = as_sharded(ctx.tensors[s]).single  # a submatrix of it may be a view
+        fresh = whole is None or not np.may_share_memory(m, whole)
+        return stats.spectrum_part(ctx.label(s), standardize(m, ctx.laws[s], reuse=fresh))
 
     parts = ctx.spread(read, judge, lambda s: min(ctx.tensors[s].size, SPECTRUM_MAX_ELEMENTS))
     return stats.spectrum_test_of([p for p in parts.values() if p is not None], alpha)

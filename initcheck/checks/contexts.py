@@ -24,7 +24,7 @@ from initcheck.propagation.property import PropagationOptions
 from initcheck.propagation.report import Trace
 from initcheck.sharding.array import LOCAL, Exchange, ShardedArray, as_sharded
 from initcheck.sharding.merge import all_unit_sums, summaries, take_all
-from initcheck.stats.structure import spaced
+from initcheck.stats.thinning import spaced
 
 Shape = tuple[int, ...]
 #: What a context keys its tensors by: the shape (verify) or the tensor's name (models).
@@ -144,7 +144,7 @@ class Tensors:
         return stats.cdf(self.sample(key), self.laws[key])
 
     def sample(self, key: Key) -> np.ndarray:
-        """At most KS_MAX evenly spaced elements (``structure.spaced``), read once: the
+        """At most KS_MAX evenly spaced elements (``thinning.spaced``), read once: the
         distribution and resolution checks share it; every tensor's at the first call (a
         sharded tensor's travel once, all together)."""
         if key not in self._samples:
@@ -293,10 +293,12 @@ def hard_merge(ctx: Tensors, name: str, results: list[tuple[Key, CheckResult]], 
     return CheckResult.hard(name, True, n=n, detail=ok_detail, observed=clean, expected=clean)
 
 
-def standardize(x: np.ndarray, law: Law) -> np.ndarray:
-    """(x - mean) / std as a new array, float32 for inputs of 4 bytes or fewer per element
-    (the statistics that use it need no more), else float64."""
-    z = x.astype(np.float32 if x.dtype.itemsize <= 4 else np.float64)
+def standardize(x: np.ndarray, law: Law, *, reuse: bool = False) -> np.ndarray:
+    """(x - mean) / std, float32 for inputs of 4 bytes or fewer per element (the statistics
+    that use it need no more), else float64: a new array, or ``x`` itself overwritten where
+    ``reuse`` says it is a working copy no one else reads and already in that dtype."""
+    dtype = np.float32 if x.dtype.itemsize <= 4 else np.float64
+    z = x if reuse and x.dtype == dtype else x.astype(dtype)
     z -= law.mean
     z /= law.std
     return z

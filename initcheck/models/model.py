@@ -38,7 +38,7 @@ from initcheck.models.report import GroupResult, ModelReport, TensorRow
 from initcheck.models.tensor import prepared
 from initcheck.sharding.array import LOCAL, Checkable, ShardedArray, as_sharded
 from initcheck.sharding.merge import take_all
-from initcheck.stats.structure import spaced
+from initcheck.stats.thinning import spaced
 
 #: Elements of each tensor compared for the model-wide duplicate check (evenly spaced;
 #: equal fingerprints are then compared whole).
@@ -218,15 +218,32 @@ def _check_group(rule: Rule, number: int, ps: list[Piece], alpha: float,
         printed, arrays, take_all(arrays, [spaced(x.size, FINGERPRINT) for x in arrays])
     ):
         prints.setdefault((x.shape, str(x.dtype), values.tobytes()), []).append(p)
-        copies += [stats.Slices(p.label, axis, standardize(rows, laws[p.label]))
-                   for axis in range(x.ndim) if x.shape[axis] >= 2
-                   for rows in [stats.slices(x, axis, stats.MAX_SLICES)] if rows is not None]
+        copies += [_sketched(p.label, x, axis, laws[p.label])
+                   for axis in range(x.ndim) if x.shape[axis] >= 2]
     ctx = Tensors(ps[0].claim, tensors, laws, ps[0].read_layout)
     found = checks.run(ctx, alpha)
     std = next((c for c in found if c.name == "std"), None)
     return GroupResult(rule=number, match=rule.describe(), claim=repr(ps[0].claim),
                        tensors=tuple(p.label for p in ps), elements=ctx.elements, alpha=alpha,
                        checks=tuple(found), mde=std.mde if std is not None else math.nan)
+
+
+def _sketched(label: str, x: ShardedArray, axis: int, law: Law) -> stats.Slices:
+    """The near-copy test's view of one tensor's slices along ``axis``: sketched now, one
+    slice re-read from the tensor when its pair is picked (a sharded one's are kept)."""
+    read = stats.slices(x, axis, stats.MAX_SLICES, max_length=stats.MAX_SLICE_LENGTH)
+    assert read is not None  # every rank reads them (no ``to``)
+    rows = standardize(read, law)
+    if x.single is None:
+        return stats.sketched(label, axis, rows)
+    whole, picked = x.single, stats.spaced(x.shape[axis], stats.MAX_SLICES)
+
+    def row(i: int) -> np.ndarray:
+        one = stats.slices(whole, axis, index=[int(picked[i])], max_length=stats.MAX_SLICE_LENGTH)
+        assert one is not None  # a whole tensor: read here
+        out: np.ndarray = standardize(one, law)[0]
+        return out
+    return stats.sketched(label, axis, rows, row)
 
 
 def _explained(

@@ -8,8 +8,8 @@ import math
 
 import numpy as np
 
-#: Elements keyed at a time by ``slice_keys`` (its integer working copy).
-KEY_CHUNK = 2**20
+#: Elements keyed at a time by ``slice_keys`` (its integer working copies: about 6 MiB).
+KEY_CHUNK = 2**18
 
 
 def _mix(p: np.ndarray) -> np.ndarray:
@@ -20,11 +20,22 @@ def _mix(p: np.ndarray) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
+def _flat_index(starts: tuple[int, ...], sizes: tuple[int, ...], whole: tuple[int, ...],
+                lo: int = 0, hi: int | None = None) -> np.ndarray:
+    """Flat indices into ``whole`` of positions ``lo:hi`` (C order) of the box at
+    ``starts`` of ``sizes``: computed for those positions only (no grid of the box)."""
+    local = np.arange(lo, math.prod(sizes) if hi is None else hi, dtype=np.int64)
+    if not sizes or (sizes == whole and not any(starts)):
+        return local
+    coords = np.unravel_index(local, sizes)
+    return np.ravel_multi_index(tuple(c + s for c, s in zip(coords, starts)), whole)
+
+
 def slice_keys(x: np.ndarray, axis: int, *, offset: tuple[int, ...] | None = None,
                whole: tuple[int, ...] | None = None) -> np.ndarray:
     """An exact integer key of each slice along ``axis``: its elements' bits times odd
-    multipliers fixed by each element's position in the slice, summed with wrap-around (a
-    batched integer matmul), so equal slices have equal keys. The multipliers depend on the
+    multipliers fixed by each element's position in the slice, summed with wrap-around (one
+    integer einsum), so equal slices have equal keys. The multipliers depend on the
     position in the ``whole`` tensor only, so a piece at ``offset`` adds its part of every
     key (sharded tensors). Keyed a chunk of positions at a time: no copy of the tensor."""
     x = np.ascontiguousarray(x)
@@ -35,29 +46,25 @@ def slice_keys(x: np.ndarray, axis: int, *, offset: tuple[int, ...] | None = Non
     word = np.uint64 if x.dtype.itemsize == 8 else np.uint32
     u = x.view(np.dtype(f"u{x.dtype.itemsize}")).reshape(pre, length, post)
 
-    def flat(axes: range) -> np.ndarray:  # global flat index of the piece's coordinates
-        if not axes:
-            return np.zeros(1, np.int64)
-        grids = np.meshgrid(
-            *[np.arange(offset[a], offset[a] + x.shape[a]) for a in axes], indexing="ij"
-        )
-        return np.ravel_multi_index(tuple(grids), tuple(whole[a] for a in axes)).ravel()
+    def flat(axes: range, lo: int = 0, hi: int | None = None) -> np.ndarray:
+        """Global flat index (over ``axes``) of the piece's positions lo:hi along them."""
+        return _flat_index(tuple(offset[a] for a in axes), tuple(x.shape[a] for a in axes),
+                           tuple(whole[a] for a in axes), lo, hi)
 
-    g_pre, g_post = flat(range(axis)), flat(range(axis + 1, x.ndim))
+    g_post = flat(range(axis + 1, x.ndim))
     post_whole = math.prod(whole[axis + 1:])
     keys = np.zeros(length, word)
     step = max(1, KEY_CHUNK // max(1, length * post))
     with np.errstate(over="ignore"):
         for p in range(0, pre, step):
-            positions = g_pre[p:p + step, None] * post_whole + g_post[None, :]
-            mults = (_mix(positions).astype(word) | word(1))[:, :, None]
+            g_pre = flat(range(axis), p, min(pre, p + step))
+            positions = g_pre[:, None] * post_whole + g_post[None, :]
+            mults = _mix(positions).astype(word) | word(1)
             block = u[p:p + step]
             if block.dtype != word:
                 block = block.astype(word)  # 2-byte floats: 16-bit keys would collide too often
-            if post == 1:  # one (positions) @ (positions, slices) product, not many tiny ones
-                keys += mults[:, 0, 0] @ block[:, :, 0]
-            else:
-                keys += np.matmul(block, mults).sum(0, dtype=word)[:, 0]
+            # one pass of products summed with wrap-around (einsum: no per-row matmul calls)
+            keys += np.einsum("pjq,pq->j", block, mults)
     return keys
 
 

@@ -28,9 +28,10 @@ class Summary:
     fourth: float = math.nan
 
 
-#: Elements standardized at a time by ``summarize``: its float64 working copy stays at
-#: 8 MiB whatever the tensor's size.
-SUMMARY_CHUNK = 2**20
+#: Elements standardized at a time by ``summarize``: its float64 working copies stay at
+#: 2 MiB each whatever the tensor's size (a small model's check must not need more than its
+#: largest tensor; larger chunks are no faster).
+SUMMARY_CHUNK = 2**18
 
 
 def summarize(x: np.ndarray, law: Law) -> Summary:

@@ -12,7 +12,8 @@ By concern (docs/statistics.md states the null law and the power of each):
   ``check_alpha``, ``sigma_mde``, over the ``Summary`` of ``initcheck.sharding.partials``;
 - ``distribution``: the probability transform ``cdf`` and the exact KS test ``ks_test``;
 - ``extremes``: ``finite``, ``support``, ``edge_test``, ``tails_test``, ``atoms_test``;
-- ``structure``: ``duplicates``, ``max_cosine_test``, ``spectrum_test``, ``equal``, thinning;
+- ``structure``: ``duplicates``, ``max_cosine_test``, ``spectrum_test``, ``equal``;
+- ``thinning``: the evenly spaced subsets every check reads (``spaced``, ``slices``, ...);
 - ``orthogonal``: ``orthonormality``, ``haar_test``;
 - ``copies``: ``near_copy_test`` (tensors that are near copies of each other);
 - ``units``: ``unit_sums``, ``unit_means_test``, ``unit_scales_test`` (heterogeneous units);
@@ -23,7 +24,7 @@ By concern (docs/statistics.md states the null law and the power of each):
 
 from initcheck.core.results import POWER, CheckResult
 from initcheck.sharding.partials import Summary, UnitSums, summarize, unit_sums
-from initcheck.stats.copies import Slices, near_copy_test
+from initcheck.stats.copies import Slices, near_copy_test, sketched
 from initcheck.stats.distribution import KS_EXACT_MAX, cdf, ks_pvalue, ks_test
 from initcheck.stats.extremes import (
     atoms_test,
@@ -47,7 +48,6 @@ from initcheck.stats.orthogonal import haar_test, orthonormality
 from initcheck.stats.resolution import Repeats, repeats, resolution_test
 from initcheck.stats.structure import (
     DEPENDENCE_UNITS,
-    MAX_SLICES,
     MIN_COSINE_LENGTH,
     MIN_DEPENDENCE_LENGTH,
     MIN_DUPLICATE_LENGTH,
@@ -62,20 +62,26 @@ from initcheck.stats.structure import (
     max_cosine_test_of,
     pair_cosine_test,
     pair_sums,
-    slices,
-    spaced,
     spectrum_part,
     spectrum_test,
     spectrum_test_of,
+    top_singular_value,
+)
+from initcheck.stats.thinning import (
+    MAX_SLICE_LENGTH,
+    MAX_SLICES,
+    slices,
+    spaced,
     submatrix,
     thin,
-    top_singular_value,
     unit_matrix,
+    unit_submatrix,
 )
 from initcheck.stats.units import unit_means_test, unit_scales_test
 
 __all__ = [
     "KS_EXACT_MAX",
+    "MAX_SLICE_LENGTH",
     "MAX_SLICES",
     "MIN_DEPENDENCE_LENGTH",
     "MIN_COSINE_LENGTH",
@@ -108,6 +114,7 @@ __all__ = [
     "slices",
     "spaced",
     "Slices",
+    "sketched",
     "spectrum_test",
     "submatrix",
     "summarize",
@@ -116,6 +123,7 @@ __all__ = [
     "thin",
     "top_singular_value",
     "unit_matrix",
+    "unit_submatrix",
     "z_two_sided",
     "dependence_test",
     "kurtosis_test",

@@ -3,22 +3,24 @@ transposition, a subset of its slices, or small noise (a deep-copied layer, expe
 upcycled from one with noise, a port that transposes). Exact whole-tensor copies are
 ``duplicates``' business; these are not bit-equal, so only their directions give them away.
 
-Every tensor is read as slices along each axis (at most ``MAX_SLICES`` evenly spaced ones,
-centred and scaled by its claim). Slices of equal length from different tensors are
-compared: for independent tensors with i.i.d. entries, the cosine of two slices of length
-d has cos^2 ~ Beta(1/2, (d - 1)/2) (exact for a Gaussian, near it otherwise). Rather than
-every pair's exact cosine, a random sketch (``SKETCH`` Gaussian directions) picks, for each
-pair of tensors, the pair of slices whose directions agree most, and only that pair's exact
-cosine is computed; the test is Bonferroni over every pair of slices compared, which the
-picked one is among, so the level holds whatever the sketch picks. A copied slice, with any
-sign and any noise well below its scale, has a cosine near 1 and is always the one picked.
+Every tensor is read as slices along each axis (at most ``MAX_SLICES`` evenly spaced ones
+of at most ``MAX_SLICE_LENGTH`` evenly spaced coordinates, centred and scaled by its claim).
+Slices of equal length from different tensors are compared: for independent tensors with
+i.i.d. entries, the cosine of two slices of length d has cos^2 ~ Beta(1/2, (d - 1)/2)
+(exact for a Gaussian, near it otherwise). Rather than every pair's exact cosine, a random
+sketch (``SKETCH`` Gaussian directions) ranks the pairs of tensors by how well their best
+slices agree, and for the ``EXACT_PAIRS`` best only the best-agreeing pair of slices gets
+an exact cosine; the test is Bonferroni over every pair of slices compared, which the
+picked ones are among, so the level holds whatever the sketch picks. A copied slice, with
+any sign and any noise well below its scale, has a cosine near 1 and is always picked.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from scipy import special
@@ -26,23 +28,69 @@ from scipy import special
 from initcheck.core.results import CheckResult
 from initcheck.core.seeding import generator
 from initcheck.stats.moments import check_alpha
-from initcheck.stats.structure import MIN_COSINE_LENGTH, spaced
+from initcheck.stats.structure import MIN_COSINE_LENGTH
+from initcheck.stats.thinning import spaced
 
 #: Directions the slices are sketched on before the pair to test is picked.
 SKETCH = 64
 #: Coordinates of a slice the sketch reads (evenly spaced), at most.
 SKETCH_COORDS = 2048
+#: Pairs of tensors (per slice length) whose best-agreeing slices get an exact cosine: those
+#: whose sketches agree most. Any subset keeps the level (Bonferroni counts every pair); a
+#: copy's sketches agree near 1, far above the ~0.6 that the largest of thousands of
+#: independent pairs reaches on 64 directions, so it is always among them.
+EXACT_PAIRS = 64
+#: Parts whose sketches one product compares with a part's (bounds its working memory).
+PART_BLOCK = 64
 
 
 @dataclass(frozen=True)
 class Slices:
-    """One tensor's slices along one axis: its label (one per tensor: slices of one tensor
-    are never compared with each other), the axis, and the (k, d) matrix of standardized
-    slices."""
+    """One tensor's slices along one axis as the test needs them: its label (one per tensor:
+    slices of one tensor are never compared with each other), the axis, the slices' length,
+    each slice's direction on the sketch and its norm, and ``row(i)``, slice ``i`` itself
+    (re-read when its pair is picked, so a model's slices are not all held at once)."""
 
     tensor: str
     axis: int
-    rows: np.ndarray
+    length: int
+    sketch: np.ndarray
+    norms: np.ndarray
+    row: Callable[[int], np.ndarray]
+
+
+@lru_cache(maxsize=16)
+def _directions(width: int, length: int) -> np.ndarray:
+    """The sketch's ``SKETCH`` Gaussian directions over ``width`` coordinates (fixed per
+    slice length)."""
+    g = generator(0, "near_copies", length).standard_normal((width, SKETCH)).astype(np.float32)
+    g.flags.writeable = False
+    return g
+
+
+def sketched(tensor: str, axis: int, rows: np.ndarray,
+             row: Callable[[int], np.ndarray] | None = None) -> Slices:
+    """``Slices`` of a (k, d) matrix of standardized slices: their sketch and norms, and
+    ``row`` (default: the rows kept in memory) to read one again.
+
+    Args:
+        tensor: the tensor's label.
+        axis: the axis the slices are cut along.
+        rows: the (k, d) standardized slices.
+        row: reads slice ``i`` again, as ``rows[i]`` (default: ``rows[i]`` itself, held).
+
+    Returns:
+        The ``Slices`` ``near_copy_test`` compares.
+    """
+    m = np.asarray(rows)
+    d = m.shape[1]
+    # the sketch reads at most SKETCH_COORDS coordinates, the same ones of every slice of a
+    # length (a copy agrees on any of them); only a picked pair's cosine reads them all
+    coords = spaced(d, SKETCH_COORDS) if d > SKETCH_COORDS else slice(None)
+    sketch = _unit(m[:, coords].astype(np.float32, copy=False)
+                   @ _directions(min(d, SKETCH_COORDS), d))
+    norms = np.sqrt(np.einsum("ij,ij->i", m, m, dtype=np.float64))
+    return Slices(tensor, axis, d, sketch, norms, row if row is not None else m.__getitem__)
 
 
 def near_copy_test(parts: Sequence[Slices], alpha: float, *,
@@ -51,7 +99,7 @@ def near_copy_test(parts: Sequence[Slices], alpha: float, *,
     null, Bonferroni over every pair of slices compared.
 
     Args:
-        parts: each tensor's slices along each of its axes.
+        parts: each tensor's slices along each of its axes (``sketched``).
         alpha: the false-alarm rate of the whole test.
         name: the check's name.
 
@@ -62,35 +110,27 @@ def near_copy_test(parts: Sequence[Slices], alpha: float, *,
     alpha = check_alpha(alpha)
     by_length: dict[int, list[Slices]] = {}
     for p in parts:
-        m = np.asarray(p.rows, dtype=np.float64)
-        norms = np.linalg.norm(m, axis=1)
-        keep = norms > 0
-        if m.shape[1] >= MIN_COSINE_LENGTH and keep.sum() >= 1:
-            by_length.setdefault(m.shape[1], []).append(
-                Slices(p.tensor, p.axis, m[keep] / norms[keep, None]))
+        if p.length >= MIN_COSINE_LENGTH and np.any(p.norms > 0):
+            by_length.setdefault(p.length, []).append(p)
     pairs, worst = 0, (1.0, 0.0, "", "", 0)
-    n = sum(p.rows.size for p in parts)
+    n = sum(p.length * p.norms.size for p in parts)
     for d, group in by_length.items():
         if len({g.tensor for g in group}) < 2:
             continue
-        # the sketch reads at most SKETCH_COORDS coordinates, the same ones of every slice
-        # (a copy agrees on any of them); only the picked pair's cosine reads them all
-        coords = spaced(d, SKETCH_COORDS) if d > SKETCH_COORDS else slice(None)
-        width = min(d, SKETCH_COORDS)
-        g = generator(0, "near_copies", d).standard_normal((width, SKETCH)).astype(np.float32)
-        sketches = [_unit(part.rows[:, coords].astype(np.float32) @ g) for part in group]
-        for i in range(len(group)):
-            for j in range(i + 1, len(group)):
-                a, b = group[i], group[j]
-                if a.tensor == b.tensor:
-                    continue
-                pairs += a.rows.shape[0] * b.rows.shape[0]
-                close = np.abs(sketches[i] @ sketches[j].T)
-                r, c = np.unravel_index(int(np.argmax(close)), close.shape)
-                cos = abs(float(a.rows[r] @ b.rows[c]))
-                pv = float(special.betaincc(0.5, (d - 1) / 2, min(cos, 1.0) ** 2))
-                if pv < worst[0] or (pv == worst[0] and cos > worst[1]):
-                    worst = (pv, cos, f"{b.tensor} axis {b.axis}", f"{a.tensor} axis {a.axis}", d)
+        count, candidates = _closest_pairs(group)
+        pairs += count
+        for _, i, j in candidates[:EXACT_PAIRS]:  # the best-agreeing pairs of tensors
+            a, b = group[i], group[j]
+            close = np.abs(a.sketch @ b.sketch.T)
+            r, c = np.unravel_index(int(np.argmax(close)), close.shape)
+            if a.norms[r] == 0 or b.norms[c] == 0:
+                continue  # every sketched direction is zero: nothing shared
+            dot = float(np.asarray(a.row(int(r)), np.float64)
+                        @ np.asarray(b.row(int(c)), np.float64))
+            cos = abs(dot / (a.norms[r] * b.norms[c]))
+            pv = float(special.betaincc(0.5, (d - 1) / 2, min(cos, 1.0) ** 2))
+            if pv < worst[0] or (pv == worst[0] and cos > worst[1]):
+                worst = (pv, cos, f"{b.tensor} axis {b.axis}", f"{a.tensor} axis {a.axis}", d)
     if pairs == 0:
         return CheckResult.skipped(name, alpha, "no two tensors with slices of equal length")
     p_value = min(1.0, worst[0] * pairs)
@@ -109,9 +149,30 @@ def near_copy_test(parts: Sequence[Slices], alpha: float, *,
                               "copy_of": worst[3].rsplit(" axis", 1)[0]} if not passed else {})
 
 
+def _closest_pairs(group: Sequence[Slices]) -> tuple[int, list[tuple[float, int, int]]]:
+    """The number of slice pairs compared within one length's ``group`` (slices of different
+    tensors), and each pair of parts with their largest sketched |cos|, best first: one
+    product per part against every later part (in column blocks), not one per pair."""
+    sizes = np.array([g.norms.size for g in group])
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    stacked = np.concatenate([g.sketch for g in group])
+    count, found = 0, []
+    for i, a in enumerate(group):
+        for lo in range(i + 1, len(group), PART_BLOCK):
+            hi = min(len(group), lo + PART_BLOCK)
+            block = np.abs(a.sketch @ stacked[starts[lo]:starts[hi]].T).max(axis=0)
+            best = np.maximum.reduceat(block, starts[lo:hi] - starts[lo])
+            for j, value in zip(range(lo, hi), best):
+                if group[j].tensor != a.tensor:
+                    count += int(sizes[i] * sizes[j])
+                    found.append((float(value), i, j))
+    found.sort(key=lambda t: -t[0])
+    return count, found
+
+
 def _unit(m: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(m, axis=1, keepdims=True)
     return m / np.where(norms > 0, norms, 1.0)
 
 
-__all__ = ["SKETCH", "Slices", "near_copy_test"]
+__all__ = ["SKETCH", "Slices", "near_copy_test", "sketched"]

@@ -1,7 +1,7 @@
 """Structure across a tensor's slices: symmetry breaking (no two identical slices), unit
 correlation (largest cosine against its Beta null), the spectrum (largest singular value
-against Davidson-Szarek), and the equality checks of reproducibility. Also the evenly spaced
-thinning every check shares."""
+against Davidson-Szarek), and the equality checks of reproducibility. The evenly spaced thinning
+every check shares is ``initcheck.stats.thinning``."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from initcheck.core.results import POWER, CheckResult
 from initcheck.sharding.array import ShardedArray, as_sharded
 from initcheck.sharding.merge import all_slice_keys
 from initcheck.stats.moments import check_alpha
+from initcheck.stats.thinning import MAX_SLICES
 
 #: Shortest slice compared for exact duplicates, by bytes per element: two independent
 #: continuous float32 vectors of 3 elements coincide with probability below 1e-18; float16
@@ -24,8 +25,6 @@ MIN_DUPLICATE_LENGTH = {2: 8, 4: 3, 8: 3}
 #: Shortest slice whose cosine is judged: below it the Beta null of Gaussian entries is
 #: too far from the truth for other families.
 MIN_COSINE_LENGTH = 16
-#: At most this many slices per axis enter a Gram matrix (evenly spaced, deterministic).
-MAX_SLICES = 128
 #: Matrices with a side at most this long get an exact SVD norm; longer ones power iteration.
 EXACT_NORM_MAX_SIDE = 64
 #: Power iteration: at most this many steps (from a fixed start it settles in ~10-20 on
@@ -34,73 +33,6 @@ POWER_ITERATIONS = 40
 #: ... stopped once the estimate moves by less than this relative amount in a step (the
 #: spectrum test's threshold is ~2 sigma wide, so 0.1% is far inside it).
 POWER_RTOL = 1e-3
-
-
-def spaced(n: int, most: int) -> np.ndarray:
-    """At most ``most`` evenly spaced indices into ``range(n)`` (deterministic thinning:
-    elements are iid under the claim, so any fixed subset is a sample)."""
-    if n <= most:
-        return np.arange(n)
-    return np.linspace(0, n - 1, most).round().astype(np.int64)
-
-
-def thin(x: np.ndarray, most: int) -> np.ndarray:
-    """At most ``most`` evenly spaced elements of a flat array."""
-    return x if x.size <= most else x[spaced(x.size, most)]
-
-
-def slices(x: np.ndarray | ShardedArray, axis: int, max_slices: int | None = None,
-           to: int | None = None) -> np.ndarray | None:
-    """The tensor cut along ``axis``: one row per index, flattened (a unit along the out
-    axis, an input along the in axis, a kernel tap along a spatial axis). The slices are
-    picked first, so only they are copied (or, sharded, read: on every rank, or on rank
-    ``to`` only, the others getting None)."""
-    a = as_sharded(x)
-    n = a.shape[axis]
-    picked = np.arange(n) if max_slices is None or n <= max_slices else spaced(n, max_slices)
-    y: np.ndarray | None
-    if a.single is not None and picked.size == n:
-        y = a.single
-    else:
-        y = a.take(axis, picked, to)
-    if y is None:
-        return None
-    return np.moveaxis(y, axis, 0).reshape(y.shape[axis], -1)
-
-
-def unit_submatrix(x: np.ndarray | ShardedArray, unit_axes: tuple[int, ...], most: int,
-                   to: int | None = None) -> np.ndarray | None:
-    """``submatrix(unit_matrix(x, unit_axes), most)`` of a tensor whole or sharded: only the
-    chosen columns (or rows) are read (sharded: on every rank, or on rank ``to`` only)."""
-    a = as_sharded(x)
-    if a.single is not None:
-        return submatrix(unit_matrix(a.single, unit_axes), most)
-    units = math.prod(a.shape[u % a.ndim] for u in unit_axes)
-    fan = a.size // units
-    if a.size <= most:
-        return a.unit_block(unit_axes, None, None, to)
-    if fan >= units:
-        return a.unit_block(unit_axes, None, spaced(fan, max(2, most // units)), to)
-    return a.unit_block(unit_axes, spaced(units, max(2, most // fan)), None, to)
-
-
-def submatrix(m: np.ndarray, most: int) -> np.ndarray:
-    """``m`` itself if it has at most ``most`` elements, else evenly spaced columns (or rows,
-    whichever side is longer) of it: a submatrix of independent entries is one too."""
-    if m.size <= most:
-        return m
-    axis = 1 if m.shape[1] >= m.shape[0] else 0
-    keep = max(2, most // m.shape[1 - axis])
-    return np.take(m, spaced(m.shape[axis], keep), axis)
-
-
-def unit_matrix(x: np.ndarray, unit_axes: int | tuple[int, ...]) -> np.ndarray:
-    """The (units, fan) matrix of a weight: units along ``unit_axes`` (one axis, or several
-    flattened together), as orthogonal initializers flatten them."""
-    x = np.asarray(x)
-    axes = tuple(a % x.ndim for a in ((unit_axes,) if isinstance(unit_axes, int) else unit_axes))
-    units = int(np.prod([x.shape[a] for a in axes]))
-    return np.moveaxis(x, axes, tuple(range(len(axes)))).reshape(units, -1)
 
 
 def duplicates(tensors: list[tuple[str, np.ndarray | ShardedArray]], *,
@@ -161,12 +93,16 @@ def cosine_part(label: str, m: np.ndarray) -> CosinePart | None:
     """``CosinePart`` of a (k, d) matrix of centred slices (None if too small to judge)."""
     if m.shape[0] < 2 or m.shape[1] < MIN_COSINE_LENGTH:
         return None
-    m = np.asarray(m, dtype=np.float64)
-    norms = np.linalg.norm(m, axis=1)
+    m = np.asarray(m)
+    if m.dtype.itemsize < 4:
+        m = m.astype(np.float32)
+    norms = np.sqrt(np.einsum("ij,ij->i", m, m, dtype=np.float64))
     if np.any(norms == 0):
         k, d = m.shape
         return CosinePart(label, None, k, d, zero_row=int(np.flatnonzero(norms == 0)[0]))
-    gram = np.abs(m @ m.T) / np.outer(norms, norms)  # no normalized copy of m
+    # the Gram matrix in the rows' own precision (float32 rows: |cos| off by ~1e-6, far
+    # inside the threshold of >= 0.04 at the longest rows compared); no normalized copy
+    gram = np.abs(m @ m.T) / np.outer(norms, norms)
     np.fill_diagonal(gram, 0.0)
     return CosinePart(label, float(gram.max()), *m.shape)
 

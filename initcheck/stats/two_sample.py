@@ -23,7 +23,7 @@ from scipy import stats as sps
 
 from initcheck.core.results import CheckResult
 from initcheck.stats.moments import check_alpha
-from initcheck.stats.structure import thin
+from initcheck.stats.thinning import thin
 
 #: At most this many values of each tensor enter the two-sample KS test.
 KS_MAX = 2**15

@@ -665,3 +665,23 @@ def test_a_near_copy_of_another_tensor_fails_the_model_named(make):
     assert not near.passed and near.statistic > 0.99, near
     assert [r.name for r in report.failures] == ["2.weight"]
     assert "near copy" in report.failure_message()
+
+
+def test_a_near_copy_among_many_tensors_is_among_the_pairs_tested_exactly():
+    """With 24 layers there are 276 pairs of tensors, more than the EXACT_PAIRS whose best
+    slices get an exact cosine: the sketch must rank the copy (30% noise, |cos| ~ 0.96)
+    among them."""
+    from initcheck.stats import copies
+
+    torch.manual_seed(0)
+    model = nn.Sequential(*[nn.Linear(96, 96, bias=False) for _ in range(24)])
+    assert 24 * 23 // 2 > copies.EXACT_PAIRS
+    assert ic.check_model(model, "torch").passed
+    g = torch.Generator().manual_seed(2)
+    with torch.no_grad():
+        a = model[3].weight.detach().clone()
+        model[20].weight.copy_(a + 0.3 * a.std() * torch.randn(a.shape, generator=g))
+    report = ic.check_model(model, "torch")
+    near = next(c for c in report.checks if c.name == "near_copies")
+    assert not near.passed and near.statistic > 0.9, near
+    assert {near.extra["where"], near.extra["copy_of"]} == {"3.weight", "20.weight"}

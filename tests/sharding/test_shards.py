@@ -17,12 +17,12 @@ from hypothesis import given, strategies as st
 
 import initcheck as ic
 import initcheck.core.fans
+from initcheck import stats
 from initcheck.checks import battery as checks
 from initcheck.checks.contexts import Tensors
 from initcheck.sharding.array import Exchange, Shard, ShardedArray, slice_keys
 from initcheck.sharding.merge import all_slice_keys, all_unit_sums, summaries, take_all
 from initcheck.sharding.partials import summarize, unit_sums
-from initcheck.stats import structure
 from tests.api_space import examples
 
 
@@ -68,17 +68,17 @@ def test_merged_statistics_equal_the_whole_tensors(drawn):
         np.testing.assert_allclose(m.total, w.total, rtol=1e-10, atol=1e-9)
         np.testing.assert_allclose(m.squares, w.squares, rtol=1e-10, atol=1e-9)
         assert m.length == w.length
-    positions = structure.spaced(x.size, 7)
+    positions = stats.spaced(x.size, 7)
     np.testing.assert_array_equal(take_all([sharded], [positions])[0], x.ravel()[positions])
     for axis in range(x.ndim):
-        chosen = structure.spaced(x.shape[axis], 3)
+        chosen = stats.spaced(x.shape[axis], 3)
         np.testing.assert_array_equal(sharded.take(axis, chosen), np.take(x, chosen, axis))
         np.testing.assert_array_equal(sharded.slice_keys(axis), slice_keys(x, axis))
     for axes in [(a,) for a in range(x.ndim)] + ([(0, x.ndim - 1)] if x.ndim >= 2 else []):
-        m = structure.unit_matrix(x, axes)
-        rows = structure.spaced(m.shape[0], 2)
+        m = stats.unit_matrix(x, axes)
+        rows = stats.spaced(m.shape[0], 2)
         np.testing.assert_array_equal(sharded.unit_rows(axes, rows), m[rows])
-        cols = structure.spaced(m.shape[1], 3)
+        cols = stats.spaced(m.shape[1], 3)
         np.testing.assert_array_equal(sharded.unit_block(axes, None, cols), m[:, cols])
 
 
@@ -167,7 +167,7 @@ def test_ranks_merge_to_the_whole_tensors_statistics(drawn, ranks):
                                                    for s in shards], board, rank)
         keys = all_slice_keys([a, wide, a], [0, 0, x.ndim - 1])  # 32- and 64-bit keys in one sum
         return (summaries([a, a], [LAW, LAW]), all_unit_sums([a], [axes], [LAW])[0],
-                take_all([a], [structure.spaced(x.size, 7)])[0], a.slice_keys(0), a.extremes(),
+                take_all([a], [stats.spaced(x.size, 7)])[0], a.slice_keys(0), a.extremes(),
                 a.take(0, [0, x.shape[0] - 1], to), a.unit_block(axes, None, None, to), keys)
 
     whole = summarize(x, LAW)
@@ -183,12 +183,12 @@ def test_ranks_merge_to_the_whole_tensors_statistics(drawn, ranks):
         np.testing.assert_allclose(
             units.total, unit_sums(x, (0,), LAW).total, rtol=1e-10, atol=1e-9
         )
-        np.testing.assert_array_equal(sample, x.ravel()[structure.spaced(x.size, 7)])
+        np.testing.assert_array_equal(sample, x.ravel()[stats.spaced(x.size, 7)])
         np.testing.assert_array_equal(keys, slice_keys(x, 0))
         assert ends == (float(x.min()), float(x.max()))
         if rank == ranks - 1:  # gathered on rank ``to`` only
             np.testing.assert_array_equal(taken, np.take(x, [0, x.shape[0] - 1], 0))
-            np.testing.assert_array_equal(block, structure.unit_matrix(x, (0,)))
+            np.testing.assert_array_equal(block, stats.unit_matrix(x, (0,)))
         else:
             assert taken is None and block is None
 

@@ -215,3 +215,39 @@ def test_atoms_allow_for_the_generators_grid_and_still_catch_clamping():
     assert stats.atoms_test(x, law, 1e-6).passed
     clamped = np.clip(x * 1.001, law.low, law.high).astype(np.float32)
     assert not stats.atoms_test(clamped, law, 1e-6).passed
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2, 3])
+def test_slices_gather_only_the_coordinates_they_keep(axis):
+    from initcheck.sharding.array import Shard, ShardedArray
+
+    x = np.random.default_rng(7).standard_normal((40, 30, 3, 5)).astype(np.float32)
+    rest = x.size // x.shape[axis]
+    full = np.moveaxis(x, axis, 0).reshape(x.shape[axis], -1)
+    cols = stats.spaced(rest, 100)
+    rows = stats.spaced(x.shape[axis], 16)
+    got = stats.slices(x, axis, 16, max_length=100)
+    assert np.array_equal(got, full[rows][:, cols])
+    rest_of = (slice(None),) * 3
+    halves = ShardedArray(x.shape, x.dtype, [Shard((slice(0, 20), *rest_of), x[:20]),
+                                             Shard((slice(20, 40), *rest_of), x[20:])])
+    assert np.array_equal(stats.slices(halves, axis, 16, max_length=100), got)
+    assert np.array_equal(stats.slices(x, axis, 16, max_length=rest), full[rows])
+
+
+def test_a_copied_kernel_tap_is_still_caught_on_the_kept_coordinates():
+    from initcheck.checks import battery
+    from initcheck.checks.contexts import Tensors
+    from initcheck.core.fans import LAYOUTS
+
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((64, 64, 3, 3)).astype(np.float32) * 0.05  # taps: 3 of 12288
+    claim = ic.spec("normal", std=0.05)
+    law = claim.law(x.shape, LAYOUTS['torch'])
+    assert 64 * 64 * 3 > stats.MAX_SLICE_LENGTH  # the tap slices are thinned
+    assert battery.unit_correlation(
+        Tensors(claim, {"w": x}, {"w": law}, LAYOUTS['torch']), ALPHA).passed
+    x[:, :, 2, :] = x[:, :, 0, :] + 0.3 * x[:, :, 2, :]  # a tap copied up to 30% noise
+    r = battery.unit_correlation(
+        Tensors(claim, {"w": x}, {"w": law}, LAYOUTS['torch']), ALPHA)
+    assert not r.passed and "length 8192" in r.detail
