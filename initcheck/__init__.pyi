@@ -41,6 +41,8 @@ from initcheck.propagation.simulation import simulate as simulate
 from initcheck.theory import activations as activations
 from initcheck.theory.gains import Gain as Gain, gain as gain
 from initcheck.theory.torch_gains import torch_gain as torch_gain
+from initcheck.verification.exploration import explore as explore
+from initcheck.verification.exploration_report import ExploreResult as ExploreResult
 from initcheck.verification.pipeline import verify as verify
 
 __version__: str

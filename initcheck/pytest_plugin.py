@@ -1,7 +1,8 @@
 """initcheck's pytest plugin (registered through the ``pytest11`` entry point).
 
 Fixtures ``initcheck_verify``, ``initcheck_model`` and ``initcheck_seed``; the ``initcheck``
-marker; options
+marker (both take ``explore=True``, or a strategy of layers, to run ``initcheck.explore``
+over layer shapes within the test's share of the budget); options
 ``--initcheck-seed`` (int, ``random`` or ``last``), ``--initcheck-alpha`` (the session's
 false-alarm budget), ``--initcheck-samples`` (elements drawn per verify: power),
 ``--initcheck-plots=DIR`` and ``--initcheck-summary``, each with an ini key
@@ -163,9 +164,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "initcheck(expect=None, activation=None, alpha=None, shapes=None, framework='auto',"
-        " layout=None, **verify_kwargs): verify the initializer the test returns (or names)"
-        " against `expect`; alpha overrides the test's share of the session budget; other"
-        " keywords go to initcheck.verify (depth, width, dtype, ...).")
+        " layout=None, explore=False, **verify_kwargs): verify the initializer the test returns"
+        " (or names) against `expect`; alpha overrides the test's share of the session budget;"
+        " explore=True (or a strategy of layers) searches layer shapes instead (initcheck."
+        "explore, max_examples=...); other keywords go to initcheck.verify (depth, width, ...).")
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:  # an xdist worker: its share of the cores
         threads.limit(threads.per_worker(int(workerinput.get("workercount", 1))))
@@ -205,7 +207,9 @@ def initcheck_seed(request: pytest.FixtureRequest) -> int:
 def initcheck_verify(request: pytest.FixtureRequest, initcheck_seed: int):
     """``initcheck_verify(init, expect=None, **verify_kwargs) -> Report``: verify with this
     test's seed and its share of the session budget; a failed check fails the test with
-    the report's numbers (pass ``fail=False`` to get the report back instead)."""
+    the report's numbers (pass ``fail=False`` to get the report back instead). With
+    ``explore=True`` (or a strategy of layers or shapes) it runs ``initcheck.explore`` and
+    returns its ``ExploreResult``."""
 
     def run(init: Any, expect: Any = None, *, fail: bool = True, **kwargs: Any):
         __tracebackhide__ = True
@@ -262,6 +266,11 @@ def _verify_for(item: pytest.Item, init: Any, expect: Any, kwargs: dict[str, Any
     marker_alpha = kwargs.pop("alpha", None)
     alpha = state.next_alpha(item.nodeid, marker_alpha)
     kwargs.setdefault("seed", state.test_seed(item.nodeid))
+    search = kwargs.pop("explore", None)
+    if search is not None and search is not False:
+        return _explore_for(item, state, init, expect, search, alpha, kwargs, fail)
+    if "max_examples" in kwargs:
+        raise pytest.UsageError(f"{item.nodeid}: max_examples sizes a search: pass explore=True.")
     if state.samples is not None and "shapes" not in kwargs:
         kwargs["samples"] = state.samples
     net = {k: kwargs.pop(k) for k in _PROPAGATION_KEYWORDS if k in kwargs}
@@ -293,6 +302,33 @@ def _verify_for(item: pytest.Item, init: Any, expect: Any, kwargs: dict[str, Any
         pytest.fail(f"{report.failure_message()}\n(pytest: --initcheck-seed={state.seed}; test"
                     f" seed {state.test_seed(item.nodeid)})", pytrace=False)
     return report
+
+
+def _explore_for(item: pytest.Item, state: _Session, init: Any, expect: Any, search: Any,
+                 alpha: float, kwargs: dict[str, Any], fail: bool):
+    """``explore`` (``explore=True``, or a strategy of layers or shapes) at this test's
+    seed and share of the budget; the loaded Hypothesis profile sizes it unless the test
+    says ``max_examples``."""
+    __tracebackhide__ = True
+    from initcheck.verification.exploration import explore
+
+    allowed = ("framework", "layout", "dtype", "seed", "max_examples")
+    unknown = [k for k in kwargs if k not in allowed]
+    if unknown:
+        pytest.fail(f"{item.nodeid}: with explore=, initcheck takes {', '.join(allowed)}; not"
+                    f" {', '.join(map(repr, unknown))}", pytrace=False)
+    kwargs.setdefault("max_examples", None)
+    layers = None if search is True else search
+    found = _or_fail(item, lambda: explore(init, expect, layers=layers, alpha=alpha, **kwargs))
+    state.records.append({"test": item.nodeid, "initializer": found.initializer,
+                          "spec": found.spec, "passed": found.passed, "alpha": alpha,
+                          "spent": alpha, "checks": found.examples,
+                          "failed": [] if found.passed else [f"layer {list(found.shape or ())}"]})
+    item.add_report_section("call", "initcheck", str(found))
+    if fail and not found.passed:
+        pytest.fail(f"{found.failure_message()}\n(pytest: --initcheck-seed={state.seed}; test"
+                    f" seed {state.test_seed(item.nodeid)})", pytrace=False)
+    return found
 
 
 def _plot(directory: str, nodeid: str, trace: Any) -> None:

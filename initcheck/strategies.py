@@ -32,9 +32,9 @@ def _check_int(name: str, value: object, minimum: int) -> None:
 
 @st.composite
 def _layers(draw, kind, min_channels, max_channels, max_kernel, square, max_groups, transposed,
-            max_elements):
+            max_elements, min_groups=1, min_elements=1):
     k = _SPATIAL[kind]
-    groups = draw(st.integers(1, max_groups)) if k else 1
+    groups = draw(st.integers(min_groups, max_groups)) if k else 1
     per_lo = max(1, -(-min_channels // groups))
     per_hi = max(per_lo, max_channels // groups)
     cin = groups * draw(st.integers(per_lo, per_hi))
@@ -47,7 +47,11 @@ def _layers(draw, kind, min_channels, max_channels, max_kernel, square, max_grou
     is_t = bool(k) and draw(st.booleans()) if transposed is None else bool(transposed and k)
     layer = Layer(cin, cout, kernel, groups, is_t)
     size = cin * cout // groups * math.prod(kernel)
-    if size > max_elements:  # shrink channels rather than reject, to keep the draw cheap
+    if size < min_elements:  # grow the channels, keeping their ratio (in > out stays so)
+        scale = math.sqrt(min_elements / size)
+        layer = layer._replace(in_channels=groups * math.ceil(cin // groups * scale),
+                               out_channels=groups * math.ceil(cout // groups * scale))
+    elif size > max_elements:  # shrink channels rather than reject, to keep the draw cheap
         scale = math.sqrt(size / max_elements)
         per_in = max(1, int(cin // groups / scale))
         per_out = max(1, int(cout // groups / scale))
@@ -68,15 +72,24 @@ def layers(
     max_groups: int = 1,
     transposed: bool | None = False,
     max_elements: int = 2**16,
+    min_groups: int = 1,
+    min_elements: int = 1,
 ) -> st.SearchStrategy[Layer]:
     """Layers of the given kinds. ``square=None`` draws square and non-square kernels;
-    ``transposed=None`` draws both; ``max_groups > 1`` draws grouped convolutions."""
+    ``transposed=None`` draws both; ``max_groups > 1`` draws grouped convolutions (at least
+    ``min_groups``: dense layers always have one). A layer under ``min_elements`` has its
+    channels grown (their ratio kept), one over ``max_elements`` shrunk."""
     _check(isinstance(kinds, tuple | list) and len(kinds) > 0 and all(k in KINDS for k in kinds),
            f"kinds={kinds!r}: pass a non-empty tuple drawn from {KINDS}.")
     for name, value, lo in (("min_channels", min_channels, 1), ("max_channels", max_channels, 1),
                             ("max_kernel", max_kernel, 1), ("max_groups", max_groups, 1),
-                            ("max_elements", max_elements, 1)):
+                            ("max_elements", max_elements, 1), ("min_groups", min_groups, 1),
+                            ("min_elements", min_elements, 1)):
         _check_int(name, value, lo)
+    _check(min_groups <= max_groups,
+           f"min_groups={min_groups} > max_groups={max_groups}; swap them.")
+    _check(min_elements <= max_elements,
+           f"min_elements={min_elements} > max_elements={max_elements}; swap them.")
     _check(min_channels <= max_channels,
            f"min_channels={min_channels} > max_channels={max_channels}; swap them.")
     _check(max_groups <= max_channels,
@@ -86,7 +99,7 @@ def layers(
            f"transposed={transposed!r} must be None, True or False.")
     return st.one_of(*(
         _layers(kind, min_channels, max_channels, max_kernel, square, max_groups, transposed,
-                max_elements)
+                max_elements, min_groups, min_elements)
         for kind in kinds
     ))
 

@@ -274,3 +274,51 @@ def test_fails(initcheck_verify):
     body = out.split("short test summary info")[0]  # the summary repeats each first line
     assert body.count("does not match spec('he_normal'") == 1
     assert "During handling of the above exception" not in out
+
+
+EXPLORING = """
+import math
+import pytest
+from hypothesis import settings
+from initcheck import strategies
+
+settings.register_profile("few", max_examples=7)
+settings.load_profile("few")
+
+
+def capped_he(shape, rng):
+    fan = min(shape[1] * math.prod(shape[2:]), 2048)
+    return rng.standard_normal(shape) * math.sqrt(2 / fan)
+
+
+@pytest.mark.initcheck(explore=True)
+def test_builtin_over_layers():
+    return "he_uniform"
+
+
+def test_fixture_uses_the_profile(initcheck_verify):
+    found = initcheck_verify("xavier_normal", explore=strategies.layers(max_channels=32))
+    assert found.passed and found.max_examples == 7
+
+
+def test_capped(initcheck_verify):
+    initcheck_verify(capped_he, "he_normal", explore=True, layout="torch", max_examples=100)
+
+
+@pytest.mark.initcheck(explore=True, shapes=[(4, 4)])
+def test_shapes_with_explore():
+    return "he_normal"
+"""
+
+
+def test_explore_through_the_marker_and_the_fixture(pytester):
+    """explore=True (or a strategy) searches layer shapes inside the test's share of the
+    session budget, sized by the loaded Hypothesis profile unless the test says otherwise;
+    a failure names the shrunk layer and the verify call that reproduces it."""
+    pytester.makepyfile(EXPLORING)
+    result = pytester.runpytest("-rA", "--initcheck-summary")
+    result.assert_outcomes(passed=2, failed=2)
+    out = result.stdout.str()
+    assert "smallest failing layer" in out or "does not match" in out
+    assert "reproduce: initcheck.verify(" in out and "--initcheck-seed=" in out
+    assert "with explore=, initcheck takes" in out and "'shapes'" in out

@@ -36,6 +36,10 @@ def test_readme_verify_example():
     exec(compile(block("verify"), "README.md (verify example)", "exec"), {})
 
 
+def test_readme_explore_example():
+    exec(compile(block("explore"), "README.md (explore example)", "exec"), {})
+
+
 def test_readme_model_example():
     pytest.importorskip("torch")
     exec(compile(block("model"), "README.md (model example)", "exec"), {})

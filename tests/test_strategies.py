@@ -29,7 +29,21 @@ def test_grouped_transposed_layers_have_consistent_shapes(layer):
     ic.compute_fans(shape, "torch", groups=layer.groups, transposed=True)
 
 
+@given(strategies.layers(kinds=("dense", "conv2d"), min_groups=2, max_groups=4,
+                         max_channels=32, min_elements=1000, max_elements=50_000))
+def test_min_elements_grows_a_layer_and_min_groups_bounds_its_groups(layer):
+    shape = layer.weight_shape("torch")
+    assert math.prod(shape) >= 1000
+    if layer.kernel:  # dense layers have one group
+        assert 2 <= layer.groups <= 4 and layer.in_channels % layer.groups == 0
+    else:
+        assert layer.groups == 1
+
+
 @pytest.mark.parametrize("make", [
+    lambda: strategies.layers(min_groups=3, max_groups=2),
+    lambda: strategies.layers(min_elements=10, max_elements=5),
+    lambda: strategies.layers(min_elements=0),
     lambda: strategies.shapes(kinds=("conv4d",)),
     lambda: strategies.shapes(kinds=()),
     lambda: strategies.shapes(layout="caffe"),

@@ -51,6 +51,17 @@ def _write_json(doc: dict, path: str, timings: bool = True) -> None:
             raise UsageError(f"cannot write JSON to {path!r}: {exc.strerror}") from None
 
 
+def emit(result: Any, args: argparse.Namespace, *, timings: bool | None = None) -> int:
+    """Print a result (unless its JSON goes to stdout), write its JSON where --json says,
+    and return the exit code of its verdict."""
+    if args.json != "-":
+        print(result)
+    if args.json:
+        _write_json(result.to_dict(), args.json,
+                    timings=not args.no_timings if timings is None else timings)
+    return EXIT_OK if result.passed else EXIT_FAIL
+
+
 def _table(rows: list[tuple[str, ...]], out: Any = None) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
@@ -108,7 +119,8 @@ def _declared_claim(init: object) -> object:
         raise UsageError(f"{exc} Pass --expect NAME.") from None
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
+def _target_and_claim(args: argparse.Namespace) -> tuple[Any, Any]:
+    """TARGET's initializer and the claim --expect and --param make (None: its own)."""
     from initcheck.claims import specs
     init = target_initializer(args)
     params = parse_pairs(args.param, "--param")
@@ -120,6 +132,22 @@ def cmd_verify(args: argparse.Namespace) -> int:
     elif is_import_path(args.target) and _declared_claim(init) is None:
         raise UsageError(f"{args.target} carries no spec: say what it claims with --expect NAME"
                          " (e.g. --expect he_normal, with --param mode=fan_out for parameters)")
+    return init, expect
+
+
+def cmd_explore(args: argparse.Namespace) -> int:
+    """Search layer shapes for one where TARGET draws the wrong law (Hypothesis)."""
+    init, expect = _target_and_claim(args)
+    from initcheck.verification.exploration import explore
+
+    found = explore(init, expect, max_examples=args.max_examples, seed=args.seed,
+                    alpha=args.alpha, framework=args.framework, dtype=args.dtype,
+                    layout=args.layout if is_import_path(args.target) else None)
+    return emit(found, args)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    init, expect = _target_and_claim(args)
     _check_plot_target(args.plot, "--activation" if not args.activation else None)
     from initcheck.verification.pipeline import (
         verify,  # the statistics stack: after the input checks
@@ -130,15 +158,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
                     layout=args.layout if is_import_path(args.target) else None,
                     shapes=args.shape or None, seed=args.seed, alpha=args.alpha, dtype=args.dtype,
                     activation=args.activation, name=args.target)
-    if args.json != "-":
-        print(report)
-    if args.json:
-        _write_json(report.to_dict(), args.json, timings=not args.no_timings)
-    trace = report.trace
-    if args.plot and trace is not None:
+    code = emit(report, args)
+    if args.plot and report.trace is not None:
         from initcheck.propagation import plot
-        plot.save(plot.depth_profile(trace), args.plot)
-    return EXIT_OK if report.passed else EXIT_FAIL
+        plot.save(plot.depth_profile(report.trace), args.plot)
+    return code
 
 
 def cmd_identify(args: argparse.Namespace) -> int:

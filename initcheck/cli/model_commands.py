@@ -9,7 +9,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from initcheck.cli.commands import EXIT_FAIL, EXIT_OK, _write_json
+from initcheck.cli.commands import emit
 from initcheck.cli.inputs import UsageError, parse_pairs, resolve_target
 
 
@@ -35,11 +35,7 @@ def cmd_model(args: argparse.Namespace) -> int:
     model = build(args.target, factory, kwargs)
     report = check_model(model, policy, alpha=args.alpha, strict=args.strict,
                          framework=args.framework)
-    if args.json != "-":
-        print(report)
-    if args.json:
-        _write_json(report.to_dict(), args.json, timings=not args.no_timings)
-    return EXIT_OK if report.passed else EXIT_FAIL
+    return emit(report, args)
 
 
 def cmd_describe(args: argparse.Namespace) -> int:
@@ -55,11 +51,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
         if path:
             with open(path, "w", encoding="utf-8") as fh:
                 fh.write(text)
-    if args.json != "-":
-        print(described)
-    if args.json:
-        _write_json(described.to_dict(), args.json, timings=False)
-    return EXIT_OK if described.passed else EXIT_FAIL
+    return emit(described, args, timings=False)
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -80,11 +72,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from initcheck.models.compare import compare_models
 
     diff = compare_models(models[0], models[1], names=names, alpha=args.alpha)
-    if args.json != "-":
-        print(diff)
-    if args.json:
-        _write_json(diff.to_dict(), args.json, timings=False)
-    return EXIT_OK if diff.passed else EXIT_FAIL
+    return emit(diff, args, timings=False)
 
 
 __all__ = ["build", "cmd_describe", "cmd_diff", "cmd_model"]

@@ -1,6 +1,6 @@
 """The ``initcheck`` command (also ``python -m initcheck``).
 
-Commands: list, verify, identify, audit, model, describe, diff, simulate, gain.
+Commands: list, verify, explore, identify, audit, model, describe, diff, simulate, gain.
 Exit codes: 0 every check passed, 1 a check failed, 2 usage or input error (a message that
 names the fix, never a bare traceback), 3 an internal error (no verdict was reached)."""
 
@@ -18,6 +18,7 @@ from initcheck.cli.commands import (
     EXIT_USAGE,
     LIST_SHAPE,
     cmd_audit,
+    cmd_explore,
     cmd_gain,
     cmd_identify,
     cmd_list,
@@ -87,6 +88,27 @@ def build_parser() -> argparse.ArgumentParser:
                    help="family-wise false-alarm budget")
     p.add_argument("--plot", metavar="FILE", help="with --activation: write the depth profile PNG")
     p.set_defaults(run=cmd_verify)
+
+    p = sub.add_parser(
+        "explore", formatter_class=_HELP,
+        help="search layer shapes for one where an initializer draws the wrong law",
+        epilog="example: initcheck explore mypkg.inits:my_he --expect he_normal --layout torch")
+    p.add_argument("target", help="a built-in name (he_normal) or an import path"
+                                  " (package.module:attr or package.module.attr)")
+    p.add_argument("--expect", help="the spec it claims (built-ins carry their own)")
+    p.add_argument("--param", action="append", metavar="K=V", help="a parameter of --expect")
+    p.add_argument("--kwarg", action="append", metavar="K=V",
+                   help="a keyword argument for the target (see verify --help)")
+    p.add_argument("--factory", action="store_true", help="TARGET is a factory (see verify --help)")
+    p.add_argument("--framework", default="auto", help="numpy, torch, jax, keras or auto")
+    p.add_argument("--layout", choices=layouts, help="layout of the target's shapes")
+    p.add_argument("--dtype", help="dtype to ask of the target (default float32)")
+    p.add_argument("--max-examples", type=positive_int("--max-examples"), default=100,
+                   help="layers Hypothesis generates before it shrinks a failure")
+    _common(p)
+    p.add_argument("--alpha", type=parse_alpha, default=DEFAULT_ALPHA,
+                   help="family-wise false-alarm budget of the whole search")
+    p.set_defaults(run=cmd_explore)
 
     p = sub.add_parser(
         "audit",

@@ -315,8 +315,40 @@ MODEL_DESCRIPTION: dict[str, Any] = {
     },
 }
 
+EXPLORE: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "initcheck.explore/1",
+    "type": "object",
+    "required": ["schema", "initializer", "spec", "framework", "layout", "seed", "alpha",
+                 "alpha_each", "budget", "examples", "max_examples", "passed", "mdes", "layer",
+                 "shape", "report", "error", "exhausted", "reproduce"],
+    "properties": {
+        "schema": {"const": "initcheck.explore/1"},
+        "initializer": {"type": "string"}, "spec": {"type": "string"},
+        "framework": {"type": "string"}, "layout": {"type": "string"},
+        "seed": {"type": "integer", "minimum": 0},
+        "alpha": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+        "alpha_each": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+        "budget": {"type": "integer", "minimum": 1},
+        "examples": {"type": "integer", "minimum": 0},
+        "max_examples": {"type": "integer", "minimum": 1},
+        "passed": {"type": "boolean"},
+        "mdes": {"type": "array", "items": _NUM},
+        "layer": {"type": ["object", "null"],
+                  "required": ["in_channels", "out_channels", "kernel", "groups", "transposed"],
+                  "properties": {"kernel": {"type": "array", "items": {"type": "integer"}},
+                                 "transposed": {"type": "boolean"}}},
+        "shape": {"type": ["array", "null"], "items": {"type": "integer", "minimum": 1}},
+        "found_at": {"type": ["array", "null"], "items": {"type": "integer", "minimum": 1}},
+        "report": {"oneOf": [{"type": "null"}, REPORT]},
+        "error": {"type": ["string", "null"]}, "exhausted": {"type": "boolean"},
+        "reproduce": {"type": ["string", "null"]}, "seconds": _NUM,
+    },
+}
+
 SCHEMAS: dict[str, dict[str, Any]] = {
     schema["title"]: schema
-    for schema in (CHECK, REPORT, MODEL_REPORT, MODEL_DIFF, MODEL_DESCRIPTION, AUDIT, AUDIT_ROW,
-                   TRACE, MODEL_TRACE, GAIN, GAIN_VALUE, CANDIDATE, IDENTIFY, WIDTH_SWEEP)
+    for schema in (CHECK, REPORT, EXPLORE, MODEL_REPORT, MODEL_DIFF, MODEL_DESCRIPTION, AUDIT,
+                   AUDIT_ROW, TRACE, MODEL_TRACE, GAIN, GAIN_VALUE, CANDIDATE, IDENTIFY,
+                   WIDTH_SWEEP)
 }

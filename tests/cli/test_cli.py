@@ -268,7 +268,14 @@ def test_text_output_fits_100_columns(args):
 
 
 NETS = '''
+import math
+
 import torch
+
+
+def capped_he(shape, rng):  # the fan capped at 2048: wrong only on wider layers
+    fan = min(shape[1] * math.prod(shape[2:]), 2048)
+    return rng.standard_normal(shape) * math.sqrt(2 / fan)
 
 
 def mlp(width=32, depth=6):
@@ -281,6 +288,8 @@ def mlp(width=32, depth=6):
 #: and gain are), so that every command's is.
 JSON_COMMANDS = [
     ("identify", "he_normal", "--shape", "128,64"),
+    ("explore", "he_normal", "--max-examples", "5"),
+    ("explore", "nets:capped_he", "--expect", "he_normal", "--layout", "torch"),
     ("model", "torch.nn:Linear", "--kwarg", "in_features=64", "--kwarg", "out_features=32",
      "--policy", "torch"),
     ("trace", "nets:mlp", "--input-shape", "16,32"),
@@ -317,3 +326,26 @@ def test_verify_a_framework_initializer_by_the_claim_it_states():
     assert "Pass --expect NAME" in eye.stderr and "ic.spec" not in eye.stderr
     plain = run_cli("verify", "numpy.random:normal")
     assert plain.returncode == 2 and "carries no spec" in plain.stderr
+
+
+def test_explore_exits_by_its_verdict_and_names_the_smallest_failing_layer(tmp_path):
+    """``initcheck explore`` exits 0 when no layer fails, 1 with the shrunk layer and a
+    reproduce line when one does (the fan capped at 2048: verify's defaults never reach
+    it), 2 on bad input."""
+    import os
+
+    (tmp_path / "nets.py").write_text(NETS)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    ok = run_cli("explore", "xavier_normal", "--max-examples", "10", cwd=tmp_path, env=env)
+    assert ok.returncode == 0 and "verdict: PASS" in ok.stdout, ok.stderr
+    verify = run_cli("verify", "nets:capped_he", "--expect", "he_normal", "--layout", "torch",
+                     cwd=tmp_path, env=env)
+    assert verify.returncode == 0, verify.stdout
+    bad = run_cli("explore", "nets:capped_he", "--expect", "he_normal", "--layout", "torch",
+                  cwd=tmp_path, env=env)
+    assert bad.returncode == 1, bad.stderr
+    assert "smallest failing layer" in bad.stdout and "reproduce: initcheck.verify(" in bad.stdout
+    assert max(len(line) for line in bad.stdout.splitlines()) <= 100
+    usage = run_cli("explore", "he_normal", "--max-examples", "0", cwd=tmp_path, env=env)
+    assert usage.returncode == 2 and "--max-examples" in usage.stderr
+    no_traceback(usage)

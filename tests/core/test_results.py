@@ -52,6 +52,8 @@ def _results():
     yield "Trace", ic.simulate("xavier_normal", "tanh", depth=3, width=16, batch=32), None
     yield "Gain", ic.gain("tanh"), None
     yield "Candidate", ic.identify("he_normal", shapes=[(128, 64)])[0], None
+    yield "ExploreResult", ic.explore("he_normal", max_examples=5), ic.explore(
+        _half_he, "he_normal", max_examples=5)
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +62,7 @@ def results():
 
 
 NAMES = ["Report", "CheckResult", "ModelReport", "AuditResult", "AuditRow", "ModelTrace",
-         "Trace", "Gain", "Candidate"]
+         "Trace", "Gain", "Candidate", "ExploreResult"]
 
 
 @pytest.mark.parametrize("name", NAMES)
