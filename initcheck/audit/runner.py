@@ -19,7 +19,11 @@ from typing import Any, ClassVar
 from initcheck.audit.entry import Entry
 from initcheck.core import _validate
 from initcheck.core.defaults import DEFAULT_AUDIT_ALPHA
-from initcheck.core.results import TEXT_WIDTH, Report, Verdict, wrap
+from initcheck.core.results import Report, Verdict
+from initcheck.core.text import text_width, wrap
+
+#: Initializer names longer than this go on a line of their own in the audit's text.
+NAME_COLUMN = 36
 
 __all__ = [
     "CATALOGUES",
@@ -180,21 +184,27 @@ class AuditResult(Verdict):
                         row.finding))
         return out
 
-    def text(self, width: int = TEXT_WIDTH) -> str:
-        """The audit as terminal text within ``width`` columns: one line per initializer
-        (name, activation, verdict, checks passed), its claim and finding wrapped below it."""
+    def text(self, width: int | None = None) -> str:
+        """The audit as terminal text within ``width`` columns (default: the terminal's): one
+        line per initializer (name, activation, verdict, checks passed), its claim and
+        finding wrapped below it."""
+        width = width or text_width()
         rows = self.table()
-        name_w = min(max(len(r[0]) for r in rows), width - 30)
+        name_w = min(max(len(r[0]) for r in rows), NAME_COLUMN)
+        act_w = max(len(r[2]) for r in rows)
         lines = []
         for name, claims, activation, verdict, checks, finding in rows:
-            lines.append(
-                f"{name[:name_w]:<{name_w}}  {activation[:10]:<10}  {verdict:<7}  {checks}".rstrip()
-            )
-            if name == "initializer":  # the header
+            if len(name) > name_w:  # a long name on a line of its own, never cut
+                lines.append(name)
+                name = ""
+            line = f"{name:<{name_w}}  {activation:<{act_w}}  {verdict:<7}  {checks}"
+            lines.append(line.rstrip())
+            if verdict == "verdict":  # the header
                 continue
             for label, value in (("claims", claims), ("finding", finding)):
                 lines += textwrap.wrap(value, width, initial_indent=f"    {label}: ",
-                                       subsequent_indent=" " * (6 + len(label)))
+                                       subsequent_indent=" " * (6 + len(label)),
+                                       break_long_words=False, break_on_hyphens=False)
         return "\n".join(lines)
 
     def summary(self) -> str:
@@ -204,15 +214,15 @@ class AuditResult(Verdict):
             f"audit {self.catalogue}: {ok}/{len(self.rows)} pass; seed {self.seed}, family-wise"
             f" alpha {self.alpha:g} ({self.alpha / max(1, len(self.rows)):.3g} per initializer)"
         )
-        for name, why in self.skipped:
-            text += f"\nskipped {name}: {why}"
+        lines = [text] + [f"skipped {name}: {why}" for name, why in self.skipped]
         if (
             self.catalogue == "all"
             and self.skipped
             and {e.framework for e in self.entries} <= {"numpy"}
         ):
-            text += ("\nno framework is installed: only initcheck's own initializers were audited"
-                     " (pip install 'initcheck[all]')")
+            lines.append("no framework is installed: only initcheck's own initializers were"
+                         " audited (pip install 'initcheck[all]')")
+        text = "\n".join(wrap(line, indent=4) for line in lines)
         return text
 
     def __str__(self) -> str:

@@ -7,18 +7,18 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 from typing import Any
 
 from initcheck.cli.inputs import (
     UsageError,
+    call,
     is_import_path,
     parse_pairs,
     resolve_target,
     target_initializer,
 )
-from initcheck.core.results import wrap
+from initcheck.core.text import paint, table, use_color, wrap
 
 #: The reference article's experiment: 100 x 100 weights (node_num = 100).
 LIST_SHAPE = (100, 100)
@@ -55,17 +55,16 @@ def emit(result: Any, args: argparse.Namespace, *, timings: bool | None = None) 
     """Print a result (unless its JSON goes to stdout), write its JSON where --json says,
     and return the exit code of its verdict."""
     if args.json != "-":
-        print(result)
+        print(paint(str(result), use_color()))
     if args.json:
         _write_json(result.to_dict(), args.json,
                     timings=not args.no_timings if timings is None else timings)
     return EXIT_OK if result.passed else EXIT_FAIL
 
 
-def _table(rows: list[tuple[str, ...]], out: Any = None) -> None:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip(), file=out or sys.stdout)
+def _table(rows: list[tuple[str, ...]]) -> None:
+    """Rows as a table within the terminal's width (the last column wraps)."""
+    print("\n".join(table(rows, indent=0, first_max=40)))
 
 
 class _Progress:
@@ -95,12 +94,12 @@ def cmd_list(args: argparse.Namespace) -> int:
     fans = compute_fans(shape, layout)
     print(f"shape {shape} in layout {layout!r}: fan_in={fans.fan_in}, fan_out={fans.fan_out},"
           f" receptive_field={fans.receptive_field}")
-    rows = [("name", "claims", "std", "support")]
+    rows = [("name", "std", "support", "claims")]
     for name in specs.SPECS:
         init = initializers.get(name, layout=layout)
         law = init.law(shape)
         support = "(-inf, inf)" if not law.bounded else f"[{law.low:.4g}, {law.high:.4g}]"
-        rows.append((name, init.spec.formula, f"{law.std:.4g}", support))
+        rows.append((name, f"{law.std:.4g}", support, init.spec.formula))
     _table(rows)
     print(wrap("aliases: " + ", ".join(f"{a} -> {c}" for a, c in specs.ALIASES.items())))
     print(wrap("short names (the reference article's): "
@@ -216,11 +215,8 @@ def cmd_trace(args: argparse.Namespace) -> int:
     from initcheck.propagation.model_trace import trace_model, width_sweep
 
     def build(**extra: Any) -> Any:
-        try:
-            return factory(**kwargs, **extra)
-        except TypeError as exc:
-            raise UsageError(f"calling {args.target}(**{ {**kwargs, **extra} }) failed: {exc}."
-                             " TARGET is a factory that returns a torch model.") from None
+        return call(args.target, factory, {**kwargs, **extra},
+                    "a factory that returns a torch model")
 
     if args.widths:
         slopes = width_sweep(lambda w: build(width=w), args.widths,
@@ -250,18 +246,13 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
 
 def _check_plot_target(path: str | None, missing: str | None = None) -> None:
-    """A plot path must be writable before a long run starts; ``missing`` names the option
-    without which nothing would be drawn."""
+    """A plot needs the option ``missing`` names, without which nothing would be drawn (its
+    path is checked with every output's, before the run: ``session.check_outputs``)."""
     if not path:
         return
     if missing:
         raise UsageError(f"--plot draws the depth profile of the propagation check: add {missing}"
                          " (e.g. --activation relu), or drop --plot")
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise UsageError(
-            f"--plot {path}: the directory {directory} does not exist; create it first"
-        )
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -281,8 +272,6 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    for option in (args.plot, args.profile):
-        _check_plot_target(option)
     from initcheck.propagation.simulation import simulate
 
     init = target_initializer(args) if args.target else None
@@ -312,8 +301,7 @@ def cmd_gain(args: argparse.Namespace) -> int:
 
     params = parse_pairs(args.param, "--param")
     act = activations.get(args.activation, **params)
-    rows = [("criterion", "gain", "defined at q", "chi_1 there", "q* from q=1", "chi_1 at q*",
-             "output std")]
+    rows = [("criterion", "gain", "at q", "chi_1", "q*", "chi_1(q*)", "output std")]
     found = [gains.gain(act, criterion, sigma_b=args.sigma_b) for criterion in gains.CRITERIA]
     torch_name = act.torch_name
     torch_value = None
@@ -342,7 +330,9 @@ def cmd_gain(args: argparse.Namespace) -> int:
             )
     if args.json != "-":
         print(
-            wrap(f"gains for {act} (weight std = gain / sqrt(fan_in); sigma_b = {args.sigma_b:g})")
+            wrap(f"gains for {act} (weight std = gain / sqrt(fan_in); sigma_b = {args.sigma_b:g});"
+                 " each gain is defined at a length q (chi_1 there), q* is the fixed point"
+                 " reached from q = 1 (chi_1 at it), output std the net's after many layers")
         )
         _table(rows)
         for g in found:

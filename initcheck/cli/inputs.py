@@ -6,20 +6,91 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import difflib
 import functools
 import importlib
+import importlib.util
+import inspect
 import os
 import pkgutil
+import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from initcheck.core.contract import raised_at
 from initcheck.core.fans import DEFAULT_LAYOUT
 
 
 class UsageError(ValueError):
     """Bad command-line input: reported with exit code 2."""
+
+
+class UserCodeError(UsageError):
+    """An exception raised inside the user's code (an initializer, a factory, a module being
+    imported, a model's forward pass): exit code 2, not initcheck's own fault (3)."""
+
+
+@contextlib.contextmanager
+def user_code(what: str) -> Iterator[None]:
+    """Run the user's code: an exception it raises becomes a ``UserCodeError`` saying
+    "raised by <what> at <file>:<line>: <type>: <message>"."""
+    try:
+        yield
+    except UsageError:
+        raise
+    except Exception as exc:
+        raise UserCodeError(f"raised by {what} at {raised_at(exc)}: {type(exc).__name__}:"
+                            f" {exc}") from None
+
+
+def call(target: str, fn: Callable[..., Any], kwargs: dict[str, Any], role: str) -> Any:
+    """``fn(**kwargs)``, the user's callable TARGET: a call that does not fit its signature
+    is a usage error naming the keywords; an exception from inside it, the user's."""
+    if not callable(fn):
+        raise UsageError(f"{target} is a {type(fn).__name__}, not callable: TARGET is {role}.")
+    try:
+        inspect.signature(fn).bind(**kwargs)
+    except TypeError as exc:
+        raise UsageError(f"{target} cannot be called with --kwarg {kwargs or 'none'}: {exc}."
+                         f" TARGET is {role}.") from None
+    except ValueError:  # no signature to read (a builtin): let the call say
+        pass
+    with user_code(target):
+        return fn(**kwargs)
+
+
+#: How the Python API's keywords are spelled on the command line, for the fixes errors name.
+CLI_SPELLING = {"shapes": "--shape", "shape": "--shape", "framework": "--framework",
+                "layout": "--layout", "expect": "--expect", "dtype": "--dtype",
+                "alpha": "--alpha", "seed": "--seed", "activation": "--activation",
+                "width": "--width", "depth": "--depth", "batch": "--batch"}
+_KEYWORD = re.compile(r"\b(" + "|".join(CLI_SPELLING) + r")=(\[[^\]]*\]|'[^']*'(?:(?:, | or )"
+                      r"'[^']*')*|[\w.+-]+)")
+
+
+def in_cli_language(message: str) -> str:
+    """An error's fixes as the command line spells them: ``shapes=[(784, 256)]`` becomes
+    ``--shape 784,256``, ``framework='torch'`` ``--framework torch``, ``backward=False``
+    ``--forward-only``, ``vectors='length'`` ``--kwarg vectors=length``."""
+    def flag(m: re.Match[str]) -> str:
+        name, value = m.group(1), m.group(2)
+        if value.startswith("["):
+            dims = re.findall(r"\(([^)]*)\)", value)
+            return " ".join(f"{CLI_SPELLING[name]} {d.replace(' ', '').rstrip(',')}"
+                            for d in dims) or f"{CLI_SPELLING[name]} ..."
+        return f"{CLI_SPELLING[name]} {value.replace(chr(39), '')}"
+
+    def spec(m: re.Match[str]) -> str:
+        params = [p.strip().replace("'", "") for p in (m.group(2) or "").split(",") if p.strip()]
+        return " ".join([f"--expect {m.group(1)}", *(f"--param {p}" for p in params)])
+    message = re.sub(r"\bexpect=(?:initcheck\.)?spec\('(\w+)'(?:, ([^)]*))?\)", spec, message)
+    message = re.sub(r"\bshapes\[\d+\]: shape \(([^)]*)\)",
+                     lambda m: "--shape " + m.group(1).replace(" ", "").rstrip(","), message)
+    message = message.replace("backward=False", "--forward-only")
+    message = re.sub(r"\bvectors='(\w+)'", r"--kwarg vectors=\1", message)
+    return _KEYWORD.sub(flag, message)
 
 
 def parse_shape(text: str) -> tuple[int, ...]:
@@ -103,15 +174,18 @@ def resolve_target(target: str) -> Any:
             0, os.getcwd()
         )  # modules in the current directory, as `python -m` finds them
     try:
-        module = importlib.import_module(module_name)
+        module = _module(module_name)
+    except UsageError:
+        raise
     except ModuleNotFoundError as exc:
         top = exc.name or module_name
         known = [m.name for m in pkgutil.iter_modules()]
         close = difflib.get_close_matches(top.split(".")[0], known, n=3)
         hint = f" Did you mean {' or '.join(close)}?" if close else ""
         raise UsageError(f"cannot import {module_name!r}: no module named {top!r}.{hint}") from None
-    except Exception as exc:  # the module itself fails to import
-        raise UsageError(f"importing {module_name!r} failed: {type(exc).__name__}: {exc}") from None
+    except Exception as exc:  # the module itself fails to import: the user's code
+        raise UserCodeError(f"raised by importing {module_name} at {raised_at(exc)}:"
+                            f" {type(exc).__name__}: {exc}") from None
     obj = module
     for part in attr_path.split("."):
         if not hasattr(obj, part):
@@ -121,6 +195,23 @@ def resolve_target(target: str) -> Any:
             raise UsageError(f"{module_name!r} has no attribute {attr_path!r}.{hint}")
         obj = getattr(obj, part)
     return obj
+
+
+def _module(name: str) -> Any:
+    """A module by its import name, or by its file's path (``path/to/mod.py``)."""
+    if not name.endswith(".py"):
+        return importlib.import_module(name)
+    path = os.path.abspath(name)
+    if not os.path.isfile(path):
+        raise UsageError(f"{name}: no such file. Give an existing .py file, or the module's"
+                         " import name (package.module:attr)")
+    module_name = os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # so pickling and dataclasses find it
+    spec.loader.exec_module(module)
+    return module
 
 
 def is_import_path(target: str) -> bool:
@@ -142,10 +233,7 @@ def target_initializer(args: argparse.Namespace) -> Any:
         return initializers.get(target, layout=args.layout or DEFAULT_LAYOUT, **kwargs)
     obj = resolve_target(target)
     if args.factory:
-        try:
-            return obj(**kwargs)
-        except TypeError as exc:
-            raise UsageError(f"calling {target}(**{kwargs}) failed: {exc}") from None
+        return call(target, obj, kwargs, "a factory that returns the initializer (--factory)")
     if kwargs:
         return functools.partial(obj, **kwargs)
     return obj

@@ -26,17 +26,59 @@ from initcheck.cli.commands import (
     cmd_trace,
     cmd_verify,
 )
-from initcheck.cli.inputs import UsageError, nonneg_int, parse_alpha, parse_shape, positive_int
+from initcheck.cli.inputs import (
+    UsageError,
+    in_cli_language,
+    nonneg_int,
+    parse_alpha,
+    parse_shape,
+    positive_int,
+)
 from initcheck.cli.model_commands import cmd_describe, cmd_diff, cmd_model
+from initcheck.cli.session import check_outputs, joined_negatives, parse_seed
 from initcheck.core import threads
 from initcheck.core.defaults import DEFAULT_ALPHA, DEFAULT_AUDIT_ALPHA, PROPAGATION_FACTOR
 from initcheck.core.fans import DEFAULT_LAYOUT, LAYOUTS
+from initcheck.frameworks import install_hint
 
 # -------------------------------------------------------------------------------- parser
 
 
 #: Every option's help shows its default.
-_HELP = argparse.ArgumentDefaultsHelpFormatter
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """Each option's default said once, where it has one (none for flags and unset
+    options), and the examples (the epilog) kept as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if (default is None or default is False or default == argparse.SUPPRESS
+                or "default" in text or isinstance(action, argparse._HelpAction)):
+            return text
+        shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+        return f"{text} (default: {shown})"
+
+
+_HELP = _Help
+#: How an initializer is called (verify, explore, identify): every choice ``--framework`` takes.
+INIT_FRAMEWORKS = ("auto", "numpy", "torch", "jax", "keras", "haiku")
+#: One example per command, shown under its --help.
+EXAMPLES = {
+    "list": "initcheck list --shape 64,32,3,3 --layout torch",
+    "verify": "initcheck verify he_normal\n"
+              "  initcheck verify mypkg.inits:my_init --expect he_normal --param mode=fan_out"
+              " --layout torch\n"
+              "  initcheck verify torch.nn.init:kaiming_normal_ --framework torch --json out.json",
+    "explore": "initcheck explore mypkg.inits:my_init --expect he_normal --layout torch",
+    "audit": "initcheck audit torch --json audit.json",
+    "identify": "initcheck identify mypkg.inits:my_init --layout torch",
+    "model": "initcheck model mypkg.nets:make_mlp --kwarg width=256 --policy torch --seed 3",
+    "describe": "initcheck describe mypkg.nets:make_mlp --toml policy.toml",
+    "diff": "initcheck diff mypkg.nets:make_v1 mypkg.nets:make_v2",
+    "trace": "initcheck trace mypkg.nets:make_mlp --input-shape 64,784",
+    "simulate": "initcheck simulate --init xavier_normal --activation tanh --depth 5",
+    "gain": "initcheck gain leaky_relu --param a=0.2",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="TARGET is a factory: call it with the --kwarg values to get the initializer",
     )
-    p.add_argument("--framework", default="auto", help="numpy, torch, jax, keras or auto")
+    p.add_argument("--framework", default="auto", choices=INIT_FRAMEWORKS,
+                   help="how TARGET is called (auto: from its module)")
     p.add_argument("--layout", choices=layouts, help="layout of the target's shapes")
     p.add_argument(
         "--shape", action="append", type=parse_shape, help="a shape to test (repeatable)"
@@ -100,7 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kwarg", action="append", metavar="K=V",
                    help="a keyword argument for the target (see verify --help)")
     p.add_argument("--factory", action="store_true", help="TARGET is a factory (see verify --help)")
-    p.add_argument("--framework", default="auto", help="numpy, torch, jax, keras or auto")
+    p.add_argument("--framework", default="auto", choices=INIT_FRAMEWORKS,
+                   help="how TARGET is called (auto: from its module)")
     p.add_argument("--layout", choices=layouts, help="layout of the target's shapes")
     p.add_argument("--dtype", help="dtype to ask of the target (default float32)")
     p.add_argument("--max-examples", type=positive_int("--max-examples"), default=100,
@@ -136,7 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--kwarg", action="append", metavar="K=V", help="a keyword argument for the target"
     )
     p.add_argument("--factory", action="store_true", help="TARGET is a factory (see verify --help)")
-    p.add_argument("--framework", default="auto", help="numpy, torch, jax, keras or auto")
+    p.add_argument("--framework", default="auto", choices=INIT_FRAMEWORKS,
+                   help="how TARGET is called (auto: from its module)")
     p.add_argument("--layout", choices=layouts, help="layout of the target's shapes")
     p.add_argument(
         "--shape", action="append", type=parse_shape, help="a shape to draw (repeatable)"
@@ -160,6 +205,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--framework", default="auto",
                    help="torch, flax, jax, equinox, keras or auto (from the model's classes)")
     p.add_argument("--strict", action="store_true", help="fail tensors that no rule claims")
+    p.add_argument("--seed", type=parse_seed, default=0,
+                   help="the seed the factory builds under (torch, numpy, keras and Python"
+                        " seeded; a jax key where it takes key, rng or rngs): an int, random"
+                        " or last")
     p.add_argument("--alpha", type=parse_alpha, default=DEFAULT_ALPHA,
                    help="family-wise false-alarm budget of the whole model")
     p.add_argument(
@@ -180,6 +229,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--toml", metavar="FILE",
                    help="write the policy as TOML (initcheck model --policy FILE reads it)")
     p.add_argument("--python", metavar="FILE", help="write the policy as Python")
+    p.add_argument("--seed", type=parse_seed, default=0,
+                   help="the seed the factory builds under (torch, numpy, keras and Python"
+                        " seeded; a jax key where it takes key, rng or rngs): an int, random"
+                        " or last")
     p.add_argument(
         "--json", metavar="FILE", help="write JSON ('-' for stdout, replacing the text)"
     )
@@ -194,6 +247,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--names", metavar="FILE",
                    help="a JSON object {a's tensor name: b's} where the names differ (a port)")
+    p.add_argument("--seed", type=parse_seed, default=0,
+                   help="the seed both factories build under (torch, numpy, keras and Python"
+                        " seeded; a jax key where it takes key, rng or rngs): an int, random"
+                        " or last")
     p.add_argument("--alpha", type=parse_alpha, default=DEFAULT_ALPHA,
                    help="family-wise false-alarm budget of the whole comparison")
     p.add_argument(
@@ -254,7 +311,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "gain", formatter_class=_HELP, help="derived gains for an activation beside torch's table"
     )
-    p.add_argument("activation")
+    p.add_argument("activation", help="an activation's name: relu, tanh, gelu, leaky_relu,"
+                                      " ... (initcheck.activations.names())")
     p.add_argument(
         "--param", action="append", metavar="K=V", help="activation parameter, e.g. a=0.2"
     )
@@ -263,6 +321,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", metavar="FILE", help="write JSON ('-' for stdout)")
     p.set_defaults(run=cmd_gain)
+    for name, command in sub.choices.items():
+        command.formatter_class = _HELP
+        command.epilog = "example:\n  " + EXAMPLES[name]
     return parser
 
 
@@ -287,16 +348,21 @@ def _dims(text: str) -> list[int | str]:
 def main(argv: Sequence[str] | None = None) -> int:
     threads.limit(threads.available_cores())  # BLAS within the cores this process is given
     parser = build_parser()
+    argv = joined_negatives(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     args.progress = sys.stderr.isatty()
+    args.argv = argv
     if not getattr(args, "run", None):
         parser.print_help()
         return EXIT_USAGE
     try:
+        check_outputs(args)
         return args.run(args)
     except (UsageError, ValueError, ImportError) as exc:
         # ValueError covers initcheck's own input errors and InitializerError
-        print(f"initcheck {args.command}: error: {exc}", file=sys.stderr)
+        hint = install_hint(exc) if isinstance(exc, ModuleNotFoundError) else ""
+        print(f"initcheck {args.command}: error: {in_cli_language(str(exc))}"
+              + (f"; install it: {hint}" if hint else ""), file=sys.stderr)
         return EXIT_USAGE
     except MemoryError:
         print(f"initcheck {args.command}: error: out of memory. Test smaller shapes (--shape),"

@@ -8,6 +8,9 @@ import it, and ``initcheck.frameworks.dispatch`` dispatches to them, so the impo
 
 from __future__ import annotations
 
+import os
+import sys
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -66,7 +69,8 @@ class Adapter:
             out = self.draw(shape, seed, dt)
         except Exception as exc:  # the initializer's own failure, reported with the shape
             raise InitializerError(
-                f"{self.name} raised {type(exc).__name__} for shape {shape} (dtype {dt}):"
+                f"{self.name} raised {type(exc).__name__} at {raised_at(exc)} for shape"
+                f" {shape} (dtype {dt}):"
                 f" {str(exc).rstrip('.')}."
                 " Fix the initializer, or verify only shapes it supports (shapes=[...])."
                 + (" If it is not a NumPy fn(shape, rng), pass framework='torch', 'jax' or"
@@ -95,6 +99,20 @@ def as_numpy(x: Any, what: str = "x") -> np.ndarray:
         return np.asarray(x)
     raise ValueError(f"{what} is a {type(x).__name__}, not a tensor. Pass a NumPy array, a torch"
                      " tensor or a jax array (np.asarray(...) for a list).")
+
+
+def raised_at(exc: BaseException) -> str:
+    """Where ``exc`` was raised in the caller's code, as ``file:line``: the innermost frame
+    outside initcheck and outside the Python installation (a framework raising for the
+    user's code points to the user's line), else the innermost outside initcheck."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    installed = {os.path.abspath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not os.path.abspath(f.filename).startswith(package + os.sep)]
+    own = [f for f in frames if not f.filename.startswith("<")
+           and not any(os.path.abspath(f.filename).startswith(p + os.sep) for p in installed)]
+    found = own or frames
+    return f"{found[-1].filename}:{found[-1].lineno}" if found else "an unknown place"
 
 
 def qualified_name(fn: Any) -> str:

@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import json
 import math
-import textwrap
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from initcheck.core.text import DEFAULT_WIDTH, last_column_fits, num, short, table, wrap
+
 #: Power at which minimum detectable effects are stated.
 POWER = 0.99
-#: Columns the text of every result fits in (long names and details wrap).
-TEXT_WIDTH = 100
+#: Columns the text of every result fits in when output is not a terminal (long names and
+#: details wrap; on a terminal, its width: ``initcheck.core.text.text_width``).
+TEXT_WIDTH = DEFAULT_WIDTH
 
 
 class Result:
@@ -148,14 +150,14 @@ class CheckResult(Verdict):
         if self.passed:
             return ""
         where = self.extra.get("where") or (tuple(self.shape) if self.shape else "all shapes")
-        return (f"{self.name} [{where}]: {self.detail} (observed {_num(self.observed)},"
-                f" expected {_num(self.expected)}, p = {_num(self.pvalue)}, alpha ="
-                f" {_num(self.alpha)}, n = {self.n}, MDE = {_num(self.mde)})")
+        return (f"{self.name} [{where}]: {self.detail} (observed {num(self.observed)},"
+                f" expected {num(self.expected)}, p = {num(self.pvalue)}, alpha ="
+                f" {num(self.alpha)}, n = {self.n}, MDE = {num(self.mde)})")
 
     def __str__(self) -> str:
         return wrap(f"{self.name} [{self.where}]: {'pass' if self.passed else 'FAIL'};"
-                    f" {self.detail} (observed {_num(self.observed)}, expected"
-                    f" {_num(self.expected)}, p = {_num(self.pvalue)})", indent=4)
+                    f" {self.detail} (observed {num(self.observed)}, expected"
+                    f" {num(self.expected)}, p = {num(self.pvalue)})", indent=4)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -187,14 +189,6 @@ class Diagnosis:
 
 
 SCHEMA = "initcheck.report/1"
-
-
-def _num(x: float) -> str:
-    if isinstance(x, float) and math.isnan(x):
-        return "-"
-    if isinstance(x, float) and (x == 0 or 1e-3 <= abs(x) < 1e5):
-        return f"{x:.4g}"
-    return f"{x:.3g}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -305,7 +299,7 @@ class Report(Verdict):
         if self.framework != "numpy":
             parts.append(f"framework={self.framework!r}")
         parts.append(f"layout={self.layout_call or repr(self.layout)}")
-        parts += [f"shapes={shapes!r}", f"seed={self.seed}", f"alpha={self.alpha!r}"]
+        parts += [f"shapes={shapes!r}", f"seed={self.seed}", f"alpha={short(self.alpha)}"]
         if self.dtype_asked is not False:
             parts.append(f"dtype={self.dtype!r}")
         return f"initcheck.verify({', '.join(parts)})"
@@ -328,20 +322,29 @@ class Report(Verdict):
         }
 
     def __str__(self) -> str:
-        head = "\n".join([
+        statistical = {c.alpha for c in self.checks if c.alpha > 0}
+        each = (f"; each check's alpha {num(statistical.pop())}" if len(statistical) == 1
+                else "")
+        lines = [
             wrap(f"initcheck: {self.initializer} ({self.framework}, layout {self.layout}) against"
                  f" {self.spec}", indent=4),
             wrap(f"  seed {self.seed}, dtype {self.dtype}, {len(self.shapes)} shapes, family-wise"
-                 f" alpha {self.alpha:g} (spent {self.alpha_spent:.3g})", indent=4)])
-        rows = [("check", "where", "observed", "expected", "p-value", "alpha", "MDE", "verdict")]
+                 f" alpha {self.alpha:g} (spent {self.alpha_spent:.3g}){each}", indent=4)]
+        head = ["check", "observed", "expected", "p-value", "MDE", "verdict", "where"]
+        if not each:
+            head.insert(4, "alpha")
+        rows = [tuple(head)]
         for c in self.checks:
-            rows.append((c.name, c.where, _num(c.observed), _num(c.expected), _num(c.pvalue),
-                         _num(c.alpha), _num(c.mde), "pass" if c.passed else "FAIL"))
-        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-        lines = [head] + ["  " + "  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip()
-                          for r in rows]
+            cells = [c.name, num(c.observed), num(c.expected), num(c.pvalue), num(c.mde),
+                     "pass" if c.passed else "FAIL", c.where]
+            if not each:
+                cells.insert(4, num(c.alpha))
+            rows.append(tuple(cells))
+        where = last_column_fits(rows)  # else each failure says where, below
+        lines += table(rows if where else [r[:-1] for r in rows])
         for c in self.failures:
-            lines.append(wrap(f"  FAIL {c.name}: {c.detail}", indent=7))
+            tag = "" if where or c.detail.startswith(str(c.where)) else f" [{c.where}]"
+            lines.append(wrap(f"  FAIL {c.name}{tag}: {c.detail}", indent=7))
         lines += [wrap("  " + line, indent=7) for line in self._diagnosis_lines()]
         lines.append(f"verdict: {'PASS' if self.passed else 'FAIL'}"
                      f" ({len(self.checks) - len(self.failures)}/{len(self.checks)} checks passed)")
@@ -360,13 +363,6 @@ class Report(Verdict):
         parts += ["  " + line for line in self._diagnosis_lines()]
         parts.append("reproduce: " + self.reproduce())
         return "\n".join(parts)
-
-
-def wrap(line: str, *, indent: int = 4, width: int = TEXT_WIDTH) -> str:
-    """``line`` wrapped at ``width`` columns, continuation lines indented by ``indent``
-    (its own leading spaces are kept)."""
-    return textwrap.fill(line, width, subsequent_indent=" " * indent, break_long_words=False,
-                         break_on_hyphens=False)
 
 
 def _jsonable(d: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,22 @@ FRAMEWORKS: dict[str, tuple[str, str]] = {
 }
 
 
+#: module a missing import names -> the extra that installs it
+EXTRAS: dict[str, str] = {**dict(FRAMEWORKS.values()),
+                          "jaxlib": "jax", "dm-haiku": "haiku", "matplotlib": "plot"}
+
+
+def install_hint(exc: ImportError) -> str:
+    """What to install for a failed import: the extra for a module initcheck has one for
+    (``pip install 'initcheck[torch]'``), ``pip install NAME`` for another, "" if unknown."""
+    name = (getattr(exc, "name", None) or "").split(".")[0]
+    if not name:
+        return ""
+    if name in EXTRAS:
+        return f"pip install 'initcheck[{EXTRAS[name]}]'"
+    return f"pip install {name}"
+
+
 def require(framework: str) -> ModuleType:
     """Import ``framework`` or raise an ImportError that says how to install it."""
     module, extra = FRAMEWORKS[framework]

@@ -104,11 +104,12 @@ def detect_framework(fn: InitializerLike) -> str:
             " an array, an initcheck Initializer, or a framework initializer.")
     # the object's module, its class's and every base class's (a user's subclass of a
     # framework's Initializer), a partial's function's
+    home = _home(fn)
+    if home is not None:
+        return home
     for module in (getattr(fn, "__module__", None), *(c.__module__ for c in type(fn).__mro__),
                    getattr(getattr(fn, "func", None), "__module__", None)):
         top = (module or "").split(".")[0]
-        if top in ADAPTERS and top != "numpy":
-            return top
         if top in UNSUPPORTED:
             raise ValueError(
                 f"{fn!r} comes from {top}, which initcheck has no adapter for. Wrap it as"
@@ -157,4 +158,31 @@ def adapter(
         return fn
     fw = detect_framework(fn) if framework == "auto" else _validate.choice(
         "framework", framework, [*ADAPTERS, "auto"])
+    home = _home(fn)
+    if framework != "auto" and home is not None and home != fw:
+        raise ValueError(
+            f"{getattr(fn, '__qualname__', fn)!r} is a {home} initializer, so"
+            f" framework={fw!r} cannot call it ({CALLS[fw]}). Pass framework={home!r} or"
+            " framework='auto'.")
     return ADAPTERS[fw](fn, layout=layout, name=name)
+
+
+#: How each framework's adapter calls an initializer (named when one is called as another's).
+CALLS = {"numpy": "fn(shape, rng[, dtype]) returning an array",
+         "torch": "fn(tensor) filling a torch tensor in place",
+         "jax": "init(key, shape, dtype) with a jax key",
+         "keras": "initializer(shape, dtype) on a keras initializer object",
+         "haiku": "init(shape, dtype) inside hk.transform"}
+
+
+def _home(fn: Any) -> str | None:
+    """The framework ``fn``'s module says it belongs to (None: no framework's, or initcheck's
+    own); haiku's initializers are jax modules' too, so haiku and jax count as one home."""
+    if isinstance(fn, Initializer) or not callable(fn):
+        return None
+    for module in (getattr(fn, "__module__", None), *(c.__module__ for c in type(fn).__mro__),
+                   getattr(getattr(fn, "func", None), "__module__", None)):
+        top = (module or "").split(".")[0]
+        if top in ADAPTERS and top != "numpy":
+            return top
+    return None

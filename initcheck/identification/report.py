@@ -4,13 +4,15 @@ follow, as ``identify`` ranks them. Frozen and built by keyword, as every result
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from initcheck.claims.laws import Law
 from initcheck.claims.specs import Spec
 from initcheck.core.fans import get_layout
-from initcheck.core.results import Explanation, Result, _jsonable, wrap
+from initcheck.core.results import Explanation, Result, _jsonable
+from initcheck.core.text import wrap
 from initcheck.identification.claim_space import SEARCHED_FAMILIES, FanRule, family_law
 
 
@@ -84,6 +86,7 @@ class Candidate(Result):
     def as_explanation(self) -> Explanation:
         """This candidate as one line of a failure's diagnosis."""
         fit = ("" if self.family in ("constant", "orthogonal")  # exact: no ratio to show
+               or not math.isfinite(self.std_ratio)  # nothing to scale (a zero tensor)
                else f"std ratio {self.std_ratio:.3f} +- {self.std_ratio_se:.3f}"
                     f" (p = {self.pvalue:.3g}): ")
         return Explanation(claim=self.claim, evidence=(

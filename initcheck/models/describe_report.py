@@ -11,7 +11,8 @@ from typing import Any, ClassVar
 
 from initcheck.claims.specs import Spec
 from initcheck.core.fans import Layout
-from initcheck.core.results import Verdict, _jsonable, wrap
+from initcheck.core.results import Verdict, _jsonable
+from initcheck.core.text import wrap
 from initcheck.models.policy import SKIP, Except, Policy, Relative, Rule
 from initcheck.models.report import ModelReport
 

@@ -7,7 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from initcheck.core.results import TEXT_WIDTH, CheckResult, Verdict, _jsonable, wrap
+from initcheck.core.results import CheckResult, Verdict, _jsonable
+from initcheck.core.text import table, wrap
+
+#: Tensor names longer than this go on a line of their own in the table.
+NAME_COLUMN = 40
 
 SCHEMA = "initcheck.model_diff/1"
 
@@ -128,14 +132,12 @@ class ModelDiff(Verdict):
                       f" {len(self.differences)} of {len(self.rows)} matched tensors differ;"
                       f" family-wise alpha {self.alpha:g}", indent=4)]
         lines += [wrap("  DIFF " + p, indent=7) for p in self._problems()]
-        width = min(44, max([6, *(len(r.name) for r in self.rows)]))
-        lines.append("  " + "tensor".ljust(width) + "  std ratio (99%)          verdict")
+        rows = [("tensor", "verdict", "std ratio (99%)")]
         for r in self.rows:
-            name = r.name if len(r.name) <= width else r.name[:width - 3] + "..."
             ratio = (f"{r.ratio:.4f} [{r.ratio_low:.4f}, {r.ratio_high:.4f}]"
                      if r.ratio == r.ratio else "constant")
-            lines.append(f"  {name.ljust(width)}  {ratio.ljust(24)} "
-                         f"{'same' if r.passed else 'DIFF'}"[:TEXT_WIDTH])
+            rows.append((r.name, "same" if r.passed else "DIFF", ratio))
+        lines += table(rows, first_max=NAME_COLUMN)
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:

@@ -9,17 +9,12 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
-from initcheck.core.results import (
-    TEXT_WIDTH,
-    CheckResult,
-    Explanation,
-    Verdict,
-    _jsonable,
-    _num,
-    wrap,
-)
+from initcheck.core.results import CheckResult, Explanation, Verdict, _jsonable
+from initcheck.core.text import num, table, wrap
 
 SCHEMA = "initcheck.model_report/1"
+#: Tensor names longer than this go on a line of their own in the table.
+NAME_COLUMN = 36
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,8 +66,8 @@ class TensorRow:
         observed = w.get("observed")
         if w.get("hard") or not (isinstance(observed, float) and math.isfinite(observed)):
             return f"{w['check']}{at}: {w.get('detail', '')}"
-        return (f"{w['check']}{at} {_num(w['observed'])} vs {_num(w['expected'])} (MDE"
-                f" {_num(w['mde'])}, p {_num(w['pvalue'])})")
+        return (f"{w['check']}{at} {num(w['observed'])} vs {num(w['expected'])} (MDE"
+                f" {num(w['mde'])}, p {num(w['pvalue'])})")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -276,22 +271,15 @@ class ModelReport(Verdict):
                       f" {self.alpha_spent:.3g})", indent=4),
                  wrap(f"  coverage: {cov}", indent=4)]
         lines += [wrap("  FAIL " + p, indent=7) for p in self._problems()]
-        table = [("tensor", "shape", "dtype", "rule", "verdict", "worst check")]
+        rows = [("tensor", "shape", "dtype", "rule", "verdict", "worst check")]
         for r in self.rows:
-            table.append((" = ".join(r.names), "x".join(map(str, r.shape)) or "scalar", r.dtype,
-                          "-" if r.rule is None else str(r.rule), r.verdict, r.summary()))
-        widths = [min(44, max(len(t[i]) for t in table)) for i in range(5)]
-        for t in table:
-            cells = [v if len(v) <= w else v[:w - 3] + "..." for v, w in zip(t[:5], widths)]
-            row = "  " + "  ".join(v.ljust(w) for v, w in zip(cells, widths))
-            if len(row) + 2 + len(t[5]) > TEXT_WIDTH:  # the worst check on a line of its own
-                lines += [row.rstrip(), wrap("      " + t[5], indent=8)]
-            else:
-                lines.append((row + "  " + t[5]).rstrip())
+            rows.append((" = ".join(r.names), "x".join(map(str, r.shape)) or "scalar", r.dtype,
+                         "-" if r.rule is None else str(r.rule), r.verdict, r.summary()))
+        lines += table(rows, first_max=NAME_COLUMN)
         lines.append("  rules (pooled std MDE, relative):")
         for g in self.groups:
             lines.append(wrap(f"    {g.rule}. {g.match} = {g.claim}: {len(g.tensors)} tensors,"
-                              f" {g.elements:,} elements, MDE {_num(g.mde)},"
+                              f" {g.elements:,} elements, MDE {num(g.mde)},"
                               f" {'pass' if g.passed else 'FAIL'}", indent=8))
         if self.unmatched:
             lines.append(wrap(f"  unmatched ({len(self.unmatched)}"

@@ -13,8 +13,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from initcheck.core.results import TEXT_WIDTH, Result, Verdict, _jsonable, wrap
+from initcheck.core.results import Result, Verdict, _jsonable
+from initcheck.core.text import table, wrap
 from initcheck.theory import meanfield as theory
+
+#: Module names longer than this go on a line of their own in a trace's table.
+NAME_COLUMN = 40
 
 #: |slope of log RMS vs log width| above this flags a module in a width sweep (0: flat).
 WIDTH_SLOPE = 0.25
@@ -93,9 +97,9 @@ class Trace(Result):
         p = self.prediction
         head = (f"{self.init} / {self.activation}: depth {self.depth}, widths"
                 f" {_widths_text(self.widths)}, batch {self.batch}, seed {self.seed}")
-        cols = ["layer", "std", "pred std", "q", "pred q", "saturated", "zeros"]
+        cols = ["layer", "std", "pred", "q", "pred q", "sat.", "zeros"]
         if any(s.grad_second is not None for s in self.layers):
-            cols += ["grad std", "pred grad std"]
+            cols += ["grad std", "pred grad"]
         rows = [cols]
         for i, s in enumerate(self.layers):
             row = [str(s.layer), f"{s.std:.4g}", _fmt(p.post_std[i] if p else None), f"{s.q:.4g}",
@@ -108,7 +112,9 @@ class Trace(Result):
         lines = [wrap(head)] + [
             "  " + "  ".join(v.rjust(w) for v, w in zip(r, widths)) for r in rows
         ]
-        lines += [f"  note: {n}" for n in self.notes]
+        lines.append(wrap("  pred: the mean-field theory's value; sat.: the fraction of"
+                          " activations saturated; zeros: the fraction exactly 0", indent=4))
+        lines += [wrap(f"  note: {n}", indent=4) for n in self.notes]
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -257,17 +263,11 @@ class ModelTrace(Verdict):
         lines = [wrap(f"trace: {len(self.records)} module calls, {len(self.blocks)} repeated blocks"
                       f" ({', '.join(self.blocks[:2])}{', ...' if len(self.blocks) > 2 else ''})")]
         lines += [wrap(f"  {t}", indent=4) for t in (self.forward, self.backward) if t is not None]
-        rows = [("#", "module", "kind", "rms", "std", "grad rms")]
+        rows = [("module", "#", "kind", "rms", "std", "grad rms")]
         for r in self.block_records() or self.records:
-            rows.append(
-                (str(r.index), r.name, r.kind, f"{r.rms:.4g}", f"{r.std:.4g}", f"{r.grad_rms:.4g}")
-            )
-        widths = [min(40, max(len(row[i]) for row in rows)) for i in range(len(rows[0]))]
-        for row in rows:
-            cells = [c if len(c) <= w else c[:w - 3] + "..." for c, w in zip(row, widths)]
-            lines.append(
-                ("  " + "  ".join(c.ljust(w) for c, w in zip(cells, widths))).rstrip()[:TEXT_WIDTH]
-            )
+            rows.append((r.name, str(r.index), r.kind, f"{r.rms:.4g}", f"{r.std:.4g}",
+                         f"{r.grad_rms:.4g}"))
+        lines += table(rows, first_max=NAME_COLUMN)
         lines.append(f"verdict: {'PASS' if self.passed else 'FAIL'}")
         return "\n".join(lines)
 

@@ -18,6 +18,8 @@ from initcheck.stats.moments import check_alpha
 #: Above this n the KS p-value uses Stephens' corrected Kolmogorov limit: scipy's exact
 #: finite-n law can take 100 ms there, and the two agree to about 1e-3 relative.
 KS_EXACT_MAX = 10_000
+#: Up to this n the critical D a KS result reports is the exact law's (under 1 ms).
+EXACT_CRITICAL_MAX = 1000
 
 
 def cdf(x: np.ndarray, law: Law) -> np.ndarray:
@@ -64,9 +66,11 @@ def ks_test(u: np.ndarray, alpha: float, *, name: str = "distribution") -> Check
     i = np.arange(1, n + 1) / n
     d = float(max(np.max(i - u), np.max(u - (i - 1 / n))))
     p = ks_pvalue(d, n)
-    # the reported critical D is Kolmogorov's limit (inverting the exact law costs more than
-    # the test); the verdict uses the exact p-value
-    crit = _kolmogorov_isf(alpha) / math.sqrt(n)
+    # the reported critical D: the exact law's below EXACT_CRITICAL_MAX elements (the limit
+    # passes 1, where no D can reach it, at small n), Kolmogorov's limit beyond (inverting
+    # the exact law costs more than the test there); the verdict uses the exact p-value
+    crit = (float(stats.kstwo.isf(alpha, n)) if n <= EXACT_CRITICAL_MAX
+            else _kolmogorov_isf(alpha) / math.sqrt(n))
     # a true sup-distance this far beyond the critical value is seen with prob. >= POWER:
     # the empirical CDF at the worst point has std <= 1/(2 sqrt(n))
     mde = crit + float(special.ndtri(POWER)) / (2 * math.sqrt(n))

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from initcheck.core.fans import Layer
-from initcheck.core.results import Report, Verdict, _jsonable, wrap
+from initcheck.core.results import Report, Verdict, _jsonable
+from initcheck.core.text import wrap
 
 SCHEMA = "initcheck.explore/1"
 

@@ -101,6 +101,9 @@ def _shape_list(shapes: Sequence[tuple[int, ...]] | None, samples: int | None, c
         raise ValueError("pass either shapes or samples: samples rescales the default shapes.")
     if isinstance(shapes, (str, bytes)) or not isinstance(shapes, Sequence) or not shapes:
         raise ValueError(f"shapes={shapes!r}: pass a non-empty list of shapes, e.g. [(784, 256)].")
+    if all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in shapes):
+        raise ValueError(f"shapes={tuple(shapes)!r} is one shape, but shapes is a list of shapes:"
+                         f" pass shapes=[{tuple(shapes)!r}].")
     out = []
     for i, s in enumerate(shapes):
         with _validate.about(f"shapes[{i}]"):
@@ -128,6 +131,10 @@ def resolve(initializer: InitializerLike, *, expect: object, framework: str,
              propagation: PropagationOptions | None) -> Plan:
     """Validate verify's arguments and resolve them: the claim, the sampler, the layout both
     read shapes in, the shapes and their laws; a run that will not fit is refused here."""
+    if initializer is None:
+        raise ValueError("initializer is None: pass an initializer, a built-in's name"
+                         " ('he_normal'), an initcheck Initializer, a NumPy fn(shape, rng) or a"
+                         " framework's initializer (torch.nn.init.kaiming_normal_, ...).")
     dt = _validate.float_dtype(DEFAULT_DTYPE if dtype is None else dtype)
     if convention is not None:  # checked here: a claim with no fans would never read it
         _validate.choice("convention", convention, CONVENTIONS)

@@ -13,6 +13,7 @@ import initcheck as ic
 import initcheck.claims.specs
 from initcheck.audit import Entry, runner as audit
 from initcheck.audit.catalogues import builtin as builtin_catalogue
+from initcheck.core.results import TEXT_WIDTH
 from initcheck.core.schema import AUDIT
 
 
@@ -85,7 +86,7 @@ def test_a_catalogue_that_cannot_load_is_skipped_in_all_and_raised_alone(monkeyp
     ]
     assert "skipped torch" in result.summary() and len(result.entries) == 3
     assert "no framework is installed" in result.summary()
-    assert all(len(line) <= audit.TEXT_WIDTH for line in result.text().splitlines())
+    assert all(len(line) <= TEXT_WIDTH for line in result.text().splitlines())
     with pytest.raises(ImportError, match="initcheck\\[torch\\]"):
         audit.run("torch")
 

@@ -24,7 +24,7 @@ def test_list_shows_every_builtin_at_the_article_shape():
     assert "fan_in=100, fan_out=100" in r.stdout
     for name in ("small_normal", "large_normal", "xavier_normal", "he_uniform", "orthogonal"):
         assert name in r.stdout
-    assert "he_normal         N(0, 2/fan_in)" in r.stdout
+    assert "he_normal         0.1414  (-inf, inf)        N(0, 2/fan_in)" in r.stdout
 
 
 def test_list_torch_conv_shape():
@@ -140,7 +140,7 @@ def test_simulate_prints_the_table_and_writes_the_figure(tmp_path):
     fig, prof = tmp_path / "h.png", tmp_path / "p.png"
     r = run("simulate", "small_normal", "--plot", str(fig), "--profile", str(prof))
     assert r.returncode == 0, r.stderr
-    assert "pred std" in r.stdout and fig.exists() and prof.exists()
+    assert "pred grad" in r.stdout and fig.exists() and prof.exists()
     j = run("simulate", "he_normal", "--activation", "relu", "--depth", "3", "--json", "-")
     jsonschema.validate(json.loads(j.stdout), TRACE)
 
@@ -166,7 +166,8 @@ def test_gain_says_when_torch_has_no_entry():
 
 def test_json_to_an_unwritable_place_is_a_usage_error(tmp_path):
     r = run("verify", "zeros", "--json", str(tmp_path / "missing" / "r.json"))
-    assert r.returncode == 2 and "cannot write JSON" in r.stderr
+    assert r.returncode == 2 and "does not exist; create it first" in r.stderr
+    assert r.stdout == ""  # refused before the run
     no_traceback(r)
 
 

@@ -57,7 +57,7 @@ def test_cli_model_passes_fails_and_writes_json(tmp_path):
     assert bad.returncode == 1, bad.stderr
     first = next(line for line in bad.stdout.splitlines() if line.startswith("  FAIL"))
     assert first.startswith("  FAIL transformer.h.1.mlp.c_fc.weight: ")
-    assert max(len(line) for line in bad.stdout.splitlines()) <= 100
+    assert max(len(line) for line in bad.stdout.splitlines()) <= 80
 
 
 @pytest.mark.parametrize(
@@ -72,7 +72,8 @@ def test_cli_model_passes_fails_and_writes_json(tmp_path):
             ["factories:mlp", "--policy", "missing.toml"],
             "policy file 'missing.toml' does not exist",
         ),
-        (["factories:mlp", "--kwarg", "x=1", "--policy", "torch"], "calling factories:mlp"),
+        (["factories:mlp", "--kwarg", "x=1", "--policy", "torch"],
+         "factories:mlp cannot be called with --kwarg"),
     ],
 )
 def test_cli_model_bad_input_is_exit_2_with_one_line(tmp_path, args, message):

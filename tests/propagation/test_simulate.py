@@ -152,7 +152,7 @@ def test_nan_mid_network_is_reported_not_raised():
 def test_table_and_dict():
     trace = ic.simulate("xavier_normal", "tanh", depth=2, width=20, batch=10)
     text = trace.table()
-    assert "pred std" in text and "grad std" in text
+    assert "pred" in text and "grad std" in text and "pred grad" in text
     d = trace.to_dict()
     assert d["layers"][0]["predicted"]["q"] == pytest.approx(1.0)
 
