@@ -18,6 +18,7 @@ from initcheck.claims import laws
 from initcheck.claims.laws import NORMAL_KURTOSIS, TRUNCATED_STD_2, UNIFORM_KURTOSIS, Law
 from initcheck.core import _validate
 from initcheck.core.fans import DEFAULT_LAYOUT, FAN_MODES, Fans, Layout, compute_fans, get_layout
+from initcheck.core.text import short
 from initcheck.theory.torch_gains import NONLINEARITIES, torch_gain
 
 T = TypeVar("T")
@@ -84,7 +85,8 @@ class Spec:
         return hash((self.name, tuple(sorted(self.params.items()))))
 
     def __repr__(self) -> str:
-        args = "".join(f", {k}={v!r}" for k, v in self.params.items())
+        args = "".join(f", {k}={short(v) if isinstance(v, float) else repr(v)}"
+                       for k, v in self.params.items())
         return f"spec({self.name!r}{args})"
 
     def __str__(self) -> str:

@@ -17,6 +17,7 @@ from initcheck.cli.inputs import (
     parse_pairs,
     resolve_target,
     target_initializer,
+    user_code,
 )
 from initcheck.core.text import paint, table, use_color, wrap
 
@@ -233,8 +234,9 @@ def cmd_trace(args: argparse.Namespace) -> int:
                         args.json)
         return EXIT_FAIL if any(s.flagged for s in slopes) else EXIT_OK
     model = build()
-    trace = trace_model(model, _trace_inputs(args, model, None), seed=args.seed,
-                        factor=args.factor, blocks=args.blocks)
+    with user_code(f"{args.target}'s forward pass"):  # trace_model names a wrong input itself
+        trace = trace_model(model, _trace_inputs(args, model, None), seed=args.seed,
+                            factor=args.factor, blocks=args.blocks)
     if args.json != "-":
         print(trace)
     if args.json:

@@ -109,23 +109,23 @@ def num(x: float | int | None) -> str:
 
 
 def short(x: float) -> str:
-    """A float as Python that evaluates to exactly that value, shortly: its repr when that is
-    short, else a ratio that is (``1e-06 / 12`` for 8.333333333333334e-08, as a budget
-    split over 12 checks makes it)."""
+    """A float as Python that evaluates to exactly that value, shortly: its repr unless that
+    looks like rounding noise (15 characters or more), then the shortest exact square root
+    (``5 ** 0.5``, ``1 / 3 ** 0.5``) or ratio (``1e-06 / 12`` for 8.333333333333334e-08, as a
+    budget split over 12 checks makes it), if any."""
     text = repr(x)
-    if len(text) <= 10 or not math.isfinite(x):
+    if len(text) < 15 or not math.isfinite(x):
         return text
-    best: tuple[tuple[int, bool, int], str] | None = None  # the fewest digits first
+    found = [form for k in range(2, 101)
+             for form, value in ((f"{k} ** 0.5", k ** 0.5), (f"{k} ** -0.5", k ** -0.5),
+                                 (f"1 / {k} ** 0.5", 1 / k ** 0.5)) if value == x]
     for n in range(2, SHORT_DENOMINATORS):
         top = f"{x * n:.6g}"
         if float(top) / n == x:
-            mantissa = top.split("e")[0].replace(".", "").replace("-", "").strip("0")
-            rank = (len(mantissa), mantissa[:1] != "1", n)  # 1e-06 / 12 before 5e-07 / 6
-            if best is None or rank < best[0]:
-                best = (rank, f"{top} / {n}")
-            if rank[:2] == (1, False):
+            found.append(f"{top} / {n}")
+            if len(top) == 1 or top.startswith("1e"):
                 break
-    return best[1] if best is not None else text
+    return min(found, key=lambda f: (not f.startswith("1"), len(f))) if found else text
 
 
 __all__ = ["DEFAULT_WIDTH", "MIN_WIDTH", "last_column_fits", "num", "paint", "short", "table",

@@ -23,6 +23,7 @@ import numpy as np
 from scipy import stats as sps
 
 from initcheck.core import _validate
+from initcheck.core.contract import raised_at
 from initcheck.core.defaults import PROPAGATION_FACTOR
 from initcheck.core.seeding import int_seed
 from initcheck.propagation.report import WIDTH_SLOPE, ModelTrace, ModuleRecord, Trend, WidthSlope
@@ -221,7 +222,8 @@ def trace_model(model: Any, inputs: Any, *, loss: Callable[[Any], Any] | None = 
             try:
                 out = _first_tensor(_call(model, inputs))
             except (RuntimeError, TypeError) as exc:  # what torch raises for a wrong input
-                raise ValueError(f"the {type(model).__name__} could not run on inputs"
+                raise ValueError(f"the {type(model).__name__} raised {type(exc).__name__} at"
+                                 f" {raised_at(exc)}: it could not run on inputs"
                                  f" ({_describe(inputs)}): {exc}. Pass the inputs its forward"
                                  " takes (shape, dtype, device).") from exc
             if out is None:

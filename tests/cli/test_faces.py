@@ -3,6 +3,7 @@
 failing as the user's code (exit 2, where it raised), outputs checked before the run, model
 runs that reproduce, help that says each default once with an example."""
 
+import math
 import os
 import time
 
@@ -104,6 +105,13 @@ def test_numbers_carry_their_precision():
         "alpha=1e-06 / 12, dtype='float32')")
     ks = stats.ks_test(np.ones(3), 1e-6)  # D = 1 at n = 3: the reported bound is a real one
     assert not ks.passed and ks.threshold < 1.0
+    for spec in (ic.spec("he_uniform", nonlinearity="leaky_relu", a=math.sqrt(5)),
+                 ic.spec("xavier_uniform", gain=1 / math.sqrt(3)),
+                 ic.spec("variance_scaling", scale=1 / 3, distribution="uniform"),
+                 ic.spec("normal", std=1.000000000001)):  # as typed: kept
+        text = repr(spec)
+        assert len(text) < 80 and eval("ic." + text).params == spec.params  # noqa: S307
+    assert "a=5 ** 0.5" in repr(ic.spec("he_uniform", nonlinearity="leaky_relu", a=5 ** 0.5))
     zero = ic.identify(lambda shape, rng: 0 * rng.standard_normal(shape), shapes=[(64, 32)])
     assert all("nan" not in str(c) for c in zero)
 
@@ -233,3 +241,15 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch):
     assert use_color(Tty()) and not use_color(object())
     monkeypatch.setenv("NO_COLOR", "1")
     assert not use_color(Tty())
+
+
+def test_a_models_forward_pass_is_the_users_code(cli):
+    (cli.path / "fwd.py").write_text(
+        "import torch\n\n\nclass Odd(torch.nn.Module):\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.lin = torch.nn.Linear(8, 8)\n\n"
+        "    def forward(self, x):\n        raise RuntimeError('my forward is broken')\n\n\n"
+        "def make():\n    return Odd()\n")
+    r = cli("trace", "fwd:make", "--input-shape", "4,8")
+    assert r.returncode == 2, r.stderr
+    assert "Odd raised RuntimeError at " in r.stderr and "fwd.py:10" in r.stderr
