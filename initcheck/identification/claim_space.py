@@ -101,10 +101,24 @@ def family_law(family: str, var: float) -> Law:
     return truncated_law(0.0, std / TRUNCATED_STD_2, -2.0, 2.0)
 
 
+def _fitted(x: float) -> float:
+    """A fitted value to the 4 significant digits it carries."""
+    return float(f"{x:.4g}")
+
+
+def _exact(x: float) -> float:
+    """A named value as it is, its last-bit noise removed (sqrt(2) squared is 2)."""
+    near = round(x, 9)
+    return near if math.isclose(x, near, rel_tol=1e-14) else x
+
+
 def candidate_spec(
     family: str, rule: FanRule, gain: float, named: str | None
 ) -> tuple[Spec | None, str]:
-    """The spec (and its Python) a candidate stands for, named where a name exists."""
+    """The spec (and its Python) a candidate stands for, named where a name exists. A
+    fitted gain's parameters carry the precision of the fit (4 significant digits: a fit's
+    standard error is ~1% at the default sizes); a named one's are exact."""
+    tidy = _fitted if named is None else _exact
     scale = gain * gain
     if rule.variant != "exact":
         return None, f"{family} with scale {scale:.6g}/{rule.mode} ({rule.describe()})"
@@ -114,22 +128,23 @@ def candidate_spec(
             s = {"0.01": make_spec("small_normal"), "1": make_spec("large_normal")}.get(
                 named, make_spec("normal", std=std))
         elif family == "normal":
-            s = make_spec("normal", std=std)
+            s = make_spec("normal", std=tidy(std))
         elif family == "uniform":
-            r = math.sqrt(3) * std
+            r = tidy(math.sqrt(3) * std)
             s = make_spec("uniform", low=-r, high=r)
         elif family == "truncated_normal":
-            parent = FIXED_STDS[named] if named is not None else std / TRUNCATED_STD_2
+            parent = FIXED_STDS[named] if named is not None else tidy(std / TRUNCATED_STD_2)
             s = make_spec("truncated_normal", std=parent)
         else:
+            std = tidy(std)
             s = make_spec("truncated_normal", std=std, a=-2 * std, b=2 * std)
         return s, repr(s)
     if family == "truncated_normal_uncorrected":  # the same law as a corrected one
-        s = make_spec("variance_scaling", scale=round(scale * TRUNCATED_STD_2**2, 12),
+        s = make_spec("variance_scaling", scale=tidy(scale * TRUNCATED_STD_2**2),
                       mode=rule.mode, distribution="truncated_normal")
         return s, f"{s!r} (scale {scale:.6g} truncated without the 0.8796 correction)"
     dist = "normal" if family == "normal" else family
-    s = make_spec("variance_scaling", scale=round(scale, 12), mode=rule.mode, distribution=dist)
+    s = make_spec("variance_scaling", scale=tidy(scale), mode=rule.mode, distribution=dist)
     if named is not None and family in ("normal", "uniform"):
         s = _named_spec(family, rule.mode, named, gain) or s
     return s, repr(s)

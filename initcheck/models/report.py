@@ -270,7 +270,8 @@ class ModelReport(Verdict):
                       f" checked tensors fail; family-wise alpha {self.alpha:g} (spent"
                       f" {self.alpha_spent:.3g})", indent=4),
                  wrap(f"  coverage: {cov}", indent=4)]
-        lines += [wrap("  FAIL " + p, indent=7) for p in self._problems()]
+        lines += [wrap(("       " if p.startswith(" ") else "  FAIL ") + p.lstrip(), indent=9
+                       if p.startswith(" ") else 7) for p in self._problems()]
         rows = [("tensor", "shape", "dtype", "rule", "verdict", "worst check")]
         for r in self.rows:
             rows.append((" = ".join(r.names), "x".join(map(str, r.shape)) or "scalar", r.dtype,

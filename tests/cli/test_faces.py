@@ -5,6 +5,7 @@ runs that reproduce, help that says each default once with an example."""
 
 import math
 import os
+import re
 import time
 
 import numpy as np
@@ -112,6 +113,10 @@ def test_numbers_carry_their_precision():
         text = repr(spec)
         assert len(text) < 80 and eval("ic." + text).params == spec.params  # noqa: S307
     assert "a=5 ** 0.5" in repr(ic.spec("he_uniform", nonlinearity="leaky_relu", a=5 ** 0.5))
+    fitted = ic.identify(lambda shape, rng: rng.uniform(-0.3712, 0.3712, shape),
+                         shapes=[(256, 128)])
+    assert fitted and "(fitted)" in str(fitted[0])
+    assert not re.search(r"\d\.\d{5,}", fitted[0].claim), fitted[0].claim  # 4 digits: a fit's
     zero = ic.identify(lambda shape, rng: 0 * rng.standard_normal(shape), shapes=[(64, 32)])
     assert all("nan" not in str(c) for c in zero)
 
