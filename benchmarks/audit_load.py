@@ -2,8 +2,9 @@
 same runs: each catalogue's wall time, and the time its initializers spent drawing (each
 report's ``draw_seconds``), first idle, then beside ``--busy`` processes spinning on the CPU
 that the benchmark starts itself, after one untimed run (jax and keras compile a sampler per
-shape once per process; both timed runs reuse it). The audit should degrade under load no worse than the
-drawing does. Run by hand: ``python benchmarks/audit_load.py`` (``--catalogues builtin torch``)."""
+shape once per process; both timed runs reuse it). The audit should degrade under load no
+worse than the drawing does. Run by hand: ``python benchmarks/audit_load.py``
+(``--catalogues builtin torch`` for some)."""
 
 from __future__ import annotations
 

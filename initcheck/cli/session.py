@@ -72,15 +72,17 @@ def seed_frameworks(seed: int) -> None:
 
 
 def seeded_kwargs(factory: Callable[..., Any], kwargs: dict[str, Any], seed: int) -> dict[str, Any]:
-    """``kwargs`` plus the seed where the factory takes one and was not given it: ``seed``
-    (an int), ``key`` or ``rng`` (a jax key), ``rngs`` (flax ``nnx.Rngs``)."""
+    """``kwargs`` plus the seed where the factory takes one that it was not given and has
+    no default for (or a default of None): ``seed`` (an int), ``key`` or ``rng`` (a jax
+    key), ``rngs`` (flax ``nnx.Rngs``). A parameter with a default of its own is left alone."""
     try:
         params = inspect.signature(factory).parameters
     except (TypeError, ValueError):
         return kwargs
     out = dict(kwargs)
     for name in ("seed", "key", "rng", "rngs"):
-        if name not in params or name in out:
+        if name not in params or name in out or params[name].default not in (
+                inspect.Parameter.empty, None):
             continue
         if name == "seed":
             out[name] = seed

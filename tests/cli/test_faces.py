@@ -258,3 +258,18 @@ def test_a_models_forward_pass_is_the_users_code(cli):
     r = cli("trace", "fwd:make", "--input-shape", "4,8")
     assert r.returncode == 2, r.stderr
     assert "Odd raised RuntimeError at " in r.stderr and "fwd.py:10" in r.stderr
+
+
+def test_a_factory_that_takes_a_key_gets_one_from_the_seed(cli):
+    pytest.importorskip("flax")
+    (cli.path / "jaxnets.py").write_text(
+        "from flax import nnx\n\n\ndef make(rngs):\n    return nnx.Linear(64, 32, rngs=rngs)\n\n\n"
+        "def keyed(key, width=64):\n    import jax\n"
+        "    return {'w': jax.random.normal(key, (width, 32)) * (1 / width) ** 0.5}\n")
+    first = cli("model", "jaxnets:make", "--policy", "flax", "--seed", "5")
+    again = cli("model", "jaxnets:make", "--policy", "flax", "--seed", "5")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == again.stdout
+    other = cli("describe", "jaxnets:keyed", "--seed", "6")
+    assert other.returncode == 0, other.stderr
+    assert cli("describe", "jaxnets:keyed", "--seed", "6").stdout == other.stdout
