@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from initcheck.core.contract import raised_at
+from initcheck.core.contract import raised_at, raised_inside_initcheck
 from initcheck.core.fans import DEFAULT_LAYOUT
 
 
@@ -41,20 +41,10 @@ def user_code(what: str) -> Iterator[None]:
     except UsageError:
         raise
     except Exception as exc:
-        if _raised_in_initcheck(exc):  # initcheck's own fault, though user code was running
+        if raised_inside_initcheck(exc):  # initcheck's fault, though user code was running
             raise
         raise UserCodeError(f"raised by {what} at {raised_at(exc)}: {type(exc).__name__}:"
                             f" {exc}") from None
-
-
-def _raised_in_initcheck(exc: BaseException) -> bool:
-    """Whether the innermost frame of ``exc``'s traceback is initcheck's own code."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    return tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(
-        package + os.sep)
 
 
 def call(target: str, fn: Callable[..., Any], kwargs: dict[str, Any], role: str) -> Any:

@@ -101,14 +101,27 @@ def as_numpy(x: Any, what: str = "x") -> np.ndarray:
                      " tensor or a jax array (np.asarray(...) for a list).")
 
 
+#: initcheck's own source folder: frames under it are initcheck's, not the user's.
+PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _ours(filename: str) -> bool:
+    return os.path.abspath(filename).startswith(PACKAGE_DIR + os.sep)
+
+
+def raised_inside_initcheck(exc: BaseException) -> bool:
+    """Whether the innermost frame of ``exc``'s traceback is initcheck's own code (its fault,
+    even where the user's code was running around it)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return bool(frames) and _ours(frames[-1].filename)
+
+
 def raised_at(exc: BaseException) -> str:
     """Where ``exc`` was raised in the caller's code, as ``file:line``: the innermost frame
     outside initcheck and outside the Python installation (a framework raising for the
     user's code points to the user's line), else the innermost outside initcheck."""
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     installed = {os.path.abspath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if not os.path.abspath(f.filename).startswith(package + os.sep)]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not _ours(f.filename)]
     own = [f for f in frames if not f.filename.startswith("<")
            and not any(os.path.abspath(f.filename).startswith(p + os.sep) for p in installed)]
     found = own or frames

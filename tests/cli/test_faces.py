@@ -273,3 +273,23 @@ def test_a_factory_that_takes_a_key_gets_one_from_the_seed(cli):
     other = cli("describe", "jaxnets:keyed", "--seed", "6")
     assert other.returncode == 0, other.stderr
     assert cli("describe", "jaxnets:keyed", "--seed", "6").stdout == other.stdout
+
+
+def test_initchecks_own_fault_inside_user_code_stays_initchecks():
+    """An exception whose innermost frame is initcheck's stays what it is (exit 3 in the
+    CLI, 'please report it'), though it surfaced while the user's code ran."""
+    from initcheck.cli.inputs import UserCodeError, user_code
+    from initcheck.core.contract import raised_inside_initcheck
+    from initcheck.core.fans import compute_fans
+
+    def users():
+        raise RuntimeError("mine")
+
+    with pytest.raises(UserCodeError, match="raised by mine at .*test_faces.py"):
+        with user_code("mine"):
+            users()
+    with pytest.raises(ValueError) as ours:
+        with user_code("mine"):
+            compute_fans((3,))  # raised by initcheck's own validation
+    assert not isinstance(ours.value, UserCodeError)
+    assert raised_inside_initcheck(ours.value)
