@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
-import sys
 import time
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
+
+from busy import busy  # noqa: E402
 
 import initcheck as ic  # noqa: E402
 
@@ -38,14 +38,8 @@ def main() -> None:
     args = parser.parse_args()
     audit(args.catalogues)  # once untimed: the frameworks compile each shape's sampler once
     idle = audit(args.catalogues)
-    spin = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
-            for _ in range(args.busy)]
-    try:
-        time.sleep(1.0)
+    with busy(args.busy):
         loaded = audit(args.catalogues)
-    finally:
-        for p in spin:
-            p.kill()
     print(f"audit idle and beside {args.busy} spinning processes ({os.cpu_count()} cores)")
     print(f"{'catalogue':10} {'inits':>5} {'audit':>7} {'drawing':>8} {'audit*':>7} {'drawing*':>9}"
           f" {'audit x':>8} {'drawing x':>9}")

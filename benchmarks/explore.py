@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import math
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from busy import busy  # noqa: E402
 from layer_defects import DEFECTS, rf  # noqa: E402
 
 import initcheck as ic  # noqa: E402
@@ -56,13 +56,8 @@ def main() -> None:
     args = parser.parse_args()
 
     idle = cost(args.runs)
-    spin = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
-    try:
-        time.sleep(1.0)
+    with busy(2):
         loaded = cost(args.runs)
-    finally:
-        for p in spin:
-            p.kill()
     print(f"cost at max_examples=100 (median of {args.runs}; loaded: 2 spinning processes)")
     print(f"  {'initializer':28} {'verifies':>8} {'idle':>8} {'loaded':>8}  std MDE per example")
     for (name, t, n, mdes), (_, lt, _, _) in zip(idle, loaded):

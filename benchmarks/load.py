@@ -13,11 +13,11 @@ import argparse
 import math
 import os
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
+
+from busy import busy
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
@@ -144,14 +144,8 @@ def main() -> None:
         if policy is None:  # the policy describe_model writes for it, once
             models[name] = (build, ic.describe_model(build()).policy)
     idle = measure(args.runs, models)
-    spin = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
-            for _ in range(args.busy)]
-    try:
-        time.sleep(1.0)
+    with busy(args.busy):
         loaded = measure(args.runs, models)
-    finally:
-        for p in spin:
-            p.kill()
     print(f"check_model / construction, median of {args.runs}; load: {args.busy} spinning"
           f" processes on {os.cpu_count()} cores")
     print(f"{'model':12} {'tensors':>7} {'build':>7} {'check':>7} {'idle':>6}"
