@@ -1,16 +1,30 @@
 """Helpers the test modules share, written once.
 
-``run_cli`` runs the package under test as the ``initcheck`` command (``sys.executable -m
-initcheck``: never whatever ``initcheck`` is first on PATH); ``run_shell`` runs a shell line,
-as a README or docs page shows it, with an ``initcheck`` on PATH that is that same package.
+``run_cli`` runs ``initcheck ARGS`` of the package under test in this process, as pytester's
+``runpytest`` runs pytest: ``initcheck.cli.parser.main`` with its own working directory,
+environment, streams and import path, all restored after (a new interpreter for each of the
+suite's ~200 command lines cost more than half its time). ``run_cli_process`` runs it as a
+user does, ``sys.executable -m initcheck`` (never whatever ``initcheck`` is first on PATH), for
+what only a process shows: the entry point, the exit status, the memory it peaks at.
+``run_shell`` runs a shell line, as a README or docs page shows it, with an ``initcheck`` on
+PATH that is that same package.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import io
 import os
+import random
 import subprocess
 import sys
+import sysconfig
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
+
+import numpy as np
 
 #: Seconds one command may take (a CLI run draws at most a few million values).
 TIMEOUT = 600
@@ -28,9 +42,103 @@ def seeds(ci: int, wide: int) -> range:
     return range(wide if settings.default.max_examples >= WIDE_EXAMPLES else ci)
 
 
-def run_cli(*args: str, cwd: str | Path | None = None, env: dict[str, str] | None = None,
-            timeout: float = TIMEOUT) -> subprocess.CompletedProcess[str]:
-    """``initcheck ARGS`` of the package under test, its output captured as text."""
+@dataclasses.dataclass(frozen=True)
+class Ran:
+    """A command line's outcome: the fields of ``subprocess.CompletedProcess`` tests read."""
+
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+#: Where installed code lives: modules imported from here stay loaded after an in-process
+#: run; any other module a run imported (the user's ``nets.py`` in a test's directory) goes.
+_INSTALLED = tuple({os.path.realpath(sysconfig.get_paths()[key])
+                    for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+                   | {os.path.realpath(Path(__file__).parents[1] / "initcheck")})
+
+
+def _users_module(module: object) -> bool:
+    path = getattr(module, "__file__", None)
+    return bool(path) and not os.path.realpath(path).startswith(_INSTALLED)
+
+
+@contextlib.contextmanager
+def _as_a_new_process(args: list[str], cwd: Path, env: dict[str, str]) -> Iterator[None]:
+    """This process dressed as ``python -m initcheck ARGS`` started in ``cwd`` with ``env``
+    (``PYTHONPATH`` and the working directory on ``sys.path``); everything the run may change
+    that outlives it (environment, directory, path, modules, argv, global RNGs, BLAS pools)
+    restored on the way out."""
+    from threadpoolctl import threadpool_limits
+
+    saved_env, saved_dir = dict(os.environ), os.getcwd()
+    saved_path, saved_argv, saved_modules = list(sys.path), list(sys.argv), set(sys.modules)
+    saved_random, saved_numpy = random.getstate(), np.random.get_state()
+    torch = sys.modules.get("torch")
+    saved_torch = torch.get_rng_state() if torch is not None else None
+    with threadpool_limits(limits=None):  # restores the pools' sizes on exit
+        try:
+            os.environ.clear()
+            os.environ.update(env)
+            os.chdir(cwd)
+            extra = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+            sys.path[:0] = [str(cwd), *extra]
+            sys.argv = ["initcheck", *args]
+            import importlib
+
+            importlib.invalidate_caches()  # files the test just wrote are importable
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved_env)
+            os.chdir(saved_dir)
+            sys.path[:], sys.argv[:] = saved_path, saved_argv
+            for name in set(sys.modules) - saved_modules:
+                if _users_module(sys.modules[name]):
+                    del sys.modules[name]
+            random.setstate(saved_random)
+            np.random.set_state(saved_numpy)
+            if saved_torch is not None:
+                torch.set_rng_state(saved_torch)
+
+
+def _shown(caught: list[warnings.WarningMessage]) -> str:
+    return "".join(warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line)
+                   for w in caught)
+
+
+def run_cli(*args: str, cwd: str | Path | None = None, env: dict[str, str] | None = None) -> Ran:
+    """``initcheck ARGS`` of the package under test, run in this process (see the module's
+    docstring); its exit code and its output as text. Warnings show on its stderr as a new
+    interpreter shows them (deprecations hidden outside ``__main__``)."""
+    from initcheck.cli.parser import main
+
+    argv = [str(a) for a in args]
+    out, err = io.StringIO(), io.StringIO()
+    with _as_a_new_process(argv, Path(cwd or os.getcwd()), dict(os.environ if env is None
+                                                                 else env)), \
+            warnings.catch_warnings(record=True) as caught, \
+            contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        warnings.resetwarnings()  # a new interpreter's filters
+        warnings.simplefilter("default")
+        for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning,
+                         ResourceWarning):
+            warnings.simplefilter("ignore", category)
+        try:
+            code = main(argv)
+        except SystemExit as exc:  # argparse: --help, --version, a usage error
+            if isinstance(exc.code, str):
+                print(exc.code, file=sys.stderr)
+            code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+    return Ran(argv, code, out.getvalue(), _shown(caught) + err.getvalue())
+
+
+def run_cli_process(*args: str, cwd: str | Path | None = None,
+                    env: dict[str, str] | None = None,
+                    timeout: float = TIMEOUT) -> subprocess.CompletedProcess[str]:
+    """``initcheck ARGS`` as a user runs it: ``sys.executable -m initcheck`` in a new process
+    (the package under test, never whatever ``initcheck`` is first on PATH)."""
     return subprocess.run([sys.executable, "-m", "initcheck", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout)
 

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from helpers import run_cli
+from helpers import run_cli_process
 
 
 def _run(code):
@@ -36,7 +36,7 @@ def test_version_is_read_from_the_installed_metadata():
     import initcheck as ic
 
     assert ic.__version__ == version("initcheck") != "0+unknown"
-    cli = run_cli("--version").stdout
+    cli = run_cli_process("--version").stdout
     assert cli.split() == ["initcheck", ic.__version__]
 
 

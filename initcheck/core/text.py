@@ -21,15 +21,23 @@ SHORT_DENOMINATORS = 10_000
 
 def text_width() -> int:
     """Columns to lay text out in: ``COLUMNS`` if set, else the terminal's width when
-    output is a terminal, else ``DEFAULT_WIDTH``; never fewer than ``MIN_WIDTH``."""
+    ``sys.stdout`` is a terminal, else ``DEFAULT_WIDTH``; never fewer than ``MIN_WIDTH``.
+    ``sys.stdout`` is asked, not the process's first stream: output redirected inside Python
+    (``contextlib.redirect_stdout``) is laid out for where it goes."""
+    columns = os.environ.get("COLUMNS", "").strip()
+    if not columns.isdigit() and not _isatty(sys.stdout):
+        return DEFAULT_WIDTH
     return max(MIN_WIDTH, shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns)
+
+
+def _isatty(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return callable(isatty) and bool(isatty())
 
 
 def use_color(stream: object = None) -> bool:
     """Whether to colour: only on a terminal, and never with ``NO_COLOR`` set."""
-    stream = sys.stdout if stream is None else stream
-    isatty = getattr(stream, "isatty", None)
-    return "NO_COLOR" not in os.environ and callable(isatty) and bool(isatty())
+    return "NO_COLOR" not in os.environ and _isatty(sys.stdout if stream is None else stream)
 
 
 #: ANSI colours of a verdict line on a terminal.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -125,9 +126,10 @@ def _by_behaviour(fn: Callable[..., Any]) -> str:
     """The calling convention of a callable from no known framework module, by what it does
     on a small shape: a NumPy initializer returns the array for (shape, rng); a torch-style
     in-place function (timm's trunc_normal_, a model's own init helper) fills the tensor it
-    is given; a haiku initializer returns it for (shape, dtype) inside hk.transform. None of
-    these: NumPy, whose adapter then reports the failure and names the
-    framework= to pass."""
+    is given; a haiku initializer returns it for (shape, dtype) inside hk.transform (tried
+    only once haiku is imported: such a function reaches ``hk.next_rng_key`` through its
+    module, and importing jax and haiku for every other callable costs a second). None of
+    these: NumPy, whose adapter then reports the failure and names the framework= to pass."""
     try:
         out = _numpy_callable(fn, takes_keyword(fn, "dtype"))(
             _PROBE_SHAPE, np.random.SeedSequence(0), np.dtype(np.float32))
@@ -139,7 +141,7 @@ def _by_behaviour(fn: Callable[..., Any]) -> str:
         torch_adapter = importlib.import_module("initcheck.frameworks.torch_adapter")
         if torch_adapter.fills_in_place(fn, _PROBE_SHAPE):
             return "torch"
-    if importlib.util.find_spec("haiku") is not None:
+    if "haiku" in sys.modules:
         haiku_adapter = importlib.import_module("initcheck.frameworks.haiku_adapter")
         if haiku_adapter.draws_in_transform(fn, _PROBE_SHAPE):
             return "haiku"

@@ -1,21 +1,54 @@
-"""The command line, run as a user runs it: a subprocess, its output, its exit code, and
-JSON validated against the published schemas."""
+"""The command line, run as a user runs it (in this process: ``helpers.run_cli``; as a new
+process where only a process shows it): its output, its exit code, and JSON validated against
+the published schemas."""
 
 import json
 
 import jsonschema
 import pytest
-from helpers import run_cli
+from helpers import run_cli, run_cli_process
 
 from initcheck.core.schema import AUDIT, GAIN, REPORT, TRACE
 
 
-def run(*args, timeout=300):
-    return run_cli(*args, timeout=timeout)
+def run(*args):
+    return run_cli(*args)
 
 
 def no_traceback(r):
     assert "Traceback" not in r.stderr, r.stderr
+
+
+def test_the_process_exits_with_the_verdicts_code():
+    """What only a new process shows: ``python -m initcheck`` reaches ``main`` and exits with
+    its code (0 pass, 1 fail, 2 usage), with no traceback."""
+    ok = run_cli_process("verify", "he_normal", "--shape", "64,64")
+    bad = run_cli_process("verify", "xavier_normal", "--expect", "he_normal", "--shape", "256,256")
+    usage = run_cli_process("verify", "no_such_initializer")
+    assert (ok.returncode, bad.returncode, usage.returncode) == (0, 1, 2), usage.stderr
+    assert "verdict: PASS" in ok.stdout and "no_such_initializer" in usage.stderr
+    no_traceback(usage)
+
+
+def test_each_run_imports_the_users_code_afresh(tmp_path):
+    """The in-process runner forgets the user's modules, directory and environment after
+    each run: two ``mine.py`` in two directories are two initializers."""
+    import os
+    import sys
+
+    def run_in(std):
+        where = tmp_path / f"std{std}"
+        where.mkdir()
+        (where / "mine.py").write_text(
+            f"def init(shape, rng):\n    return rng.standard_normal(shape) * {std}\n")
+        return run_cli("verify", "mine:init", "--expect", "normal", "--param", "std=1",
+                       "--shape", "128,128", cwd=where).returncode
+
+    first = run_in(1)  # after it, what the libraries set up on import stays, as it should
+    state = (os.getcwd(), dict(os.environ), list(sys.path))
+    assert (first, run_in(3)) == (0, 1)
+    assert "mine" not in sys.modules
+    assert (os.getcwd(), dict(os.environ), list(sys.path)) == state
 
 
 def test_list_shows_every_builtin_at_the_article_shape():

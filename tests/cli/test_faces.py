@@ -66,6 +66,7 @@ def cli(tmp_path):
     (tmp_path / "broken.py").write_text(BROKEN_MODULE)
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     env.pop("COLUMNS", None)
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")  # --seed last: this test's own
 
     def run(*args, **kw):
         return run_cli(*args, cwd=tmp_path, env=env, **kw)
@@ -246,6 +247,31 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch):
     assert use_color(Tty()) and not use_color(object())
     monkeypatch.setenv("NO_COLOR", "1")
     assert not use_color(Tty())
+
+
+def test_the_width_is_columns_then_the_terminals_then_80(monkeypatch):
+    import io
+    import sys
+
+    from initcheck.core import text
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(text.shutil, "get_terminal_size", lambda fallback: os.terminal_size(
+        (int(os.environ.get("COLUMNS", 132)), 40)))
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.setattr(sys, "stdout", io.StringIO())  # a pipe, a file, a redirect
+    assert text.text_width() == 80
+    monkeypatch.setattr(sys, "stdout", Tty())
+    assert text.text_width() == 132
+    monkeypatch.setenv("COLUMNS", "100")
+    assert text.text_width() == 100
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    assert text.text_width() == 100  # COLUMNS is asked for, terminal or not
+    monkeypatch.setenv("COLUMNS", "20")
+    assert text.text_width() == text.MIN_WIDTH
 
 
 def test_a_models_forward_pass_is_the_users_code(cli):

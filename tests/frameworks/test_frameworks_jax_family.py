@@ -48,6 +48,16 @@ class _FanOutByMistake(hk.initializers.Initializer):
         return jax.random.normal(hk.next_rng_key(), shape, dtype) * math.sqrt(2.0 / fan_out)
 
 
+def test_a_plain_function_drawing_in_haiku_is_called_as_haikus():
+    """Recognised by what it does (no haiku module defines it): it draws for (shape, dtype)
+    with hk.next_rng_key, which only haiku's transform provides."""
+    def he_by_hand(shape, dtype):
+        return jax.random.normal(hk.next_rng_key(), shape, dtype) * math.sqrt(2.0 / shape[0])
+
+    assert ic.frameworks.dispatch.detect_framework(he_by_hand) == "haiku"
+    assert ic.verify(he_by_hand, expect="he_normal", samples=SAMPLES).framework == "haiku"
+
+
 def test_broken_twins_fail():
     he = ic.verify(_FanOutByMistake(), expect="he_normal", samples=SAMPLES)
     assert he.framework == "haiku" and "std" in {c.name for c in he.failures}

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 
@@ -15,6 +17,15 @@ CASES = [  # (name, spec, shape, layout, scale of the broken shard)
     ("xavier_uniform", "xavier_uniform", (128, 64), "torch", 1.0),
     ("broken", "he_normal", (1024, 512), "torch", 1.05),
 ]
+
+
+def wait_for(path: str, limit: float = 120.0) -> None:
+    """Until ``path`` exists (another process's signal that it is done), at most ``limit`` s."""
+    deadline = time.monotonic() + limit
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path} did not appear within {limit} s")
+        time.sleep(0.05)
 
 
 def verdicts(report) -> dict:
@@ -75,7 +86,6 @@ def jaxmp_main(out: str) -> None:
     all 8 devices are not fully addressable; each process checks its blocks and merges with
     the other, and gets the unsharded verdicts. Then process 1 never joins a check: process
     0 gives up with a ValueError after the (shortened) timeout."""
-    import time
 
     import jax
 
@@ -102,13 +112,14 @@ def jaxmp_main(out: str) -> None:
             lines.append({"alone": "accepted"})
         except ValueError as exc:
             lines.append({"alone": str(exc)})
+        Path(f"{out}.gave-up").touch()
     else:
-        time.sleep(8)
+        wait_for(f"{out}.gave-up")
     with open(f"{out}.{pid}.tmp", "w") as f:
         f.write("\n".join(json.dumps(line) for line in lines))
     os.replace(f"{out}.{pid}.tmp", f"{out}.{pid}")
-    while pid == 0 and not os.path.exists(f"{out}.1"):  # the leader leaves last
-        time.sleep(0.1)
+    if pid == 0:
+        wait_for(f"{out}.1")  # the leader leaves last
     os._exit(0)  # process 0's abandoned all-gather would hold jax's shutdown
 
 
@@ -136,7 +147,46 @@ def torch_main(out: str) -> None:
     with open(f"{out}.{rank}", "w") as f:
         f.write("\n".join(json.dumps(line) for line in lines))
     dist.barrier()
+    lone_rank(out, mesh, rank)
+
+
+def lone_rank(out: str, mesh, rank: int) -> None:
+    """Rank 1 never joins the check: rank 0's first collective gives up with a ValueError
+    after the (shortened) timeout instead of hanging; after the group is destroyed, a DTensor
+    is refused with the fix. Rank r writes ``{out}.lone.r``."""
+    import time
+
+    import torch
+    import torch.distributed as dist
+    from torch.distributed.tensor import Shard, distribute_tensor
+
+    import initcheck as ic
+    from initcheck.frameworks import sharding
+
+    t = distribute_tensor(
+        torch.from_numpy(weights("he_normal", (64, 32), "torch", 1.0, 0)), mesh, [Shard(0)]
+    )
+    sharding.COLLECTIVE_TIMEOUT = 2.0
+    line = {"rank": rank}
+    if rank == 0:
+        start = time.perf_counter()
+        try:
+            ic.check_tensor(t, "he_normal", layout="torch")
+            line["alone"] = "accepted"
+        except ValueError as exc:
+            line["alone"] = str(exc)
+        line["seconds"] = time.perf_counter() - start
+        Path(f"{out}.gave-up").touch()
+    else:
+        wait_for(f"{out}.gave-up")
     dist.destroy_process_group()
+    try:
+        ic.check_tensor(t, "he_normal", layout="torch")
+        line["destroyed"] = "accepted"
+    except ValueError as exc:
+        line["destroyed"] = str(exc)
+    with open(f"{out}.lone.{rank}", "w") as f:
+        json.dump(line, f)
 
 
 def fsdp_main(out: str) -> None:
@@ -189,48 +239,6 @@ def fsdp_main(out: str) -> None:
 
 
 
-def hang_main(out: str) -> None:
-    """Rank 1 never joins the check: rank 0's first collective gives up with a ValueError
-    after the (shortened) timeout instead of hanging; after the group is destroyed, a DTensor
-    is refused with the fix."""
-    import time
-
-    import torch
-    import torch.distributed as dist
-    from torch.distributed.device_mesh import init_device_mesh
-    from torch.distributed.tensor import Shard, distribute_tensor
-
-    import initcheck as ic
-    from initcheck.frameworks import sharding
-
-    sharding.COLLECTIVE_TIMEOUT = 3.0
-    dist.init_process_group("gloo")
-    rank = dist.get_rank()
-    mesh = init_device_mesh("cpu", (dist.get_world_size(),))
-    t = distribute_tensor(
-        torch.from_numpy(weights("he_normal", (64, 32), "torch", 1.0, 0)), mesh, [Shard(0)]
-    )
-    line = {"rank": rank}
-    if rank == 0:
-        start = time.perf_counter()
-        try:
-            ic.check_tensor(t, "he_normal", layout="torch")
-            line["alone"] = "accepted"
-        except ValueError as exc:
-            line["alone"] = str(exc)
-        line["seconds"] = time.perf_counter() - start
-    else:
-        time.sleep(8)
-    dist.destroy_process_group()
-    try:
-        ic.check_tensor(t, "he_normal", layout="torch")
-        line["destroyed"] = "accepted"
-    except ValueError as exc:
-        line["destroyed"] = str(exc)
-    with open(f"{out}.{rank}", "w") as f:
-        json.dump(line, f)
-
-
 if __name__ == "__main__":
     kind, out = sys.argv[1], sys.argv[2]
     os.environ.setdefault("KERAS_BACKEND", "jax")
@@ -239,5 +247,4 @@ if __name__ == "__main__":
         "jaxmp": jaxmp_main,
         "torch": torch_main,
         "fsdp": fsdp_main,
-        "hang": hang_main,
     }[kind](out)
