@@ -1,10 +1,14 @@
 """The result contract, for every result type: frozen, built by keyword, ``to_dict``/``to_json``
-valid against the schema its ``SCHEMA`` registers, a ``__str__`` within 100 columns, and
-(with a verdict) ``passed`` and a ``raise_for_failure`` that raises exactly when it failed."""
+valid against the schema its ``SCHEMA`` registers, a ``__str__`` within 80 columns, and
+(with a verdict) ``passed`` and a ``raise_for_failure`` that raises exactly when it failed.
+The result types are found in the package, so a new one cannot miss the contract."""
 
 import dataclasses
+import importlib
+import inspect
 import json
 import math
+import pkgutil
 
 import jsonschema
 import numpy as np
@@ -54,6 +58,16 @@ def _results():
     yield "Candidate", ic.identify("he_normal", shapes=[(128, 64)])[0], None
     yield "ExploreResult", ic.explore("he_normal", max_examples=5), ic.explore(
         _half_he, "he_normal", max_examples=5)
+    torch.manual_seed(1)
+    fresh = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.Linear(64, 64))
+    other = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.Linear(64, 64))
+    odd = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.Linear(64, 64))
+    with torch.no_grad():  # a scale mixture no named law fits
+        w = odd[1].weight
+        w.copy_(torch.where(torch.rand(w.shape) < 0.5, torch.randn(w.shape) * 0.01,
+                            torch.randn(w.shape)))
+    yield "ModelDescription", ic.describe_model(fresh), ic.describe_model(odd)
+    yield "ModelDiff", ic.compare_models(fresh, other), ic.compare_models(fresh, odd)
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +75,26 @@ def results():
     return {name: (ok, bad) for name, ok, bad in _results()}
 
 
-NAMES = ["Report", "CheckResult", "ModelReport", "AuditResult", "AuditRow", "ModelTrace",
-         "Trace", "Gain", "Candidate", "ExploreResult"]
+def _result_types() -> dict[str, type]:
+    """Every concrete result type the package defines (a subclass of ``Result`` with a
+    ``SCHEMA``), by name."""
+    found = {}
+    for info in pkgutil.walk_packages(ic.__path__, "initcheck."):
+        if info.name.endswith(("__main__", ".compat")):
+            continue
+        module = importlib.import_module(info.name)
+        for value in vars(module).values():
+            if (inspect.isclass(value) and issubclass(value, Result)
+                    and value.__module__ == module.__name__ and "SCHEMA" in vars(value)):
+                found[value.__name__] = value
+    return found
+
+
+NAMES = sorted(_result_types())
+
+
+def test_every_result_type_is_exercised(results):
+    assert set(results) == set(NAMES)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -83,7 +115,7 @@ def test_every_result_keeps_the_contract(results, name):
         assert not wide, wide
 
 
-@pytest.mark.parametrize("name", [n for n in NAMES if n not in ("Trace", "Gain", "Candidate")])
+@pytest.mark.parametrize("name", [n for n in NAMES if issubclass(_result_types()[n], Verdict)])
 def test_a_verdict_raises_exactly_when_it_failed(results, name):
     ok, bad = results[name]
     assert isinstance(ok, Verdict) and ok.passed and ok.failure_message() == ""
