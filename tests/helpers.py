@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib
 import io
 import os
 import random
 import subprocess
 import sys
-import sysconfig
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,16 +52,19 @@ class Ran:
     stderr: str
 
 
-#: Where installed code lives: modules imported from here stay loaded after an in-process
-#: run; any other module a run imported (the user's ``nets.py`` in a test's directory) goes.
-_INSTALLED = tuple({os.path.realpath(sysconfig.get_paths()[key])
-                    for key in ("stdlib", "platstdlib", "purelib", "platlib")}
-                   | {os.path.realpath(Path(__file__).parents[1] / "initcheck")})
+def _under(path: str, dirs: list[str]) -> bool:
+    real = os.path.realpath(path)
+    return any(real == d or real.startswith(d.rstrip(os.sep) + os.sep) for d in dirs)
 
 
-def _users_module(module: object) -> bool:
+def _users_module(name: str, module: object, added: list[str], before: list[str]) -> bool:
+    """Whether a module a run imported is the user's (to forget after the run): it lies where
+    the run's own ``sys.path`` entries point (its directory, its ``PYTHONPATH``) or nowhere
+    the test process could import from (a file given by path). initcheck's are never."""
     path = getattr(module, "__file__", None)
-    return bool(path) and not os.path.realpath(path).startswith(_INSTALLED)
+    if not path or name == "initcheck" or name.startswith("initcheck."):
+        return False
+    return _under(path, added) or not _under(path, before)
 
 
 @contextlib.contextmanager
@@ -77,16 +80,14 @@ def _as_a_new_process(args: list[str], cwd: Path, env: dict[str, str]) -> Iterat
     saved_random, saved_numpy = random.getstate(), np.random.get_state()
     torch = sys.modules.get("torch")
     saved_torch = torch.get_rng_state() if torch is not None else None
+    extra = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     with threadpool_limits(limits=None):  # restores the pools' sizes on exit
         try:
             os.environ.clear()
             os.environ.update(env)
             os.chdir(cwd)
-            extra = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
             sys.path[:0] = [str(cwd), *extra]
             sys.argv = ["initcheck", *args]
-            import importlib
-
             importlib.invalidate_caches()  # files the test just wrote are importable
             yield
         finally:
@@ -94,8 +95,10 @@ def _as_a_new_process(args: list[str], cwd: Path, env: dict[str, str]) -> Iterat
             os.environ.update(saved_env)
             os.chdir(saved_dir)
             sys.path[:], sys.argv[:] = saved_path, saved_argv
+            added = [os.path.realpath(p) for p in (str(cwd), *extra)]
+            before = [os.path.realpath(p or ".") for p in saved_path]
             for name in set(sys.modules) - saved_modules:
-                if _users_module(sys.modules[name]):
+                if _users_module(name, sys.modules[name], added, before):
                     del sys.modules[name]
             random.setstate(saved_random)
             np.random.set_state(saved_numpy)
