@@ -183,3 +183,13 @@ def test_docs_show_every_room():
     layers = [name for name in re.findall(r"^(\w+)\s{2,}", tree, re.M) if name != "faces"]
     floors = [_floor(name) for name in layers]  # the page lists them from the top floor down
     assert floors == sorted(floors, reverse=True) and len(set(floors)) == len(floors), layers
+
+
+def test_the_tests_mirror_the_package():
+    """Each folder of the package has its folder of tests here, and no test folder names a
+    folder the package lacks: a newcomer finds a module's tests where the module is."""
+    folders = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
+    tests = {p.name for p in Path(__file__).parent.iterdir()
+             if p.is_dir() and any(p.glob("test_*.py"))}
+    assert tests == folders, {"package folders without tests": sorted(folders - tests),
+                              "test folders without a package folder": sorted(tests - folders)}
