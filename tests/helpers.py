@@ -5,7 +5,7 @@
 environment, streams and import path, all restored after (a new interpreter for each of the
 suite's ~200 command lines cost more than half its time). ``run_cli_process`` runs it as a
 user does, ``sys.executable -m initcheck`` (never whatever ``initcheck`` is first on PATH), for
-what only a process shows: the entry point, the exit status, the memory it peaks at.
+what only a process shows: the entry point and the exit status.
 ``run_shell`` runs a shell line, as a README or docs page shows it, with an ``initcheck`` on
 PATH that is that same package.
 """
