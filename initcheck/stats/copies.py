@@ -112,7 +112,8 @@ def near_copy_test(parts: Sequence[Slices], alpha: float, *,
     for p in parts:
         if p.length >= MIN_COSINE_LENGTH and np.any(p.norms > 0):
             by_length.setdefault(p.length, []).append(p)
-    pairs, worst = 0, (1.0, 0.0, "", "", 0)
+    pairs = 0
+    worst: tuple[float, float, Slices | None, Slices | None, int] = (1.0, 0.0, None, None, 0)
     n = sum(p.length * p.norms.size for p in parts)
     for d, group in by_length.items():
         if len({g.tensor for g in group}) < 2:
@@ -130,7 +131,7 @@ def near_copy_test(parts: Sequence[Slices], alpha: float, *,
             cos = abs(dot / (a.norms[r] * b.norms[c]))
             pv = float(special.betaincc(0.5, (d - 1) / 2, min(cos, 1.0) ** 2))
             if pv < worst[0] or (pv == worst[0] and cos > worst[1]):
-                worst = (pv, cos, f"{b.tensor} axis {b.axis}", f"{a.tensor} axis {a.axis}", d)
+                worst = (pv, cos, b, a, d)
     if pairs == 0:
         return CheckResult.skipped(name, alpha, "no two tensors with slices of equal length")
     p_value = min(1.0, worst[0] * pairs)
@@ -138,15 +139,20 @@ def near_copy_test(parts: Sequence[Slices], alpha: float, *,
     # the |cos| that fails at this level: a copy with noise of relative size r has
     # |cos| = 1 / sqrt(1 + r^2), so noise up to sqrt(1/c^2 - 1) of the scale is caught
     needed = math.sqrt(float(special.betainccinv(0.5, (worst[4] - 1) / 2, alpha / pairs)))
-    detail = (f"{worst[2]} and {worst[3]}: largest |cos| {worst[1]:.4f} over slices of"
+    where, copy_of = worst[2], worst[3]
+    detail = (f"{_named(where)} and {_named(copy_of)}: largest |cos| {worst[1]:.4f} over slices of"
               f" length {worst[4]}, |cos| >= {needed:.4f} fails ({pairs:,} pairs compared)")
     if not passed:
         detail += ": one is a near copy of the other (up to sign, order, transposition, noise)"
     return CheckResult(name=name, passed=passed, statistic=worst[1], threshold=needed,
                        pvalue=p_value, alpha=alpha, n=n, mde=math.nan, observed=worst[1],
                        expected=0.0, detail=detail,
-                       extra={"where": worst[2].rsplit(" axis", 1)[0],
-                              "copy_of": worst[3].rsplit(" axis", 1)[0]} if not passed else {})
+                       extra={"where": where.tensor, "copy_of": copy_of.tensor}
+                       if not passed and where is not None and copy_of is not None else {})
+
+
+def _named(part: Slices | None) -> str:
+    return "" if part is None else f"{part.tensor} axis {part.axis}"
 
 
 def _closest_pairs(group: Sequence[Slices]) -> tuple[int, list[tuple[float, int, int]]]:

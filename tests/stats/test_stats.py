@@ -251,3 +251,16 @@ def test_a_copied_kernel_tap_is_still_caught_on_the_kept_coordinates():
     r = battery.unit_correlation(
         Tensors(claim, {"w": x}, {"w": law}, LAYOUTS['torch']), ALPHA)
     assert not r.passed and "length 8192" in r.detail
+
+
+def test_a_near_copy_is_named_by_its_tensors_whatever_their_names_hold():
+    """The failing pair is named from the slices' own fields (not read back from the detail
+    text), so a tensor whose name holds ' axis ' keeps its whole name."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((64, 256))
+    b = a + 0.3 * rng.standard_normal(a.shape)  # a copy with 30% noise
+    parts = [stats.sketched("blocks axis 1 proj", 0, a), stats.sketched("mirror axis 0", 0, b)]
+    r = stats.near_copy_test(parts, 1e-6)
+    assert not r.passed
+    assert {r.extra["where"], r.extra["copy_of"]} == {"blocks axis 1 proj", "mirror axis 0"}
+    assert "blocks axis 1 proj axis 0" in r.detail
