@@ -55,6 +55,13 @@ class ModelDescription(Verdict):
         rules: the rules, each with its evidence, in policy order.
         report: the model checked against the described policy.
         seconds: the time it took.
+
+    Example:
+        >>> import numpy as np, initcheck as ic
+        >>> model = {"w": np.random.default_rng(0).normal(0, 0.02, (256, 128))}
+        >>> described = ic.describe_model(model)
+        >>> described.passed, len(described.rules)
+        (True, 1)
     """
 
     SCHEMA: ClassVar[str] = SCHEMA

@@ -43,6 +43,12 @@ class ExploreResult(Verdict):
         error: what the initializer raised at the failing shape, or None.
         exhausted: whether the search ran out of budget (further layers were not tried).
         seconds: wall time.
+
+    Example:
+        >>> import initcheck as ic
+        >>> found = ic.explore("he_normal", max_examples=5)
+        >>> found.passed, found.layer is None, found.examples >= 1
+        (True, True, True)
     """
 
     SCHEMA: ClassVar[str] = SCHEMA
