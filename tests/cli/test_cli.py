@@ -318,17 +318,36 @@ def mlp(width=32, depth=6):
                                                      torch.nn.Tanh()) for _ in range(depth)])
 '''
 
-#: The commands whose JSON the tests above do not validate already (verify, audit, simulate
-#: and gain are), so that every command's is.
+#: One run of every command that writes JSON (a test below keeps it so), some twice: a pass
+#: and a failure, a model trace and a width sweep.
 JSON_COMMANDS = [
+    ("verify", "he_normal", "--shape", "128,64"),
+    ("verify", "xavier_normal", "--expect", "he_normal", "--shape", "256,128"),
+    ("audit", "builtin", "--no-propagation"),
     ("identify", "he_normal", "--shape", "128,64"),
     ("explore", "he_normal", "--max-examples", "5"),
     ("explore", "nets:capped_he", "--expect", "he_normal", "--layout", "torch"),
     ("model", "torch.nn:Linear", "--kwarg", "in_features=64", "--kwarg", "out_features=32",
      "--policy", "torch"),
+    ("describe", "nets:mlp"),
+    ("diff", "nets:mlp", "nets:mlp"),
     ("trace", "nets:mlp", "--input-shape", "16,32"),
     ("trace", "nets:mlp", "--widths", "16,32,64", "--input-shape", "8,W"),
+    ("simulate", "xavier_normal", "--depth", "3", "--width", "32", "--batch", "64"),
+    ("gain", "tanh"),
 ]
+
+
+def test_every_command_that_writes_json_is_validated_below():
+    import argparse
+
+    from initcheck.cli.parser import build_parser
+
+    (commands,) = [a for a in build_parser()._actions
+                   if isinstance(a, argparse._SubParsersAction)]
+    writes_json = {name for name, sub in commands.choices.items()
+                   if any("--json" in a.option_strings for a in sub._actions)}
+    assert writes_json == {args[0] for args in JSON_COMMANDS}
 
 
 @pytest.mark.parametrize("args", JSON_COMMANDS, ids=lambda a: " ".join(a[:2]))
@@ -339,7 +358,7 @@ def test_every_commands_json_on_stdout_is_valid_against_its_schema(args, tmp_pat
 
     from initcheck.core.schema import SCHEMAS
 
-    if args[0] in ("model", "trace"):
+    if args[0] in ("model", "trace", "describe", "diff"):
         pytest.importorskip("torch")
     (tmp_path / "nets.py").write_text(NETS)
     r = run_cli(*args, "--json", "-", cwd=tmp_path,
