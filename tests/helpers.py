@@ -146,6 +146,19 @@ def run_cli_process(*args: str, cwd: str | Path | None = None,
                           capture_output=True, text=True, timeout=timeout)
 
 
+def cli_commands(option: str | None = None) -> set[str]:
+    """The ``initcheck`` commands (those that take ``option``, if given), read from the
+    parser, so a list of commands a test runs can be checked against every command."""
+    import argparse
+
+    from initcheck.cli.parser import build_parser
+
+    (commands,) = [a for a in build_parser()._actions
+                   if isinstance(a, argparse._SubParsersAction)]
+    return {name for name, sub in commands.choices.items()
+            if option is None or any(option in a.option_strings for a in sub._actions)}
+
+
 def command_dir(where: Path) -> Path:
     """A directory holding an ``initcheck`` script that runs the package under test."""
     bin_dir = where / "initcheck-under-test"

@@ -6,7 +6,7 @@ import json
 
 import jsonschema
 import pytest
-from helpers import run_cli, run_cli_process
+from helpers import cli_commands, run_cli, run_cli_process
 
 from initcheck.core.schema import AUDIT, GAIN, REPORT, TRACE
 
@@ -339,15 +339,7 @@ JSON_COMMANDS = [
 
 
 def test_every_command_that_writes_json_is_validated_below():
-    import argparse
-
-    from initcheck.cli.parser import build_parser
-
-    (commands,) = [a for a in build_parser()._actions
-                   if isinstance(a, argparse._SubParsersAction)]
-    writes_json = {name for name, sub in commands.choices.items()
-                   if any("--json" in a.option_strings for a in sub._actions)}
-    assert writes_json == {args[0] for args in JSON_COMMANDS}
+    assert {args[0] for args in JSON_COMMANDS} == cli_commands("--json")
 
 
 @pytest.mark.parametrize("args", JSON_COMMANDS, ids=lambda a: " ".join(a[:2]))

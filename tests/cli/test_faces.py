@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 import pytest
-from helpers import run_cli
+from helpers import cli_commands, run_cli
 
 import initcheck as ic
 from initcheck import stats
@@ -207,8 +207,11 @@ def test_model_runs_reproduce_from_their_seed(cli):
     assert last.stdout.splitlines()[0] == f"initcheck model: seed {seed}"
 
 
-COMMANDS = ["list", "verify", "explore", "audit", "identify", "model", "describe", "diff",
-            "trace", "simulate", "gain"]
+COMMANDS = sorted(cli_commands())
+
+
+def test_every_command_is_laid_out_above():
+    assert {args[0] for args in WIDE_COMMANDS} == set(COMMANDS)
 
 
 @pytest.mark.parametrize("command", COMMANDS)
