@@ -18,6 +18,7 @@ import importlib
 import io
 import os
 import random
+import re
 import subprocess
 import sys
 import warnings
@@ -31,6 +32,26 @@ TIMEOUT = 600
 #: Examples per property at which a Hypothesis profile counts as the long run by hand
 #: (conftest.py's ``wide``), which also widens the seed sweeps.
 WIDE_EXAMPLES = 1000
+
+
+#: Modules that come with one of initcheck's extras, or that tests build models with: a test
+#: that needs one of them skips where it is not installed (the suite runs without extras).
+OPTIONAL = frozenset({"torch", "jax", "jaxlib", "keras", "haiku", "flax", "equinox",
+                      "matplotlib", "transformers"})
+
+
+def skip_without_what_it_names(text: str) -> None:
+    """Skip the calling test when ``text`` (a command line, a code block) names a module from
+    ``OPTIONAL`` that is not installed: as an import path (``torch.nn:Linear``), an import
+    statement or a ``--framework``."""
+    import pytest
+
+    named = re.findall(r"\b([A-Za-z_]\w*)(?:\.\w+)*:\w", text)
+    named += re.findall(r"^\s*(?:import|from)\s+([A-Za-z_]\w*)", text, re.M)
+    named += re.findall(r"--framework[ =](\w+)", text)
+    for module in dict.fromkeys(named):
+        if module in OPTIONAL:
+            pytest.importorskip(module)
 
 
 def seeds(ci: int, wide: int) -> range:

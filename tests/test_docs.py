@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy  # noqa: F401 - loaded before pytester snapshots sys.modules
 import pytest
 import scipy.stats  # noqa: F401
-from helpers import run_shell
+from helpers import run_shell, skip_without_what_it_names
 
 import initcheck.verification.pipeline  # noqa: F401
 
@@ -61,9 +61,11 @@ def test_page_code_runs(page, tmp_path, pytester, monkeypatch):
             passed = int(re.search(r"passed=(\d+)", mark).group(1))
             pytester.runpytest(str(path)).assert_outcomes(passed=passed)
         elif lang == "python":
+            skip_without_what_it_names(code)  # the page's later blocks need it too
             exec(compile(code, where, "exec"), namespace)
         elif lang == "bash":
             for line in (ln.split("  #")[0].strip() for ln in code.strip().splitlines()):
+                skip_without_what_it_names(line)
                 r = run_shell(line, tmp_path)
                 assert r.returncode == 0, (where, line, r.stdout[-1500:], r.stderr[-1500:])
         elif lang == "toml":  # a policy is loaded as one; any other TOML must parse

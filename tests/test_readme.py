@@ -12,7 +12,7 @@ try:  # the pytest example builds a torch model: torch must be loaded before pyt
     import torch  # noqa: F401  # in-process run snapshots sys.modules (a re-import crashes)
 except ImportError:
     pass
-from helpers import run_shell
+from helpers import run_shell, skip_without_what_it_names
 
 import initcheck.verification.pipeline  # noqa: F401
 
@@ -27,26 +27,28 @@ def block(tag: str) -> str:
 
 
 def test_readme_pytest_example(pytester):
-    pytest.importorskip("torch")
+    skip_without_what_it_names(block("pytest"))
     pytester.makepyfile(test_my_inits=block("pytest"))
     pytester.runpytest().assert_outcomes(passed=4)
 
 
 def test_readme_verify_example():
+    skip_without_what_it_names(block("verify"))
     exec(compile(block("verify"), "README.md (verify example)", "exec"), {})
 
 
 def test_readme_explore_example():
+    skip_without_what_it_names(block("explore"))
     exec(compile(block("explore"), "README.md (explore example)", "exec"), {})
 
 
 def test_readme_model_example():
-    pytest.importorskip("torch")
+    skip_without_what_it_names(block("model"))
     exec(compile(block("model"), "README.md (model example)", "exec"), {})
 
 
 def test_readme_trace_example():
-    pytest.importorskip("transformers")
+    skip_without_what_it_names(block("trace"))
     exec(compile(block("trace"), "README.md (trace example)", "exec"), {})
 
 
@@ -57,6 +59,7 @@ CI_COMMANDS = [line.split("  #")[0].strip() for line in block("ci").strip().spli
 def test_readme_ci_commands(command, tmp_path):
     """Each CI line exits as the README says (0, or the code its `|| test $? -eq N` names),
     and writes the JSON it names."""
+    skip_without_what_it_names(command)
     r = run_shell(command, tmp_path)
     assert r.returncode == 0, (command, r.stdout[-2000:], r.stderr[-2000:])
     for written in re.findall(r"--json (\S+\.json)", command):

@@ -21,6 +21,7 @@ from typing import Any
 
 from initcheck.core.contract import raised_at, raised_inside_initcheck
 from initcheck.core.fans import DEFAULT_LAYOUT
+from initcheck.frameworks import EXTRAS
 
 
 class UsageError(ValueError):
@@ -180,11 +181,7 @@ def resolve_target(target: str) -> Any:
     except UsageError:
         raise
     except ModuleNotFoundError as exc:
-        top = exc.name or module_name
-        known = [m.name for m in pkgutil.iter_modules()]
-        close = difflib.get_close_matches(top.split(".")[0], known, n=3)
-        hint = f" Did you mean {' or '.join(close)}?" if close else ""
-        raise UsageError(f"cannot import {module_name!r}: no module named {top!r}.{hint}") from None
+        raise UsageError(_not_found(module_name, exc)) from None
     except Exception as exc:  # the module itself fails to import: the user's code
         raise UserCodeError(f"raised by importing {module_name} at {raised_at(exc)}:"
                             f" {type(exc).__name__}: {exc}") from None
@@ -197,6 +194,24 @@ def resolve_target(target: str) -> Any:
             raise UsageError(f"{module_name!r} has no attribute {attr_path!r}.{hint}")
         obj = getattr(obj, part)
     return obj
+
+
+def _not_found(module_name: str, exc: ModuleNotFoundError) -> str:
+    """Why ``module_name`` did not import: a framework initcheck has an extra for is not
+    installed (the command that installs it), the module the user's module imports is
+    missing (where), or no module of that name exists (close matches)."""
+    missing = exc.name or module_name
+    extra = EXTRAS.get(missing.split(".")[0])
+    install = f" (pip install 'initcheck[{extra}]')" if extra else ""
+    if module_name != missing and not module_name.startswith(missing + "."):
+        return (f"cannot import {module_name!r}: it imports {missing!r} at {raised_at(exc)},"
+                f" which is not installed{install}")
+    if extra:
+        return f"cannot import {module_name!r}: {missing.split('.')[0]} is not installed{install}"
+    known = [m.name for m in pkgutil.iter_modules()]
+    close = difflib.get_close_matches(missing.split(".")[0], known, n=3)
+    hint = f" Did you mean {' or '.join(close)}?" if close else ""
+    return f"cannot import {module_name!r}: no module named {missing!r}.{hint}"
 
 
 def _module(name: str) -> Any:

@@ -5,6 +5,7 @@ takes it), the frameworks seeded from it, and the command line that reruns the r
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import inspect
 import os
 import random
@@ -17,9 +18,12 @@ from typing import Any
 
 from initcheck.cli.inputs import UsageError
 from initcheck.core.text import text_width
+from initcheck.frameworks import EXTRAS
 
 #: The options whose value is a file initcheck writes.
 OUTPUT_OPTIONS = ("json", "toml", "python", "plot", "profile")
+#: The output options whose file needs an optional module to be drawn.
+NEEDS = {"plot": "matplotlib", "profile": "matplotlib"}
 
 
 def cache_file() -> Path:
@@ -98,8 +102,8 @@ def seeded_kwargs(factory: Callable[..., Any], kwargs: dict[str, Any], seed: int
 
 
 def check_outputs(args: argparse.Namespace) -> None:
-    """Every file the command will write can be written: checked before the run, so a long
-    run never ends in a failed write."""
+    """Every file the command will write can be written (and drawn: a plot needs matplotlib):
+    checked before the run, so a long run never ends in a failed write."""
     for option in OUTPUT_OPTIONS:
         path = getattr(args, option, None)
         if not isinstance(path, str) or path == "-":
@@ -113,6 +117,11 @@ def check_outputs(args: argparse.Namespace) -> None:
         if not os.access(folder, os.W_OK) or (os.path.exists(path)
                                               and not os.access(path, os.W_OK)):
             raise UsageError(f"--{option} {path}: not writable; choose another place")
+        needed = NEEDS.get(option)
+        if needed and importlib.util.find_spec(needed) is None:
+            raise UsageError(f"--{option} {path} needs {needed}, which is not installed:"
+                             f" pip install 'initcheck[{EXTRAS[needed]}]'"
+                             f" (or leave out --{option})")
 
 
 def rerun(argv: Sequence[str], seed: int) -> str:

@@ -116,11 +116,19 @@ def raised_inside_initcheck(exc: BaseException) -> bool:
     return bool(frames) and _ours(frames[-1].filename)
 
 
+#: Folders installed packages live in (pip's, and Debian's Python), wherever they are.
+SITE_DIRS = ("site-packages", "dist-packages")
+
+
 def raised_at(exc: BaseException) -> str:
     """Where ``exc`` was raised in the caller's code, as ``file:line``: the innermost frame
-    outside initcheck and outside the Python installation (a framework raising for the
-    user's code points to the user's line), else the innermost outside initcheck."""
+    outside initcheck and outside installed code (the Python installation, and every
+    site-packages on ``sys.path``: ``pip install --user`` puts torch in the home folder), so
+    a framework raising for the user's code points to the user's line; else the innermost
+    outside initcheck."""
     installed = {os.path.abspath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    installed |= {os.path.abspath(p) for p in sys.path
+                  if p and os.path.basename(os.path.normpath(p)) in SITE_DIRS}
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if not _ours(f.filename)]
     own = [f for f in frames if not f.filename.startswith("<")
            and not any(os.path.abspath(f.filename).startswith(p + os.sep) for p in installed)]

@@ -112,6 +112,7 @@ def test_verify_import_path_with_expect_and_params(tmp_path):
 
 
 def test_verify_with_activation_and_plot(tmp_path):
+    pytest.importorskip("matplotlib")
     plot = tmp_path / "p.png"
     r = run("verify", "xavier_normal", "--activation", "relu", "--plot", str(plot))
     assert r.returncode == 1 and "FAIL propagation" in r.stdout
@@ -170,6 +171,7 @@ def test_audit_builtin_json_lists_every_initializer(tmp_path):
 
 
 def test_simulate_prints_the_table_and_writes_the_figure(tmp_path):
+    pytest.importorskip("matplotlib")
     fig, prof = tmp_path / "h.png", tmp_path / "p.png"
     r = run("simulate", "small_normal", "--plot", str(fig), "--profile", str(prof))
     assert r.returncode == 0, r.stderr
@@ -207,14 +209,14 @@ def test_json_to_an_unwritable_place_is_a_usage_error(tmp_path):
 MY_INIT = """
 import math
 
-import torch
-
 
 def he(shape, rng):  # no dtype parameter: judged in the float64 it returns
     return rng.standard_normal(shape) * math.sqrt(2.0 / shape[0])
 
 
 def grad_tensor(shape, rng):  # a torch tensor that requires grad
+    import torch
+
     return torch.nn.Parameter(torch.from_numpy(he(shape, rng)))
 
 
@@ -232,6 +234,7 @@ def test_import_paths_resolve_from_the_current_directory(tmp_path):
     r = _run_in(tmp_path, "verify", "myinit:he", "--expect", "he_normal", "--shape", "256,128")
     assert r.returncode == 0, r.stderr
     assert "myinit:he" in r.stdout and "dtype float64" in r.stdout
+    pytest.importorskip("torch")
     r = _run_in(
         tmp_path, "verify", "myinit:grad_tensor", "--expect", "he_normal", "--shape", "256,128"
     )
@@ -272,6 +275,8 @@ def test_cli_inputs_name_the_fix(tmp_path, args, code, message):
     (("simulate", "--profile", "missing/p.png"), "does not exist"),
 ])
 def test_plot_targets_are_checked_before_the_run(args, message):
+    if message == "add --activation":  # else a missing matplotlib is said first
+        pytest.importorskip("matplotlib")
     r = run(*args)
     assert r.returncode == 2 and message in r.stderr, r.stderr
     no_traceback(r)
@@ -304,8 +309,6 @@ def test_text_output_fits_100_columns(args):
 NETS = '''
 import math
 
-import torch
-
 
 def capped_he(shape, rng):  # the fan capped at 2048: wrong only on wider layers
     fan = min(shape[1] * math.prod(shape[2:]), 2048)
@@ -313,6 +316,8 @@ def capped_he(shape, rng):  # the fan capped at 2048: wrong only on wider layers
 
 
 def mlp(width=32, depth=6):
+    import torch
+
     torch.manual_seed(0)
     return torch.nn.Sequential(*[torch.nn.Sequential(torch.nn.Linear(width, width),
                                                      torch.nn.Tanh()) for _ in range(depth)])

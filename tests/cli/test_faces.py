@@ -6,6 +6,7 @@ runs that reproduce, help that says each default once with an example."""
 import math
 import os
 import re
+import sys
 import time
 
 import numpy as np
@@ -18,16 +19,19 @@ from initcheck.cli.inputs import in_cli_language
 from initcheck.frameworks import install_hint
 
 USER = '''
-import math
-import torch
+import math  # torch only inside the models: the initializers here run without it
 
 
 def mlp(width=64):
+    import torch
+
     return torch.nn.Sequential(torch.nn.Linear(width, width), torch.nn.Tanh(),
                                torch.nn.Linear(width, width))
 
 
 def tripled():
+    import torch
+
     m = torch.nn.Linear(64, 64)
     with torch.no_grad():
         m.weight.mul_(3)
@@ -45,6 +49,8 @@ def picky(width=64):
 
 
 def typo():
+    import torch
+
     return torch.nn.Linear("64", 64)
 
 
@@ -93,6 +99,8 @@ WIDE_COMMANDS = [
 
 @pytest.mark.parametrize("args", WIDE_COMMANDS, ids=lambda a: " ".join(a[:2]))
 def test_every_command_fits_80_columns_when_not_a_terminal(cli, args):
+    if args[0] in ("model", "describe", "diff", "trace"):  # the user's models are torch's
+        pytest.importorskip("torch")
     if args[0] == "diff":  # two factories: one with kwarg width, one without
         args = ("diff", "user:mlp", "user:mlp")
     r = cli(*args)
@@ -154,6 +162,8 @@ def _line(text):
     ("user:typo", "TypeError:", _line('Linear("64"')),
 ])
 def test_the_users_code_fails_as_the_users_code(cli, target, kind, line):
+    if target == "user:typo":  # the others raise before they reach torch
+        pytest.importorskip("torch")
     kwargs = ("--kwarg", "width=63") if target == "user:picky" else ()
     r = cli("model", target, "--policy", "torch", *kwargs)
     assert r.returncode == 2, r.stderr
@@ -168,10 +178,11 @@ def test_an_import_an_initializer_and_a_file_path_are_the_users_too(cli):
     drawn = cli("verify", "user:init_breaks", "--expect", "he_normal")
     assert drawn.returncode == 2 and "KeyError at " in drawn.stderr
     assert _line("no such table") in drawn.stderr
-    by_path = cli("model", f"{cli.path / 'user.py'}:mlp", "--policy", "torch")
-    assert by_path.returncode == 0, by_path.stderr
     missing = cli("model", f"{cli.path / 'nope.py'}:mlp", "--policy", "torch")
     assert missing.returncode == 2 and "no such file" in missing.stderr
+    pytest.importorskip("torch")
+    by_path = cli("model", f"{cli.path / 'user.py'}:mlp", "--policy", "torch")
+    assert by_path.returncode == 0, by_path.stderr
 
 
 def test_outputs_are_checked_before_the_run(cli):
@@ -183,17 +194,32 @@ def test_outputs_are_checked_before_the_run(cli):
     assert folder.returncode == 2 and "is a directory" in folder.stderr
 
 
+def test_a_plot_without_matplotlib_is_refused_before_the_run(cli, monkeypatch):
+    import importlib.util
+
+    found = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "matplotlib" else found(name, *a))
+    r = cli("simulate", "he_normal", "--activation", "relu", "--plot", str(cli.path / "h.png"))
+    assert r.returncode == 2 and r.stdout == "", r.stdout  # nothing ran
+    assert r.stderr.strip() == (
+        f"initcheck simulate: error: --plot {cli.path / 'h.png'} needs matplotlib, which is not"
+        " installed: pip install 'initcheck[plot]' (or leave out --plot)")
+
+
 def test_framework_mismatch_flat_shapes_and_none_are_named(cli):
-    torch_init = cli("verify", "torch.nn.init:kaiming_normal_", "--framework", "jax")
-    assert torch_init.returncode == 2
-    assert "is a torch initializer, so --framework jax cannot call it" in torch_init.stderr
     with pytest.raises(ValueError, match=r"is one shape, but shapes is a list of shapes"):
         ic.verify("he_normal", shapes=(784, 256))
     with pytest.raises(ValueError, match="initializer is None"):
         ic.verify(None)
+    pytest.importorskip("torch")
+    torch_init = cli("verify", "torch.nn.init:kaiming_normal_", "--framework", "jax")
+    assert torch_init.returncode == 2
+    assert "is a torch initializer, so --framework jax cannot call it" in torch_init.stderr
 
 
 def test_model_runs_reproduce_from_their_seed(cli):
+    pytest.importorskip("torch")
     first = cli("model", "user:mlp", "--policy", "torch", "--seed", "3")
     again = cli("model", "user:mlp", "--policy", "torch", "--seed", "3")
     other = cli("model", "user:mlp", "--policy", "torch", "--seed", "4")
@@ -232,6 +258,26 @@ def test_a_missing_extra_names_what_to_install():
         "pip install 'initcheck[plot]'")
     assert install_hint(ModuleNotFoundError("x", name="transformers")) == (
         "pip install transformers")
+
+
+def test_a_module_that_is_not_installed_is_named_with_its_install(cli):
+    """A missing framework names its extra; a module the user's module imports names where;
+    a module that is nowhere names the close matches."""
+    from initcheck.cli.inputs import _not_found
+
+    torch = ModuleNotFoundError("No module named 'torch'", name="torch")
+    assert _not_found("torch.nn.init", torch) == (
+        "cannot import 'torch.nn.init': torch is not installed (pip install 'initcheck[torch]')")
+    assert "it imports 'torch' at " in _not_found("mynets", torch)
+    assert _not_found("mynets", torch).endswith("which is not installed"
+                                                " (pip install 'initcheck[torch]')")
+    (cli.path / "needy.py").write_text("import surely_not_installed_xyz\n")
+    needy = cli("verify", "needy:init", "--expect", "he_normal")
+    assert needy.returncode == 2 and "Traceback" not in needy.stderr
+    assert ("cannot import 'needy': it imports 'surely_not_installed_xyz' at "
+            f"{cli.path / 'needy.py'}:1, which is not installed") in needy.stderr
+    nowhere = cli("verify", "numpyy.random:normal")
+    assert nowhere.returncode == 2 and "Did you mean numpy" in nowhere.stderr
 
 
 def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch):
@@ -278,6 +324,7 @@ def test_the_width_is_columns_then_the_terminals_then_80(monkeypatch):
 
 
 def test_a_models_forward_pass_is_the_users_code(cli):
+    pytest.importorskip("torch")
     (cli.path / "fwd.py").write_text(
         "import torch\n\n\nclass Odd(torch.nn.Module):\n"
         "    def __init__(self):\n        super().__init__()\n"
@@ -322,3 +369,26 @@ def test_initchecks_own_fault_inside_user_code_stays_initchecks():
             compute_fans((3,))  # raised by initcheck's own validation
     assert not isinstance(ours.value, UserCodeError)
     assert raised_inside_initcheck(ours.value)
+
+
+def test_the_users_line_is_found_past_frameworks_installed_anywhere(tmp_path, monkeypatch):
+    """A framework raising for the user's code points to the user's line, also where the
+    framework lies in a site-packages outside the Python installation (pip install --user,
+    a PYTHONPATH'd environment)."""
+    import importlib
+
+    from initcheck.core.contract import raised_at
+
+    site = tmp_path / "home" / ".local" / "lib" / "site-packages"
+    site.mkdir(parents=True)
+    (site / "somefw.py").write_text("def layer(n):\n    raise TypeError('n must be an int')\n")
+    (tmp_path / "mynet.py").write_text("import somefw\n\n\ndef build():\n"
+                                       "    return somefw.layer('64')\n")
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.invalidate_caches()
+    for name in ("mynet", "somefw"):  # forgotten again when the test ends
+        monkeypatch.setitem(sys.modules, name, importlib.import_module(name))
+    with pytest.raises(TypeError) as info:
+        sys.modules["mynet"].build()
+    assert raised_at(info.value) == f"{tmp_path / 'mynet.py'}:5"

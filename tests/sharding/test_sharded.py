@@ -116,6 +116,7 @@ def test_torch_dtensors_over_2_gloo_ranks_get_the_unsharded_verdicts_on_every_ra
 
 
 def test_fsdp2_gpt2_gets_the_unsharded_report_on_every_rank(tmp_path):
+    pytest.importorskip("torch")
     pytest.importorskip("transformers")
     out = tmp_path / "fsdp.jsonl"
     _torchrun("fsdp", out)
