@@ -158,6 +158,13 @@ def run_cli(*args: str, cwd: str | Path | None = None, env: dict[str, str] | Non
     return Ran(argv, code, out.getvalue(), _shown(caught) + err.getvalue())
 
 
+def run_python(code: str) -> str:
+    """What ``code`` prints in a new interpreter (this one's executable): for what only a
+    fresh process shows, as which modules an import loads."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=TIMEOUT).stdout
+
+
 def run_cli_process(*args: str, cwd: str | Path | None = None,
                     env: dict[str, str] | None = None,
                     timeout: float = TIMEOUT) -> subprocess.CompletedProcess[str]:

@@ -5,11 +5,10 @@ is for. docs/architecture.md explains the floors."""
 
 import ast
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import run_python
 
 import initcheck
 
@@ -156,8 +155,7 @@ def test_the_graph_sees_lazy_and_importlib_imports():
 )
 def test_run_time_path_does_not_import_hypothesis(call):
     code = f"import sys, initcheck\n{call}\nprint('hypothesis' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split()[-1] == "False"
+    assert run_python(code).split()[-1] == "False"
 
 
 @pytest.mark.parametrize("module", sorted(_modules()))

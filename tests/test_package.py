@@ -3,17 +3,11 @@
 import subprocess
 import sys
 
-from helpers import run_cli_process
-
-
-def _run(code):
-    return subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
+from helpers import run_cli_process, run_python
 
 
 def test_public_functions_survive_submodule_imports():
-    out = _run(
+    out = run_python(
         "import initcheck.verification.pipeline, initcheck.propagation.simulation\n"
         "import initcheck.theory.meanfield, initcheck.audit.runner\n"
         "import initcheck as ic\n"
@@ -23,7 +17,7 @@ def test_public_functions_survive_submodule_imports():
 
 
 def test_import_is_cheap_and_names_resolve():
-    out = _run("import sys, initcheck as ic\n"
+    out = run_python("import sys, initcheck as ic\n"
                "print('numpy' in sys.modules)\n"
                "print(sorted(n for n in ic.__all__ if getattr(ic, n, None) is None))")
     first, second = out.splitlines()

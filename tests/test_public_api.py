@@ -4,12 +4,12 @@ flat import paths still working with a DeprecationWarning that names the new pat
 
 import importlib
 import re
-import subprocess
 import sys
 import warnings
 from pathlib import Path
 
 import pytest
+from helpers import run_python
 
 import initcheck as ic
 from initcheck.core import compat
@@ -22,9 +22,7 @@ def test_all_is_the_stub_table_and_every_name_resolves():
     assert ic.__all__ == sorted(ic._EXPORTS) and len(ic.__all__) == len(set(ic.__all__))
     for name in ic.__all__:
         assert getattr(ic, name) is not None, name
-    assert "numpy" not in subprocess.run(
-        [sys.executable, "-c", "import sys, initcheck; print(sorted(sys.modules))"],
-        capture_output=True, text=True, check=True).stdout
+    assert "numpy" not in run_python("import sys, initcheck; print(sorted(sys.modules))")
 
 
 def test_docs_api_page_documents_exactly_the_exported_names():

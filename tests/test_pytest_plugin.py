@@ -1,11 +1,11 @@
 """The pytest plugin, exercised with pytester as a user's test suite would use it."""
 
-import json
 import re
 
 import numpy  # noqa: F401 - loaded before pytester's in-process runs snapshot sys.modules:
 import pytest  # numpy cannot be imported twice in one process
 import scipy.stats  # noqa: F401
+from helpers import run_python
 
 import initcheck.verification.pipeline  # noqa: F401
 
@@ -223,13 +223,9 @@ def test_nothing():
 
 
 def test_plugin_import_is_cheap():
-    import subprocess
-    import sys
     code = ("import sys, initcheck.pytest_plugin as p; "
             "print(','.join(m for m in ('numpy', 'scipy', 'matplotlib') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == ""  # nothing heavy until a fixture or marker is used
-    _ = json
+    assert run_python(code).strip() == ""  # nothing heavy until a fixture or marker is used
 
 
 def test_a_limit_set_by_the_user_is_kept(monkeypatch):

@@ -1,19 +1,16 @@
 """Seeds are stable across processes and distinct across purposes: the guarantee behind
 reproducible verdicts (docs/statistics.md, "Seeds")."""
 
-import subprocess
-import sys
-
 import numpy as np
+from helpers import run_python
 
 from initcheck.core import seeding
 
 
 def test_stable_hash_is_the_same_in_another_process():
     """Python's hash() is salted per process; the stable hash must not be."""
-    code = "from initcheck import seeding; print(seeding.stable_hash(0, (3, 4), 'main'))"
-    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert int(other.stdout) == seeding.stable_hash(0, (3, 4), "main")
+    code = "from initcheck.core import seeding; print(seeding.stable_hash(0, (3, 4), 'main'))"
+    assert int(run_python(code)) == seeding.stable_hash(0, (3, 4), "main")
 
 
 def test_same_parts_same_stream_other_parts_other_stream():

@@ -1,6 +1,7 @@
 """Figures are matplotlib Figures built without pyplot, and save as PNG."""
 
 import pytest
+from helpers import run_python
 
 import initcheck as ic
 
@@ -30,13 +31,10 @@ def test_depth_profile_has_theory_and_band(tmp_path):
 
 def test_no_pyplot_state():
     """In a fresh process (other libraries in this session may load pyplot themselves)."""
-    import subprocess
-    import sys
     code = ("import sys, initcheck as ic\nfrom initcheck import plot\n"
             "plot.histograms(ic.simulate('xavier_normal', 'tanh', depth=2, width=10, batch=10))\n"
             "print('matplotlib.pyplot' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert run_python(code).strip() == "False"
 
 
 def test_empty_input():
