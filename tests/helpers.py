@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from initcheck.frameworks import EXTRAS
+
 #: Seconds one command may take (a CLI run draws at most a few million values).
 TIMEOUT = 600
 #: Examples per property at which a Hypothesis profile counts as the long run by hand
@@ -34,10 +36,9 @@ TIMEOUT = 600
 WIDE_EXAMPLES = 1000
 
 
-#: Modules that come with one of initcheck's extras, or that tests build models with: a test
-#: that needs one of them skips where it is not installed (the suite runs without extras).
-OPTIONAL = frozenset({"torch", "jax", "jaxlib", "keras", "haiku", "flax", "equinox",
-                      "matplotlib", "transformers"})
+#: Modules that come with one of initcheck's extras (the package's own table), or that tests
+#: build models with: a test that needs one skips where it is not installed.
+OPTIONAL = frozenset(EXTRAS) | {"transformers"}
 
 
 def skip_without_what_it_names(text: str) -> None:

@@ -201,15 +201,16 @@ def _not_found(module_name: str, exc: ModuleNotFoundError) -> str:
     installed (the command that installs it), the module the user's module imports is
     missing (where), or no module of that name exists (close matches)."""
     missing = exc.name or module_name
-    extra = EXTRAS.get(missing.split(".")[0])
+    top = missing.split(".")[0]
+    extra = EXTRAS.get(top)
     install = f" (pip install 'initcheck[{extra}]')" if extra else ""
     if module_name != missing and not module_name.startswith(missing + "."):
         return (f"cannot import {module_name!r}: it imports {missing!r} at {raised_at(exc)},"
                 f" which is not installed{install}")
     if extra:
-        return f"cannot import {module_name!r}: {missing.split('.')[0]} is not installed{install}"
+        return f"cannot import {module_name!r}: {top} is not installed{install}"
     known = [m.name for m in pkgutil.iter_modules()]
-    close = difflib.get_close_matches(missing.split(".")[0], known, n=3)
+    close = difflib.get_close_matches(top, known, n=3)
     hint = f" Did you mean {' or '.join(close)}?" if close else ""
     return f"cannot import {module_name!r}: no module named {missing!r}.{hint}"
 

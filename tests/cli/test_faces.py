@@ -300,7 +300,6 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch):
 
 def test_the_width_is_columns_then_the_terminals_then_80(monkeypatch):
     import io
-    import sys
 
     from initcheck.core import text
 
