@@ -4,6 +4,7 @@ within the width, and numbers printed with the precision they carry."""
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import shutil
@@ -124,6 +125,15 @@ def short(x: float) -> str:
     text = repr(x)
     if len(text) < 15 or not math.isfinite(x):
         return text
+    return _shortest_exact(x)
+
+
+@functools.lru_cache(maxsize=1024)
+def _shortest_exact(x: float) -> str:
+    """``short``'s search for a finite float whose repr is long (never 0.0 or -0.0, which
+    compare equal as cache keys): ~1 ms, and a model report prints the same few values
+    thousands of times, so each is searched once."""
+    text = repr(x)
     found = [form for k in range(2, 101)
              for form, value in ((f"{k} ** 0.5", k ** 0.5), (f"{k} ** -0.5", k ** -0.5),
                                  (f"1 / {k} ** 0.5", 1 / k ** 0.5)) if value == x]
